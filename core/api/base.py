@@ -1,0 +1,110 @@
+"""The base of Kesu's REST APIs: JSON errors that name the field, never database text."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from flask import g, request
+from flask_appbuilder.api import BaseApi
+from flask_babel import lazy_gettext as _l
+from flask_jwt_extended import current_user as current_user_jwt
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm.exc import StaleDataError
+
+from core.services.errors import Conflict, Invalid, ServiceError
+
+log = logging.getLogger(__name__)
+
+ERROR_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "message": {"type": "string", "description": "What went wrong, in the user's language"},
+        "errors": {
+            "type": "object",
+            "description": 'Messages per field, e.g. {"details.affected_quantity": ["..."]}',
+            "additionalProperties": {"type": "array", "items": {"type": "string"}},
+        },
+    },
+    "required": ["message"],
+}
+
+
+def _error_response(description: str, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    schema = (
+        ERROR_SCHEMA
+        if not extra
+        else {**ERROR_SCHEMA, "properties": {**ERROR_SCHEMA["properties"], **extra}}
+    )
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def current_actor():
+    """The signed-in user of this API request (JWT), or None."""
+    user = current_user_jwt if current_user_jwt else getattr(g, "user", None)
+    return user if user is not None and getattr(user, "is_authenticated", False) else None
+
+
+def json_body() -> Any:
+    """The request's JSON body; a malformed or missing one is a 400 naming ``body``."""
+    if not request.is_json:
+        raise Invalid(_l("Send a JSON body with Content-Type application/json."), field="body")
+    data = request.get_json(silent=True)
+    if data is None:
+        raise Invalid(_l("The body is not valid JSON."), field="body")
+    return data
+
+
+def service_call(f: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn service errors into JSON answers; database errors never leak their text."""
+
+    @functools.wraps(f)
+    def wrapper(self: BaseApi, *args: Any, **kwargs: Any):
+        try:
+            return f(self, *args, **kwargs)
+        except ServiceError as exc:
+            return self.response(exc.status, **exc.as_dict())
+        except StaleDataError:
+            exc = Conflict(_l("The case was changed by someone else; reload it and try again."))
+            return self.response(409, **exc.as_dict())
+        except IntegrityError:
+            log.exception("integrity error in %s", f.__name__)
+            return self.response(409, message=str(_l("This clashes with an existing record.")))
+        except OperationalError:
+            log.exception("database error in %s", f.__name__)
+            return self.response(503, message=str(_l("The database is busy; please try again.")))
+
+    return wrapper
+
+
+class KesuApi(BaseApi):
+    """Common answers and OpenAPI components of Kesu's APIs."""
+
+    version = "v1"
+    responses = {
+        "400": _error_response("Bad input: the errors name each field"),
+        "401": _error_response("Not signed in (send the JWT from /api/v1/security/login)"),
+        "403": _error_response("Your role or business lines do not allow this"),
+        "404": _error_response("Not found, or not in your business lines"),
+        "409": _error_response(
+            "Conflicts with the current state: an action not allowed now, or a stale version",
+            {
+                "status": {"type": "string"},
+                "allowed_actions": {"type": "array", "items": {"type": "string"}},
+                "current_version": {"type": "integer"},
+            },
+        ),
+        "422": _error_response("A precondition of the action is not met"),
+        "500": _error_response("Unexpected error"),
+    }
+
+    def response_401(self):
+        return self.response(401, message=str(_l("Not signed in.")))
+
+    def response_403(self):
+        return self.response(403, message=str(_l("You are not allowed to do this.")))
+
+    def response_404(self):
+        return self.response(404, message=str(_l("Not found.")))

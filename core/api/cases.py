@@ -1,0 +1,385 @@
+"""``/api/v1/case/``: intake, reading, editing, workflow actions and evidence."""
+
+from __future__ import annotations
+
+from apispec.exceptions import DuplicateComponentNameError
+from flask import request, send_file
+from flask_appbuilder.api import expose, safe
+from flask_appbuilder.security.decorators import protect
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+
+from core import fields
+from core.api import schemas
+from core.api.base import KesuApi, current_actor, json_body, service_call
+from core.services import cases as case_service
+from core.services import evidence as evidence_service
+from core.services import workflow
+from core.services.access import get_case, line_for_write, visible_lines
+from core.services.errors import Invalid
+from core.services.lines import line_facts, registry
+from core.services.present import case_json
+
+MAX_PAGE_SIZE = 100
+
+
+def _int_arg(name: str, default: int, low: int, high: int) -> int:
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise Invalid(_l("Must be a whole number."), field=name) from None
+    if not low <= value <= high:
+        raise Invalid(_l("Must be between %(low)s and %(high)s.", low=low, high=high), field=name)
+    return value
+
+
+class CaseApi(KesuApi):
+    resource_name = "case"
+    class_permission_name = "Case"
+    base_permissions = ["can_read", "can_create", "can_edit", "can_upload"]
+    method_permission_name = {
+        "get_list": "read",
+        "get": "read",
+        "post": "create",
+        "put": "edit",
+        "action": "read",  # each action checks its own can_<action> in the service
+        "upload_evidence": "upload",
+        "download_evidence": "read",
+        "intake_fields": "read",
+    }
+    openapi_spec_tag = "Cases"
+
+    def add_apispec_components(self, api_spec) -> None:
+        super().add_apispec_components(api_spec)
+        details = schemas.details_schemas()
+        components = {
+            **details,
+            "Case": schemas.CASE_SCHEMA,
+            "Evidence": schemas.EVIDENCE_SCHEMA,
+            "CaseCreate": schemas.case_create_schema(list(details)),
+            "CaseUpdate": schemas.case_update_schema(list(details)),
+            "CaseAction": schemas.ACTION_SCHEMA,
+        }
+        for name, schema in components.items():
+            try:
+                api_spec.components.schema(name, schema)
+            except DuplicateComponentNameError:
+                pass
+
+    @expose("/", methods=["GET"])
+    @protect()
+    @safe
+    @service_call
+    def get_list(self):
+        """List the cases of your business lines, newest first.
+        ---
+        get:
+          summary: List cases
+          parameters:
+          - {in: query, name: page, schema: {type: integer, minimum: 1, default: 1}}
+          - {in: query, name: page_size, schema: {type: integer, minimum: 1, maximum: 100, default: 20}}
+          - {in: query, name: business_line, schema: {type: string}, description: line code}
+          - {in: query, name: category, schema: {type: string}}
+          - {in: query, name: status, schema: {type: string}}
+          - {in: query, name: priority, schema: {type: string, enum: [P1, P2, P3]}}
+          - {in: query, name: is_major, schema: {type: boolean}}
+          - {in: query, name: q, schema: {type: string}, description: number, customer or batch}
+          responses:
+            200:
+              description: A page of cases (without evidence, compensation and approvals)
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    properties:
+                      count: {type: integer}
+                      page: {type: integer}
+                      page_size: {type: integer}
+                      result: {type: array, items: {$ref: '#/components/schemas/Case'}}
+            400: {$ref: '#/components/responses/400'}
+            401: {$ref: '#/components/responses/401'}
+        """
+        actor = current_actor()
+        page = _int_arg("page", 1, 1, 10**6)
+        page_size = _int_arg("page_size", 20, 1, MAX_PAGE_SIZE)
+        filters = {k: request.args.get(k) for k in case_service.LIST_FILTERS if request.args.get(k)}
+        items, count = case_service.list_cases(actor, filters, page=page, page_size=page_size)
+        return self.response(
+            200,
+            count=count,
+            page=page,
+            page_size=page_size,
+            result=[case_json(actor, c, summary=True) for c in items],
+        )
+
+    @expose("/<int:pk>", methods=["GET"])
+    @protect()
+    @safe
+    @service_call
+    def get(self, pk: int):
+        """Read one case.
+        ---
+        get:
+          summary: Read a case
+          parameters:
+          - {in: path, name: pk, required: true, schema: {type: integer}}
+          responses:
+            200:
+              description: The case
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    properties:
+                      id: {type: integer}
+                      result: {$ref: '#/components/schemas/Case'}
+            404: {$ref: '#/components/responses/404'}
+        """
+        actor = current_actor()
+        case = get_case(actor, pk)
+        return self.response(200, id=case.id, result=case_json(actor, case))
+
+    @expose("/", methods=["POST"])
+    @protect()
+    @safe
+    @service_call
+    def post(self):
+        """Register a case (登记).
+        ---
+        post:
+          summary: Register a case
+          requestBody:
+            required: true
+            content:
+              application/json:
+                schema: {$ref: '#/components/schemas/CaseCreate'}
+          responses:
+            201:
+              description: Registered
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    properties:
+                      id: {type: integer}
+                      result: {$ref: '#/components/schemas/Case'}
+            400: {$ref: '#/components/responses/400'}
+            403: {$ref: '#/components/responses/403'}
+        """
+        actor = current_actor()
+        case = case_service.create_case(actor, json_body())
+        return self.response(201, id=case.id, result=case_json(actor, case))
+
+    @expose("/<int:pk>", methods=["PUT"])
+    @protect()
+    @safe
+    @service_call
+    def put(self, pk: int):
+        """Edit a case; send the ``version`` you last saw.
+        ---
+        put:
+          summary: Edit a case
+          parameters:
+          - {in: path, name: pk, required: true, schema: {type: integer}}
+          requestBody:
+            required: true
+            content:
+              application/json:
+                schema: {$ref: '#/components/schemas/CaseUpdate'}
+          responses:
+            200:
+              description: The edited case
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    properties:
+                      id: {type: integer}
+                      result: {$ref: '#/components/schemas/Case'}
+            400: {$ref: '#/components/responses/400'}
+            403: {$ref: '#/components/responses/403'}
+            404: {$ref: '#/components/responses/404'}
+            409: {$ref: '#/components/responses/409'}
+        """
+        actor = current_actor()
+        case = case_service.update_case(actor, pk, json_body())
+        return self.response(200, id=case.id, result=case_json(actor, case))
+
+    @expose("/<int:pk>/action/<name>", methods=["POST"])
+    @protect()
+    @safe
+    @service_call
+    def action(self, pk: int, name: str):
+        """Run a workflow action on a case.
+        ---
+        post:
+          summary: Run a workflow action
+          parameters:
+          - {in: path, name: pk, required: true, schema: {type: integer}}
+          - in: path
+            name: name
+            required: true
+            schema:
+              type: string
+              enum: [accept, reject, assign, propose, submit, approve, refuse, execute, confirm, verify, close, reopen, hold, resume]
+          requestBody:
+            content:
+              application/json:
+                schema: {$ref: '#/components/schemas/CaseAction'}
+          responses:
+            200:
+              description: The case after the action
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    properties:
+                      id: {type: integer}
+                      result: {$ref: '#/components/schemas/Case'}
+            400: {$ref: '#/components/responses/400'}
+            403: {$ref: '#/components/responses/403'}
+            404: {$ref: '#/components/responses/404'}
+            409: {$ref: '#/components/responses/409'}
+            422: {$ref: '#/components/responses/422'}
+        """
+        actor = current_actor()
+        payload = json_body() if request.content_length else {}
+        case = workflow.run_action(actor, pk, name, payload)
+        return self.response(200, id=case.id, result=case_json(actor, case))
+
+    @expose("/<int:pk>/evidence", methods=["POST"])
+    @protect()
+    @safe
+    @service_call
+    def upload_evidence(self, pk: int):
+        """Attach evidence to a case (multipart form).
+        ---
+        post:
+          summary: Upload evidence
+          parameters:
+          - {in: path, name: pk, required: true, schema: {type: integer}}
+          requestBody:
+            required: true
+            content:
+              multipart/form-data:
+                schema:
+                  type: object
+                  required: [file, kind]
+                  properties:
+                    file: {type: string, format: binary}
+                    kind: {type: string, enum: [photo, video, document, delivery_note]}
+                    source: {type: string, description: where it came from (e.g. WeChat from the dealer)}
+                    received_at: {type: string, format: date-time, description: when it was received (default now)}
+          responses:
+            201:
+              description: Stored
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    properties:
+                      id: {type: integer}
+                      result: {$ref: '#/components/schemas/Evidence'}
+            400: {$ref: '#/components/responses/400'}
+            404: {$ref: '#/components/responses/404'}
+            409: {$ref: '#/components/responses/409'}
+        """
+        actor = current_actor()
+        upload = request.files.get("file")
+        evidence = evidence_service.add_evidence(
+            actor,
+            pk,
+            upload.stream if upload else None,
+            filename=upload.filename if upload else None,
+            declared_type=upload.mimetype if upload else None,
+            kind=request.form.get("kind"),
+            source=request.form.get("source"),
+            received_at=request.form.get("received_at"),
+        )
+        case = evidence.case
+        result = next(e for e in case_json(actor, case)["evidence"] if e["id"] == evidence.id)
+        return self.response(201, id=evidence.id, result=result)
+
+    @expose("/<int:pk>/evidence/<int:evidence_id>", methods=["GET"])
+    @protect()
+    @safe
+    @service_call
+    def download_evidence(self, pk: int, evidence_id: int):
+        """Download an evidence file.
+        ---
+        get:
+          summary: Download evidence
+          parameters:
+          - {in: path, name: pk, required: true, schema: {type: integer}}
+          - {in: path, name: evidence_id, required: true, schema: {type: integer}}
+          responses:
+            200:
+              description: The file
+              content:
+                application/octet-stream:
+                  schema: {type: string, format: binary}
+            404: {$ref: '#/components/responses/404'}
+        """
+        evidence, path = evidence_service.open_evidence(current_actor(), pk, evidence_id)
+        response = send_file(
+            path,
+            mimetype=evidence.content_type,
+            as_attachment=True,
+            download_name=evidence.filename,
+        )
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        return response
+
+    @expose("/fields", methods=["GET"])
+    @protect()
+    @safe
+    @service_call
+    def intake_fields(self):
+        """The intake fields of a business line: its categories and each one's ``details`` fields.
+        ---
+        get:
+          summary: Intake fields per category
+          parameters:
+          - {in: query, name: business_line, required: true, schema: {type: string}}
+          responses:
+            200:
+              description: Enabled categories with their fields
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    properties:
+                      business_line: {type: string}
+                      categories:
+                        type: array
+                        items:
+                          type: object
+                          properties:
+                            key: {type: string}
+                            name: {type: string}
+                            details: {type: object, description: JSON schema of details}
+            400: {$ref: '#/components/responses/400'}
+            403: {$ref: '#/components/responses/403'}
+        """
+        actor = current_actor()
+        line = line_for_write(actor, request.args.get("business_line") or "")
+        facts = line_facts(line)
+        locale = str(get_locale())
+        categories = [
+            {
+                "key": d.key,
+                "name": d.name(locale),
+                "details": fields.json_schema(case_service.plugin_field_specs(facts, d.key)),
+            }
+            for d in registry().categories()
+            if d.key in facts.enabled_plugins
+        ]
+        return self.response(
+            200,
+            business_line=line.code,
+            categories=categories,
+            lines=[entry.code for entry in visible_lines(actor)],
+        )

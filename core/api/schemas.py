@@ -1,0 +1,216 @@
+"""OpenAPI component schemas of the case API, built from the same field specs the service uses."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core import fields
+from core.contracts import LineFacts
+from core.services.cases import CORE_FIELDS, CUSTOMER_FIELDS
+from core.services.lines import registry
+from core.vocab import COMPENSATION_KINDS, EVIDENCE_KINDS
+from core.workflow import ACTIONS, STAGES
+
+_S = {"type": "string"}
+_NS = {"type": "string", "nullable": True}
+_NI = {"type": "integer", "nullable": True}
+_MONEY = {
+    "type": "string",
+    "format": "decimal",
+    "nullable": True,
+    "description": "CNY, two decimals",
+}
+_TIME = {
+    "type": "string",
+    "format": "date-time",
+    "nullable": True,
+    "description": "ISO 8601 in the business line's timezone",
+}
+
+
+def details_schemas() -> dict[str, dict[str, Any]]:
+    """One ``details`` schema per installed category (with every plugin's fields)."""
+    reg = registry()
+    line = LineFacts(
+        id=0,
+        code="*",
+        name="*",
+        timezone="UTC",
+        enabled_plugins=frozenset(reg.keys),
+        plugin_settings=dict(reg.settings_defaults),
+    )
+    out = {}
+    for descriptor in reg.categories():
+        caller = reg.caller("kesu_case_fields", reg.case_plugin_keys(descriptor.key, reg.keys))
+        specs = [
+            s for result in caller(line=line, category=descriptor.key) if result for s in result
+        ]
+        schema = fields.json_schema(specs)
+        schema["description"] = f"details of category {descriptor.key} ({descriptor.name_en})"
+        out[f"Details_{descriptor.key}"] = schema
+    return out
+
+
+def case_create_schema(details_names: list[str]) -> dict[str, Any]:
+    schema = fields.json_schema(CORE_FIELDS)
+    props = schema["properties"]
+    props["business_line"] = {"type": "string", "description": "business line code"}
+    props["category"] = {
+        "type": "string",
+        "description": "category plugin key, enabled on the line",
+    }
+    props["customer"] = fields.json_schema(CUSTOMER_FIELDS)
+    props["customer"]["description"] = "found by name in the line, or created"
+    props["customer_id"] = {"type": "integer", "description": "instead of customer"}
+    props["details"] = {
+        "description": "the category plugins' fields (see Details_<category>)",
+        "oneOf": [{"$ref": f"#/components/schemas/{n}"} for n in details_names]
+        or [{"type": "object"}],
+    }
+    schema["required"] = ["business_line", "category", *schema.get("required", [])]
+    return schema
+
+
+def case_update_schema(details_names: list[str]) -> dict[str, Any]:
+    schema = case_create_schema(details_names)
+    schema["properties"]["version"] = {"type": "integer", "description": "the version last seen"}
+    schema["required"] = ["version"]
+    schema["description"] = "only the fields given change"
+    return schema
+
+
+CASE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "integer"},
+        "number": {"type": "string", "example": "KS-202611-00042"},
+        "business_line": _S,
+        "category": _S,
+        "channel": _S,
+        "status": {"type": "string", "enum": list(STAGES)},
+        "held_from": _NS,
+        "priority": {"type": "string", "enum": ["P1", "P2", "P3"]},
+        "priority_reasons": {"type": "array", "items": _S},
+        "is_major": {"type": "boolean"},
+        "major_reasons": {"type": "array", "items": _S},
+        "acceptance_issues": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {"code": _S, "field": _S, "message": _S},
+                "required": ["code", "message"],
+            },
+        },
+        "acceptance_override": _NS,
+        "customer": {
+            "type": "object",
+            "properties": {
+                "id": {"type": "integer"},
+                "name": _S,
+                "kind": _S,
+                "contact": _NS,
+                "phone": {**_NS, "description": "masked (138****5678) without view-contact"},
+                "email": {**_NS, "description": "masked without view-contact"},
+                "address": _NS,
+            },
+        },
+        "product": {
+            "type": "object",
+            "nullable": True,
+            "properties": {"id": {"type": "integer"}, "code": _S, "name": _S},
+        },
+        "batch_no": _NS,
+        "quantity_purchased": _NI,
+        "purchase_date": {"type": "string", "format": "date", "nullable": True},
+        "goods_received_at": _TIME,
+        "received_at": _TIME,
+        "problem_stage": _NS,
+        "purchasing_unit": _NS,
+        "description": _S,
+        "demand": _NS,
+        "claim_amount": _MONEY,
+        "details": {"type": "object"},
+        "deadlines": {
+            "type": "object",
+            "additionalProperties": {"type": "string", "format": "date-time"},
+        },
+        "department": _NS,
+        "handler": _NS,
+        "root_cause": _NS,
+        "verified_effective": {"type": "boolean", "nullable": True},
+        "version": {"type": "integer"},
+        "created_at": _TIME,
+        "updated_at": _TIME,
+        "evidence": {"type": "array", "items": {"$ref": "#/components/schemas/Evidence"}},
+        "compensation": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "id": {"type": "integer"},
+                    "kind": {"type": "string", "enum": list(COMPENSATION_KINDS)},
+                    "quantity": _NI,
+                    "unit_price": _MONEY,
+                    "amount": _MONEY,
+                    "sku": _NS,
+                    "batch_no": _NS,
+                    "note": _NS,
+                },
+            },
+        },
+        "compensation_total": _MONEY,
+        "approvals": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "round": {"type": "integer"},
+                    "step": _S,
+                    "role": _S,
+                    "decision": {
+                        "type": "string",
+                        "enum": ["pending", "approved", "refused", "cancelled"],
+                    },
+                    "by": _NS,
+                    "at": _TIME,
+                    "comment": _NS,
+                },
+            },
+        },
+        "allowed_actions": {"type": "array", "items": {"type": "string", "enum": list(ACTIONS)}},
+    },
+}
+
+EVIDENCE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "integer"},
+        "kind": {"type": "string", "enum": list(EVIDENCE_KINDS)},
+        "source": _NS,
+        "received_at": _TIME,
+        "filename": _S,
+        "content_type": _S,
+        "size": {"type": "integer"},
+        "sha256": _S,
+        "url": {"type": "string", "description": "download address (same access rule as the case)"},
+    },
+}
+
+ACTION_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "comment": {"type": "string", "description": "required by reject, refuse, reopen, hold"},
+        "version": {"type": "integer", "description": "optional: refuse with 409 if stale"},
+        "override": {
+            "type": "boolean",
+            "description": "accept: supervisor override of acceptance issues",
+        },
+        "department": {"type": "string", "description": "assign: responsible department code"},
+        "handler": {"type": "string", "description": "assign: handler's user name"},
+        "root_cause": {"type": "string", "description": "propose: the root cause found"},
+        "effective": {
+            "type": "boolean",
+            "description": "verify: is the corrective action effective",
+        },
+    },
+}

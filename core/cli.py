@@ -1,0 +1,182 @@
+"""The ``kesu`` command: a Flask CLI group over the application."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from core.app import create_app
+
+
+def _create_app(*_args, **_kwargs):
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_version_option=False)
+def cli() -> None:
+    """Kesu (客诉): customer-complaint handling."""
+
+
+def main() -> None:
+    cli(prog_name="kesu")
+
+
+@cli.command("init")
+@with_appcontext
+def init_command() -> None:
+    """Migrate the database and write roles and permissions (run before serving)."""
+    from core.services.setup import init_database
+
+    roles = init_database()
+    click.echo(f"Database ready at {current_app.config['SQLALCHEMY_DATABASE_URI']}")
+    click.echo(f"Roles: {', '.join(roles)}")
+
+
+@cli.command("create-user")
+@click.option("--username", required=True)
+@click.option("--password", required=True, prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option(
+    "--role", "roles", multiple=True, required=True, help="Role name; repeat for several."
+)
+@click.option("--line", "lines", multiple=True, help="Business line code; repeat for several.")
+@click.option("--department", default=None, help="Department code.")
+@click.option("--email", default=None)
+@click.option("--first-name", default=None)
+@click.option("--last-name", default=None)
+@with_appcontext
+def create_user_command(username, password, roles, lines, department, email, first_name, last_name):
+    """Create a staff account."""
+    from core.services.access import SYSTEM
+    from core.services.errors import ServiceError
+    from core.services.setup import create_user
+
+    try:
+        create_user(
+            SYSTEM,
+            username=username,
+            password=password,
+            roles=roles,
+            lines=lines,
+            department=department,
+            email=email,
+            first_name=first_name,
+            last_name=last_name,
+        )
+    except ServiceError as exc:
+        raise click.ClickException(f"{exc.message} {exc.errors or ''}".strip()) from None
+    click.echo(f"Created user {username}")
+
+
+@cli.group("plugins")
+def plugins_group() -> None:
+    """List plugins, and switch them on or off per business line."""
+
+
+@plugins_group.command("list")
+@with_appcontext
+def plugins_list() -> None:
+    """Every installed plugin with its version, dependencies and state per line."""
+    from core.services.lines import plugin_matrix
+
+    for row in plugin_matrix():
+        d = row["descriptor"]
+        kind = "category" if d.category else "cross-cutting"
+        depends = ", ".join(d.depends) or "-"
+        click.echo(
+            f"{d.key:<20} {d.version:<8} {kind:<14} {d.name_zh} / {d.name_en}  depends: {depends}"
+        )
+        for code, enabled in row["lines"].items():
+            click.echo(f"    {code:<16} {'enabled' if enabled else 'disabled'}")
+
+
+def _switch(enable: bool, key: str, line: str) -> None:
+    from core.services import lines
+    from core.services.access import SYSTEM
+    from core.services.errors import ServiceError
+
+    try:
+        changed = (lines.enable_plugin if enable else lines.disable_plugin)(SYSTEM, line, key)
+    except ServiceError as exc:
+        raise click.ClickException(str(exc.message)) from None
+    state = "enabled" if enable else "disabled"
+    click.echo(f"{key} {state} on {line}" if changed else f"{key} was already {state} on {line}")
+
+
+@plugins_group.command("enable")
+@click.argument("key")
+@click.option("--line", required=True, help="Business line code.")
+@with_appcontext
+def plugins_enable(key: str, line: str) -> None:
+    """Switch plugin KEY on for a business line."""
+    _switch(True, key, line)
+
+
+@plugins_group.command("disable")
+@click.argument("key")
+@click.option("--line", required=True, help="Business line code.")
+@with_appcontext
+def plugins_disable(key: str, line: str) -> None:
+    """Switch plugin KEY off for a business line (its cases stay readable)."""
+    _switch(False, key, line)
+
+
+@cli.group("audit")
+def audit_group() -> None:
+    """The audit trail."""
+
+
+@audit_group.command("verify")
+@with_appcontext
+def audit_verify() -> None:
+    """Check the hash chain; exit 1 naming the first broken event."""
+    from core.services.audit import verify
+
+    result = verify()
+    if result.ok:
+        click.echo(f"Audit trail intact: {result.checked} events.")
+        return
+    click.echo(
+        f"Audit trail BROKEN at event {result.broken_id}: {result.reason} "
+        f"({result.checked} events verified before it).",
+        err=True,
+    )
+    sys.exit(1)
+
+
+def _serve(host: str, port: int, threads: int) -> None:
+    from waitress import serve
+
+    click.echo(f"Serving Kesu on http://{host}:{port}/  (Ctrl+C to stop)")
+    serve(current_app._get_current_object(), host=host, port=port, threads=threads)
+
+
+@cli.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--threads", default=8, show_default=True, type=int)
+@with_appcontext
+def serve_command(host: str, port: int, threads: int) -> None:
+    """Serve the application with waitress (run `kesu init` first)."""
+    _serve(host, port, threads)
+
+
+@cli.command("demo")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--no-serve", is_flag=True, help="Only prepare the database and demo data.")
+@with_appcontext
+def demo_command(host: str, port: int, no_serve: bool) -> None:
+    """Initialise, load demo data for every role and category, print the logins, serve."""
+    from core.demo import DEMO_PASSWORD, load_demo
+    from core.services.setup import init_database
+
+    init_database()
+    users = load_demo()
+    click.echo(f"Demo logins (password for all: {DEMO_PASSWORD}):")
+    for username, role, lines in users:
+        click.echo(f"  {username:<14} {role:<18} {', '.join(lines) or 'all lines'}")
+    if not no_serve:
+        _serve(host, port, 8)

@@ -1,0 +1,82 @@
+"""Configuration from environment variables, with safe defaults for a first run.
+
+===================== ==================================================================
+variable              meaning (default)
+===================== ==================================================================
+KESU_DATABASE_URL     SQLAlchemy URL (a SQLite file ``kesu.db`` in the instance folder)
+KESU_SECRET_KEY       session/JWT signing key (generated once into the instance folder)
+KESU_UPLOAD_DIR       where evidence files are stored (``uploads`` in the instance folder)
+KESU_MAX_UPLOAD_MB    largest accepted upload in MB (50)
+KESU_PLUGINS          comma-separated plugin keys to load; unset loads every installed one
+KESU_INSTANCE_PATH    the instance folder itself
+===================== ==================================================================
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from flask_appbuilder.security.manager import AUTH_DB
+
+SECRET_FILE = "secret_key"
+
+
+def secret_key(instance: Path) -> str:
+    """``KESU_SECRET_KEY``, or a random key generated once and kept in the instance folder."""
+    if os.environ.get("KESU_SECRET_KEY"):
+        return os.environ["KESU_SECRET_KEY"]
+    path = instance / SECRET_FILE
+    if path.exists():
+        return path.read_text().strip()
+    key = secrets.token_hex(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key)
+    return key
+
+
+def build_config(instance: Path) -> dict[str, Any]:
+    instance.mkdir(parents=True, exist_ok=True)
+    database = os.environ.get("KESU_DATABASE_URL") or f"sqlite:///{instance / 'kesu.db'}"
+    engine_options: dict[str, Any] = {}
+    if database.startswith("sqlite"):
+        engine_options["connect_args"] = {"timeout": 30, "check_same_thread": False}
+    else:
+        engine_options["pool_pre_ping"] = True
+    return {
+        "SECRET_KEY": secret_key(instance),
+        "SQLALCHEMY_DATABASE_URI": database,
+        "SQLALCHEMY_ENGINE_OPTIONS": engine_options,
+        "SQLALCHEMY_TRACK_MODIFICATIONS": False,
+        "KESU_UPLOAD_DIR": os.environ.get("KESU_UPLOAD_DIR") or str(instance / "uploads"),
+        "MAX_CONTENT_LENGTH": int(os.environ.get("KESU_MAX_UPLOAD_MB", "50")) * 1024 * 1024,
+        "KESU_PLUGINS": os.environ.get("KESU_PLUGINS"),
+        # Flask-AppBuilder
+        "APP_NAME": "客诉 Kesu",
+        "AUTH_TYPE": AUTH_DB,
+        "AUTH_ROLE_ADMIN": "Admin",
+        "AUTH_ROLE_PUBLIC": "Public",
+        "FAB_SECURITY_MANAGER_CLASS": "core.security.KesuSecurityManager",
+        "ADDON_MANAGERS": ["core.addon.KesuManager"],
+        # The schema and the permissions are prepared by `kesu init`, never at request time.
+        "FAB_UPDATE_PERMS": False,
+        "FAB_CREATE_DB": False,
+        # FAB's user/role APIs crash on bad input; the login API stays.
+        "FAB_ADD_SECURITY_API": False,
+        "FAB_API_SWAGGER_UI": True,
+        "FAB_API_MAX_PAGE_SIZE": 100,
+        "FAB_PASSWORD_COMPLEXITY_ENABLED": False,
+        "BABEL_DEFAULT_LOCALE": "zh_CN",
+        "BABEL_DEFAULT_TIMEZONE": "UTC",
+        "LANGUAGES": {
+            "zh_CN": {"flag": "cn", "name": "简体中文"},
+            "en": {"flag": "gb", "name": "English"},
+        },
+        "JWT_ACCESS_TOKEN_EXPIRES": 8 * 3600,
+        "WTF_CSRF_TIME_LIMIT": None,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+    }

@@ -1,0 +1,183 @@
+"""Plain data exchanged between the core and plugins.
+
+Everything here is a frozen dataclass of plain values: plugins receive facts and return
+descriptions, never ORM objects or a database session. That keeps each plugin's
+``rules.py`` testable without Flask.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+FIELD_TYPES = ("string", "text", "integer", "decimal", "boolean", "date", "datetime", "choice")
+
+
+@dataclass(frozen=True)
+class PluginDescriptor:
+    """What an admin sees of a plugin: its key, names, version and dependencies.
+
+    ``category`` is true for a complaint category (it appears in intake); false for a
+    cross-cutting plugin (such as major-incident detection) whose hooks run on every case.
+    """
+
+    key: str
+    name_zh: str
+    name_en: str
+    version: str
+    description_zh: str = ""
+    description_en: str = ""
+    depends: tuple[str, ...] = ()
+    category: bool = True
+
+    def name(self, locale: str | None) -> str:
+        return self.name_en if (locale or "").startswith("en") else self.name_zh
+
+    def description(self, locale: str | None) -> str:
+        return self.description_en if (locale or "").startswith("en") else self.description_zh
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """A case field a plugin adds; it becomes a form field and a key of the API's ``details``.
+
+    ``label`` may be a lazy translation string. ``choices`` is a sequence of
+    ``(value, label)`` pairs for ``type == "choice"``.
+    """
+
+    name: str
+    type: str
+    label: Any
+    required: bool = False
+    choices: tuple[tuple[str, Any], ...] = ()
+    help: Any = ""
+    min_value: Decimal | int | None = None
+
+    def __post_init__(self) -> None:
+        if self.type not in FIELD_TYPES:
+            raise ValueError(f"field {self.name!r}: unknown type {self.type!r}")
+        if self.type == "choice" and not self.choices:
+            raise ValueError(f"field {self.name!r}: a choice field needs choices")
+
+
+@dataclass(frozen=True)
+class AcceptanceIssue:
+    """One reason a case cannot be accepted as registered (``code``, optional ``field``)."""
+
+    code: str
+    message: str
+    field: str | None = None
+
+    def as_dict(self) -> dict[str, str]:
+        out = {"code": self.code, "message": str(self.message)}
+        if self.field:
+            out["field"] = self.field
+        return out
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A failed precondition of a workflow action (answered with HTTP 422)."""
+
+    code: str
+    message: str
+    field: str | None = None
+
+
+@dataclass(frozen=True)
+class ProposalLine:
+    """One proposed compensation line; ``amount`` is in CNY."""
+
+    kind: str
+    amount: Decimal = Decimal("0")
+    quantity: int | None = None
+    unit_price: Decimal | None = None
+    sku: str | None = None
+    batch_no: str | None = None
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class ApprovalStepSpec:
+    """A sign-off a proposal needs: ``step`` names it, ``role`` says who may decide it."""
+
+    step: str
+    role: str
+
+
+@dataclass(frozen=True)
+class PriorityReason:
+    """A reason for a priority: ``priority`` is ``P1``, ``P2`` or ``P3``."""
+
+    priority: str
+    code: str
+
+
+@dataclass(frozen=True)
+class LineFacts:
+    """A business line as plugins see it, with the settings of the plugins enabled on it."""
+
+    id: int
+    code: str
+    name: str
+    timezone: str
+    enabled_plugins: frozenset[str] = frozenset()
+    plugin_settings: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CaseFacts:
+    """A case as plugins see it: every value a rule may need, and nothing live."""
+
+    id: int | None
+    number: str | None
+    line: LineFacts
+    category: str
+    channel: str | None
+    status: str
+    priority: str | None
+    customer: dict[str, Any]
+    product: dict[str, Any]
+    batch_no: str | None
+    quantity_purchased: int | None
+    purchase_date: dt.date | None
+    goods_received_at: dt.datetime | None
+    received_at: dt.datetime
+    description: str
+    demand: str | None
+    claim_amount: Decimal | None
+    details: dict[str, Any]
+    evidence_kinds: frozenset[str] = frozenset()
+    compensation: tuple[dict[str, Any], ...] = ()
+    root_cause: str | None = None
+    held_from: str | None = None
+
+
+@dataclass(frozen=True)
+class CaseEvent:
+    """What just happened to a case: an action (or ``create`` / ``update``) and its outcome."""
+
+    action: str
+    old_status: str | None
+    new_status: str
+    actor: str
+    payload: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ViewSpec:
+    """A screen a plugin hands to the core for registration.
+
+    ``view`` is a Flask-AppBuilder view class (or instance). ``name`` is the menu name; a view
+    with ``menu=False`` is registered without a menu entry.
+    """
+
+    view: Any
+    name: str
+    label: Any = None
+    category: str = ""
+    category_label: Any = None
+    icon: str = ""
+    menu: bool = True

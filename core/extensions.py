@@ -1,0 +1,12 @@
+"""Extension singletons shared by every application instance.
+
+Flask-AppBuilder's ``AppBuilder`` keeps per-application state (views, menu), so
+:func:`core.app.create_app` makes a new one for each application; it is reached through
+``current_app.appbuilder``.
+"""
+
+from flask_appbuilder.models.sqla.base import SQLA
+from flask_migrate import Migrate
+
+db = SQLA()
+migrate = Migrate()

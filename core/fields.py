@@ -1,0 +1,226 @@
+"""Field specifications: one description per field drives validation, forms and the OpenAPI schema.
+
+The API and the screens both hand raw values to the service layer, which coerces them here;
+the screens build their WTForms forms from the same specs, and the API documents them in
+``/api/v1/_openapi`` from the same specs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+
+from core.contracts import FieldSpec
+
+MAX_LENGTH = {"string": 200, "text": 10_000}
+MAX_DECIMAL = Decimal("999999999999.99")
+
+
+class FieldError(ValueError):
+    """A value that does not fit its field; ``message`` is a translatable sentence."""
+
+    def __init__(self, message: Any) -> None:
+        super().__init__(str(message))
+        self.message = message
+
+
+def _coerce_string(spec: FieldSpec, raw: Any) -> str | None:
+    if not isinstance(raw, str):
+        raise FieldError(_l("Must be text."))
+    value = raw.strip()
+    if len(value) > MAX_LENGTH[spec.type]:
+        raise FieldError(_l("Must be at most %(n)s characters.", n=MAX_LENGTH[spec.type]))
+    return value or None
+
+
+def _coerce_integer(spec: FieldSpec, raw: Any) -> int:
+    if isinstance(raw, bool) or not isinstance(raw, int):
+        raise FieldError(_l("Must be a whole number."))
+    if spec.min_value is not None and raw < spec.min_value:
+        raise FieldError(_l("Must be at least %(n)s.", n=spec.min_value))
+    if abs(raw) > 2**31 - 1:
+        raise FieldError(_l("Number is too large."))
+    return raw
+
+
+def _coerce_decimal(spec: FieldSpec, raw: Any) -> Decimal:
+    if isinstance(raw, bool) or not isinstance(raw, (int, float, str, Decimal)):
+        raise FieldError(_l("Must be a number."))
+    try:
+        value = Decimal(str(raw).strip())
+    except InvalidOperation:
+        raise FieldError(_l("Must be a number.")) from None
+    if not value.is_finite():
+        raise FieldError(_l("Must be a number."))
+    if value != value.quantize(Decimal("0.01")):
+        raise FieldError(_l("At most two decimal places."))
+    if abs(value) > MAX_DECIMAL:
+        raise FieldError(_l("Number is too large."))
+    if spec.min_value is not None and value < spec.min_value:
+        raise FieldError(_l("Must be at least %(n)s.", n=spec.min_value))
+    return value.quantize(Decimal("0.01"))
+
+
+def _coerce_boolean(spec: FieldSpec, raw: Any) -> bool:
+    if not isinstance(raw, bool):
+        raise FieldError(_l("Must be true or false."))
+    return raw
+
+
+def _coerce_date(spec: FieldSpec, raw: Any) -> dt.date:
+    if isinstance(raw, dt.datetime):
+        raise FieldError(_l("Must be a date (YYYY-MM-DD)."))
+    if isinstance(raw, dt.date):
+        return raw
+    if isinstance(raw, str):
+        try:
+            return dt.date.fromisoformat(raw.strip())
+        except ValueError:
+            pass
+    raise FieldError(_l("Must be a date (YYYY-MM-DD)."))
+
+
+def _coerce_datetime(spec: FieldSpec, raw: Any) -> dt.datetime:
+    """Aware values keep their offset; naive ones are read later in the line's timezone."""
+    if isinstance(raw, dt.datetime):
+        return raw
+    if isinstance(raw, str):
+        text = raw.strip()
+        if text.endswith(("Z", "z")):
+            text = text[:-1] + "+00:00"
+        try:
+            return dt.datetime.fromisoformat(text)
+        except ValueError:
+            pass
+    raise FieldError(_l("Must be a date and time (ISO 8601, e.g. 2026-11-25T09:30:00+08:00)."))
+
+
+def _coerce_choice(spec: FieldSpec, raw: Any) -> str:
+    allowed = [value for value, _label in spec.choices]
+    if raw not in allowed:
+        raise FieldError(_l("Must be one of: %(values)s.", values=", ".join(allowed)))
+    return raw
+
+
+_COERCERS = {
+    "string": _coerce_string,
+    "text": _coerce_string,
+    "integer": _coerce_integer,
+    "decimal": _coerce_decimal,
+    "boolean": _coerce_boolean,
+    "date": _coerce_date,
+    "datetime": _coerce_datetime,
+    "choice": _coerce_choice,
+}
+
+
+def is_blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def coerce(spec: FieldSpec, raw: Any) -> Any:
+    """Turn a raw (JSON or form) value into the field's Python value; blank gives None."""
+    if is_blank(raw):
+        return None
+    return _COERCERS[spec.type](spec, raw)
+
+
+def validate(
+    specs: Iterable[FieldSpec],
+    data: Mapping[str, Any],
+    *,
+    prefix: str = "",
+    require: bool = True,
+    allow_unknown: bool = False,
+) -> tuple[dict[str, Any], dict[str, list[str]]]:
+    """Coerce ``data`` against ``specs``.
+
+    Returns ``(clean, errors)``; ``errors`` maps ``prefix + field name`` to messages.
+    Keys of ``data`` that no spec names are errors unless ``allow_unknown``. With
+    ``require`` false, missing required fields are not reported (partial updates).
+    """
+    by_name = {s.name: s for s in specs}
+    clean: dict[str, Any] = {}
+    errors: dict[str, list[str]] = {}
+    for key in data:
+        if key not in by_name and not allow_unknown:
+            errors[f"{prefix}{key}"] = [str(_l("Unknown field."))]
+    for name, spec in by_name.items():
+        if name not in data:
+            if require and spec.required:
+                errors[f"{prefix}{name}"] = [str(_l("This field is required."))]
+            continue
+        try:
+            value = coerce(spec, data[name])
+        except FieldError as exc:
+            errors[f"{prefix}{name}"] = [str(exc.message)]
+            continue
+        if value is None and spec.required and (require or name in data):
+            errors[f"{prefix}{name}"] = [str(_l("This field is required."))]
+            continue
+        clean[name] = value
+    return clean, errors
+
+
+def to_json(value: Any) -> Any:
+    """A JSON-safe form of a field value (dates as ISO 8601, decimals as strings)."""
+    if isinstance(value, (dt.datetime, dt.date)):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: to_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_json(v) for v in value]
+    return value
+
+
+def from_json(spec: FieldSpec, value: Any) -> Any:
+    """The Python value of a field stored as JSON (the inverse of :func:`to_json`)."""
+    if value is None:
+        return None
+    if spec.type == "decimal":
+        return Decimal(value)
+    if spec.type == "date":
+        return dt.date.fromisoformat(value)
+    if spec.type == "datetime":
+        return dt.datetime.fromisoformat(value)
+    return value
+
+
+_JSON_TYPES = {
+    "string": {"type": "string"},
+    "text": {"type": "string"},
+    "integer": {"type": "integer"},
+    "decimal": {"type": "string", "format": "decimal", "pattern": r"^-?\d+(\.\d{1,2})?$"},
+    "boolean": {"type": "boolean"},
+    "date": {"type": "string", "format": "date"},
+    "datetime": {"type": "string", "format": "date-time"},
+    "choice": {"type": "string"},
+}
+
+
+def json_schema(specs: Iterable[FieldSpec]) -> dict[str, Any]:
+    """An OpenAPI object schema for the fields (labels in the current locale)."""
+    properties: dict[str, Any] = {}
+    required: list[str] = []
+    for spec in specs:
+        prop = dict(_JSON_TYPES[spec.type])
+        prop["description"] = str(spec.label)
+        if spec.type == "decimal":
+            prop = {"oneOf": [{"type": "number"}, prop], "description": str(spec.label)}
+        if spec.choices:
+            prop["enum"] = [value for value, _label in spec.choices]
+        if spec.type != "boolean":
+            prop["nullable"] = not spec.required
+        properties[spec.name] = prop
+        if spec.required:
+            required.append(spec.name)
+    schema: dict[str, Any] = {"type": "object", "properties": properties}
+    if required:
+        schema["required"] = required
+    return schema

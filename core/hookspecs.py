@@ -1,0 +1,241 @@
+"""Every hook a Kesu plugin may implement.
+
+Hooks are grouped by the phase in which the core calls them. Each hook is named ``kesu_*``.
+Unless a docstring says "stops at the first non-None result", the core calls every
+implementation and combines the results as described.
+
+Which plugins a hook is called on:
+
+* **Start-up hooks** run on every installed plugin.
+* **Case hooks** run on the case's category plugin (only while it is enabled on the case's
+  business line), on every enabled cross-cutting plugin (``PluginDescriptor.category`` false)
+  and on the core's default plugin.
+* **Line-wide hooks** (major triggers, priority) run on every plugin enabled on the case's
+  business line, whatever the case's category.
+
+Plugins receive plain data (:mod:`core.contracts`), never ORM objects.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from core import hookspec
+from core.contracts import (
+    AcceptanceIssue,
+    ApprovalStepSpec,
+    CaseEvent,
+    CaseFacts,
+    FieldSpec,
+    LineFacts,
+    PluginDescriptor,
+    PriorityReason,
+    Problem,
+    ProposalLine,
+    ViewSpec,
+)
+
+# ---------------------------------------------------------------------------
+# Start-up hooks: called once while the application is created.
+# ---------------------------------------------------------------------------
+
+
+@hookspec(firstresult=True)
+def kesu_plugin_descriptor() -> PluginDescriptor:
+    """Describe the plugin: key, names in zh_CN and en, version, dependencies.
+
+    Called on each installed plugin on its own at start-up; every plugin must implement it.
+    The key must equal the name of the plugin's ``kesu.plugins`` entry point.
+
+    :return: the plugin's :class:`~core.contracts.PluginDescriptor`.
+    """
+
+
+@hookspec
+def kesu_roles() -> dict[str, list[tuple[str, str]]] | None:
+    """Grant extra permissions to roles, or declare new roles.
+
+    Called at start-up before Flask-AppBuilder reads its role configuration. Results of all
+    plugins are merged: each ``(view_menu_regex, permission_regex)`` pair is added to the role.
+
+    :return: a mapping of role name to ``(view_menu, permission)`` pairs.
+    """
+
+
+@hookspec
+def kesu_translation_dirs() -> Iterable[str] | None:
+    """Name directories holding the plugin's own ``<locale>/LC_MESSAGES/messages.po|mo``.
+
+    Called at start-up; all results are appended to Babel's translation directories, so a
+    plugin's catalog overrides the core's for the same message.
+
+    :return: absolute directory paths.
+    """
+
+
+@hookspec
+def kesu_views() -> Iterable[ViewSpec] | None:
+    """Hand the core the plugin's own screens and APIs for registration.
+
+    Called once while the core's Flask-AppBuilder add-on registers its views; the core
+    registers each :class:`~core.contracts.ViewSpec` (plugins never call ``add_view``).
+
+    :return: the screens to register.
+    """
+
+
+@hookspec
+def kesu_line_settings() -> dict[str, Any] | None:
+    """Declare per-business-line settings of the plugin and their defaults.
+
+    Called at start-up; an admin may change the values per business line. The values
+    reach case hooks through ``case.line.plugin_settings[<plugin key>]``.
+
+    :return: a mapping of setting name to default value.
+    """
+
+
+# ---------------------------------------------------------------------------
+# Case hooks: called for one case (or one intake form) at a time.
+# ---------------------------------------------------------------------------
+
+
+@hookspec
+def kesu_case_fields(line: LineFacts, category: str) -> Iterable[FieldSpec] | None:
+    """Declare the case fields the plugin adds for ``category`` on business line ``line``.
+
+    A category plugin answers for its own category; a cross-cutting plugin answers for every
+    category. Results are concatenated in plugin order. Each field becomes a form field on the
+    intake and edit screens and a validated key of the API's ``details`` object.
+
+    :param line: the business line the case belongs to.
+    :param category: the key of the case's category plugin.
+    :return: the fields, in display order.
+    """
+
+
+@hookspec
+def kesu_acceptance_issues(case: CaseFacts) -> Iterable[AcceptanceIssue] | None:
+    """Check whether a case can be accepted as registered.
+
+    Called whenever the case or its evidence changes; all results are concatenated into
+    the case's ``acceptance_issues``. ``accept`` is refused while any issue remains, unless a
+    supervisor overrides it with a reason.
+
+    :param case: the case as it is now.
+    :return: the issues found; none means acceptable.
+    """
+
+
+@hookspec(firstresult=True)
+def kesu_compensation_proposal(case: CaseFacts) -> Iterable[ProposalLine] | None:
+    """Propose the compensation lines for a case reaching ``proposed``.
+
+    Stops at the first non-None result: the category plugin's proposal. Returning an empty
+    list means "no compensation".
+
+    :param case: the case after investigation.
+    :return: the proposed lines, or None to leave the proposal to staff.
+    """
+
+
+@hookspec
+def kesu_approval_steps(
+    case: CaseFacts, lines: tuple[ProposalLine, ...]
+) -> Iterable[ApprovalStepSpec] | None:
+    """Name the sign-offs a proposal needs before it can be executed.
+
+    Called when a proposal is submitted. Results are concatenated; a step named twice is
+    kept once, at its first place. The steps are decided in that order.
+
+    :param case: the case being submitted.
+    :param lines: the proposal's compensation lines.
+    :return: the steps.
+    """
+
+
+@hookspec(firstresult=True)
+def kesu_workflow_stages(case: CaseFacts) -> Iterable[str] | None:
+    """Say which workflow stages the case's category uses.
+
+    Stops at the first non-None result. Stages left out are skipped by actions that would
+    enter them. ``new``, ``accepted``, ``investigating``, ``proposed`` and ``closed`` cannot
+    be left out.
+
+    :param case: the case.
+    :return: the stage names used, or None for all stages.
+    """
+
+
+@hookspec
+def kesu_action_problems(case: CaseFacts, action: str, payload: dict) -> Iterable[Problem] | None:
+    """Add preconditions to a workflow action.
+
+    Called before an action runs, after the core's own checks passed. All results are
+    concatenated; any problem refuses the action with HTTP 422.
+
+    :param case: the case before the action.
+    :param action: the action's name, e.g. ``close``.
+    :param payload: the action's input (``comment`` and action-specific keys).
+    :return: the problems found.
+    """
+
+
+@hookspec
+def kesu_case_event(case: CaseFacts, event: CaseEvent) -> None:
+    """React to something that happened to a case (created, updated, an action).
+
+    Called after the change, inside the same database transaction; raising an exception
+    rolls the whole change back.
+
+    :param case: the case after the change.
+    :param event: what happened.
+    """
+
+
+# ---------------------------------------------------------------------------
+# Line-wide hooks: called on every plugin enabled on the case's business line.
+# ---------------------------------------------------------------------------
+
+
+@hookspec
+def kesu_major_reasons(case: CaseFacts) -> Iterable[str] | None:
+    """Detect why a case is a major incident (重大投诉).
+
+    Called whenever the case changes; all codes are collected (duplicates removed) into the
+    case's ``major_reasons``; any code makes ``is_major`` true.
+
+    :param case: the case.
+    :return: reason codes such as ``regulator`` or ``batch_outbreak``.
+    """
+
+
+@hookspec
+def kesu_priority_reasons(case: CaseFacts) -> Iterable[PriorityReason] | None:
+    """Give reasons for a case's priority.
+
+    All reasons are collected; the case gets the most urgent priority among them
+    (``P1`` before ``P2`` before ``P3``), ``P3`` when there is none.
+
+    :param case: the case.
+    :return: the reasons.
+    """
+
+
+HOOK_PHASES: dict[str, str] = {
+    "kesu_plugin_descriptor": "startup",
+    "kesu_roles": "startup",
+    "kesu_translation_dirs": "startup",
+    "kesu_views": "startup",
+    "kesu_line_settings": "startup",
+    "kesu_case_fields": "case",
+    "kesu_acceptance_issues": "case",
+    "kesu_compensation_proposal": "case",
+    "kesu_approval_steps": "case",
+    "kesu_workflow_stages": "case",
+    "kesu_action_problems": "case",
+    "kesu_case_event": "case",
+    "kesu_major_reasons": "line",
+    "kesu_priority_reasons": "line",
+}

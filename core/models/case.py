@@ -1,0 +1,161 @@
+"""The case (客诉) and what hangs off it: evidence, compensation lines, approval steps."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from flask_appbuilder import Model
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from core.db import Money, UTCDateTime, utcnow
+from core.models.business_line import BusinessLine, Department
+from core.models.customer import Customer, Product
+from core.models.user import KesuUser
+
+
+class Case(Model):
+    __tablename__ = "kesu_case"
+    __table_args__ = (sa.Index("ix_case_line_status", "business_line_id", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(sa.String(20), unique=True, nullable=False)
+    business_line_id: Mapped[int] = mapped_column(sa.ForeignKey("business_line.id"), nullable=False)
+    category: Mapped[str] = mapped_column(sa.String(64), nullable=False, index=True)
+    channel: Mapped[str] = mapped_column(sa.String(32), nullable=False)
+    status: Mapped[str] = mapped_column(sa.String(16), nullable=False, default="new")
+    held_from: Mapped[str | None] = mapped_column(sa.String(16))
+
+    priority: Mapped[str] = mapped_column(sa.String(2), nullable=False, default="P3")
+    priority_reasons: Mapped[list[str]] = mapped_column(sa.JSON, nullable=False, default=list)
+    is_major: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False)
+    major_reasons: Mapped[list[str]] = mapped_column(sa.JSON, nullable=False, default=list)
+    acceptance_issues: Mapped[list[dict[str, Any]]] = mapped_column(
+        sa.JSON, nullable=False, default=list
+    )
+    acceptance_override: Mapped[str | None] = mapped_column(sa.Text)
+
+    customer_id: Mapped[int] = mapped_column(sa.ForeignKey("customer.id"), nullable=False)
+    product_id: Mapped[int | None] = mapped_column(sa.ForeignKey("product.id"))
+    batch_no: Mapped[str | None] = mapped_column(sa.String(64), index=True)
+    quantity_purchased: Mapped[int | None] = mapped_column(sa.Integer)
+    purchase_date: Mapped[dt.date | None] = mapped_column(sa.Date)
+    goods_received_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False)
+    problem_stage: Mapped[str | None] = mapped_column(sa.String(16))
+    purchasing_unit: Mapped[str | None] = mapped_column(sa.String(200))
+    description: Mapped[str] = mapped_column(sa.Text, nullable=False)
+    demand: Mapped[str | None] = mapped_column(sa.String(16))
+    claim_amount: Mapped[Decimal | None] = mapped_column(Money)
+    details: Mapped[dict[str, Any]] = mapped_column(sa.JSON, nullable=False, default=dict)
+    deadlines: Mapped[dict[str, str]] = mapped_column(sa.JSON, nullable=False, default=dict)
+
+    department_id: Mapped[int | None] = mapped_column(sa.ForeignKey("department.id"))
+    handler_id: Mapped[int | None] = mapped_column(sa.ForeignKey("ab_user.id"))
+    root_cause: Mapped[str | None] = mapped_column(sa.Text)
+    verified_effective: Mapped[bool | None] = mapped_column(sa.Boolean)
+
+    version: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(
+        UTCDateTime, nullable=False, default=utcnow, onupdate=utcnow
+    )
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("ab_user.id"))
+
+    business_line: Mapped[BusinessLine] = relationship(lazy="joined")
+    customer: Mapped[Customer] = relationship(lazy="joined")
+    product: Mapped[Product | None] = relationship(lazy="joined")
+    department: Mapped[Department | None] = relationship(lazy="joined")
+    handler: Mapped[KesuUser | None] = relationship(foreign_keys=[handler_id])
+    created_by: Mapped[KesuUser | None] = relationship(foreign_keys=[created_by_id])
+    evidence: Mapped[list[Evidence]] = relationship(
+        back_populates="case", order_by="Evidence.id", lazy="selectin"
+    )
+    compensation: Mapped[list[CompensationLine]] = relationship(
+        back_populates="case",
+        order_by="CompensationLine.position",
+        cascade="all, delete-orphan",
+        lazy="selectin",
+    )
+    approvals: Mapped[list[ApprovalStep]] = relationship(
+        back_populates="case",
+        order_by="(ApprovalStep.round, ApprovalStep.seq)",
+        lazy="selectin",
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+
+    def __repr__(self) -> str:
+        return self.number
+
+
+class Evidence(Model):
+    """A photo, video, document or signed delivery note, with its source and time received."""
+
+    __tablename__ = "evidence"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("kesu_case.id"), nullable=False, index=True)
+    kind: Mapped[str] = mapped_column(sa.String(16), nullable=False)
+    source: Mapped[str | None] = mapped_column(sa.String(200))
+    received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False)
+    filename: Mapped[str] = mapped_column(sa.String(255), nullable=False)
+    storage_key: Mapped[str] = mapped_column(sa.String(64), nullable=False, unique=True)
+    content_type: Mapped[str] = mapped_column(sa.String(128), nullable=False)
+    size: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    sha256: Mapped[str] = mapped_column(sa.String(64), nullable=False)
+    uploaded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("ab_user.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+
+    case: Mapped[Case] = relationship(back_populates="evidence")
+    uploaded_by: Mapped[KesuUser | None] = relationship()
+
+
+class CompensationLine(Model):
+    """One compensation line; every line carries the case number through its case."""
+
+    __tablename__ = "compensation_line"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("kesu_case.id"), nullable=False, index=True)
+    position: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
+    kind: Mapped[str] = mapped_column(sa.String(32), nullable=False)
+    quantity: Mapped[int | None] = mapped_column(sa.Integer)
+    unit_price: Mapped[Decimal | None] = mapped_column(Money)
+    amount: Mapped[Decimal] = mapped_column(Money, nullable=False)
+    sku: Mapped[str | None] = mapped_column(sa.String(64))
+    batch_no: Mapped[str | None] = mapped_column(sa.String(64))
+    note: Mapped[str | None] = mapped_column(sa.Text)
+
+    case: Mapped[Case] = relationship(back_populates="compensation")
+
+
+class ApprovalStep(Model):
+    """One sign-off of a proposal: who may decide, who did, when, what and why."""
+
+    __tablename__ = "approval_step"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("kesu_case.id"), nullable=False, index=True)
+    round: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=1)
+    seq: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    step: Mapped[str] = mapped_column(sa.String(64), nullable=False)
+    role: Mapped[str] = mapped_column(sa.String(64), nullable=False)
+    decision: Mapped[str] = mapped_column(sa.String(16), nullable=False, default="pending")
+    decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("ab_user.id"))
+    decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    comment: Mapped[str | None] = mapped_column(sa.Text)
+
+    case: Mapped[Case] = relationship(back_populates="approvals")
+    decided_by: Mapped[KesuUser | None] = relationship(lazy="joined")
+
+
+class CaseCounter(Model):
+    """The last case number given out in a month; incremented in the creating transaction."""
+
+    __tablename__ = "case_counter"
+
+    period: Mapped[str] = mapped_column(sa.String(6), primary_key=True)
+    last: Mapped[int] = mapped_column(sa.Integer, nullable=False)

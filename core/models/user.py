@@ -1,0 +1,40 @@
+"""Staff: Flask-AppBuilder's user, extended with business-line membership and a department."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask_appbuilder import Model
+from flask_appbuilder.security.sqla.models import User
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from core.models.business_line import BusinessLine, Department
+
+user_business_line = sa.Table(
+    "user_business_line",
+    Model.metadata,
+    sa.Column("user_id", sa.ForeignKey("ab_user.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column(
+        "business_line_id",
+        sa.ForeignKey("business_line.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+)
+
+
+class KesuUser(User):
+    """A staff member: sees and changes only the cases of the business lines they belong to."""
+
+    __tablename__ = "ab_user"
+
+    department_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("department.id", ondelete="SET NULL"), nullable=True
+    )
+    department: Mapped[Department | None] = relationship(lazy="joined")
+    business_lines: Mapped[list[BusinessLine]] = relationship(
+        secondary=user_business_line, lazy="selectin", order_by=BusinessLine.code
+    )
+
+    @property
+    def display_name(self) -> str:
+        name = f"{self.last_name or ''}{self.first_name or ''}".strip()
+        return name or self.username

@@ -1,0 +1,90 @@
+"""The roles of DOMAIN.md section 10 and the permissions each holds.
+
+Roles are declared here, in configuration, and written to the database by ``kesu init``.
+They become Flask-AppBuilder *builtin roles* (``FAB_ROLES``): each grants
+``(view_menu_regex, permission_regex)`` pairs. Workflow actions declare the roles allowed to
+run them (:mod:`core.workflow`); those grants are added here as ``can_<action>`` on ``Case``.
+Plugins add their own grants through the ``kesu_roles`` hook.
+"""
+
+from __future__ import annotations
+
+ADMIN = "Admin"
+CS_AGENT = "CS Agent"
+CS_SUPERVISOR = "CS Supervisor"
+QA = "QA"
+RESPONSIBLE_DEPT = "Responsible Dept"
+SALES = "Sales"
+MANAGER = "Manager"
+FINANCE = "Finance"
+AUDITOR = "Auditor"
+
+ROLES = (ADMIN, CS_AGENT, CS_SUPERVISOR, QA, RESPONSIBLE_DEPT, SALES, MANAGER, FINANCE, AUDITOR)
+
+# Permission names on the "Case" view menu (besides the workflow actions' can_<action>).
+CASE = "Case"
+CAN_READ = "can_read"
+CAN_CREATE = "can_create"
+CAN_EDIT = "can_edit"
+CAN_UPLOAD = "can_upload"
+CAN_OVERRIDE_ACCEPTANCE = "can_override_acceptance"
+# "View contact": unmasked customer phone and e-mail.
+CONTACT = "Contact"
+CAN_VIEW_CONTACT = "can_view"
+AUDIT = "Audit"
+CAN_READ_AUDIT = "can_read"
+REFERENCE = "Reference"  # business lines, customers, products, departments (read)
+
+_STAFF = (CS_AGENT, CS_SUPERVISOR, QA, RESPONSIBLE_DEPT, SALES, MANAGER, FINANCE, AUDITOR)
+
+# Base grants per role; workflow-action grants are added by role_config().
+BASE_GRANTS: dict[str, list[tuple[str, str]]] = {
+    ADMIN: [(".*", ".*")],
+    CS_AGENT: [
+        (CASE, f"{CAN_READ}|{CAN_CREATE}|{CAN_EDIT}|{CAN_UPLOAD}"),
+        (CONTACT, CAN_VIEW_CONTACT),
+    ],
+    CS_SUPERVISOR: [
+        (CASE, f"{CAN_READ}|{CAN_CREATE}|{CAN_EDIT}|{CAN_UPLOAD}|{CAN_OVERRIDE_ACCEPTANCE}"),
+        (CONTACT, CAN_VIEW_CONTACT),
+        (AUDIT, CAN_READ_AUDIT),
+    ],
+    QA: [(CASE, f"{CAN_READ}|{CAN_UPLOAD}")],
+    RESPONSIBLE_DEPT: [(CASE, f"{CAN_READ}|{CAN_UPLOAD}")],
+    SALES: [(CASE, f"{CAN_READ}|{CAN_CREATE}|{CAN_UPLOAD}"), (CONTACT, CAN_VIEW_CONTACT)],
+    MANAGER: [(CASE, CAN_READ), (AUDIT, CAN_READ_AUDIT)],
+    FINANCE: [(CASE, CAN_READ)],
+    AUDITOR: [(CASE, CAN_READ), (AUDIT, CAN_READ_AUDIT)],
+}
+
+# Every staff role may read the reference data of its own lines and use the common screens.
+COMMON_GRANTS: list[tuple[str, str]] = [
+    (REFERENCE, CAN_READ),
+    # Flask-AppBuilder's own screens every signed-in user needs (own profile, locale).
+    ("UserInfoEditView", "can_this_form_get|can_this_form_post"),
+    ("ResetMyPasswordView", "can_this_form_get|can_this_form_post"),
+    ("UserDBModelView", "can_userinfo|resetmypassword"),
+    ("KesuUserDBModelView", "can_userinfo|resetmypassword"),
+    ("Cases|Intake|Inbox", "menu_access"),
+]
+
+
+def role_config(
+    action_roles: dict[str, tuple[str, ...]],
+    plugin_grants: list[dict[str, list[tuple[str, str]]]] = (),
+) -> dict[str, list[list[str]]]:
+    """Build ``FAB_ROLES``: base grants, workflow-action grants and plugins' grants."""
+    grants: dict[str, list[tuple[str, str]]] = {r: list(g) for r, g in BASE_GRANTS.items()}
+    for role in _STAFF:
+        grants[role].extend(COMMON_GRANTS)
+    for action, roles in action_roles.items():
+        for role in roles:
+            grants.setdefault(role, []).append((CASE, f"can_{action}"))
+    for extra in plugin_grants:
+        for role, pairs in (extra or {}).items():
+            grants.setdefault(role, []).extend(tuple(p) for p in pairs)
+    # Regexes are matched with re.match: anchor them so "can_read" does not match "can_reader".
+    return {
+        role: [[f"^(?:{view})$", f"^(?:{perm})$"] for view, perm in pairs]
+        for role, pairs in grants.items()
+    }

@@ -1,0 +1,152 @@
+"""The audit trail: append-only events, hash-chained so that any later change shows.
+
+``hash = sha256(prev_hash + canonical payload)``, where the payload is the event's id, time,
+actor, case, entity, action and changes as canonical JSON. Writers lock the single chain-head
+row, so concurrent transactions extend the chain one after another.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+
+from core.db import in_write_transaction, utcnow
+from core.extensions import db
+from core.fields import to_json
+from core.models import AuditChainHead, AuditEvent, KesuUser
+from core.models.audit import GENESIS_HASH
+
+SYSTEM_ACTOR = "system"
+
+
+def canonical_payload(event: AuditEvent) -> bytes:
+    """The bytes that are hashed for an event: sorted-key, compact JSON."""
+    payload = {
+        "id": event.id,
+        "at": event.at.isoformat(),
+        "actor_id": event.actor_id,
+        "actor": event.actor,
+        "case_id": event.case_id,
+        "entity": event.entity,
+        "entity_id": event.entity_id,
+        "action": event.action,
+        "changes": event.changes,
+    }
+    return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def chain_hash(prev_hash: str, event: AuditEvent) -> str:
+    return hashlib.sha256(prev_hash.encode() + canonical_payload(event)).hexdigest()
+
+
+def diff(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, list[Any]]:
+    """``{field: [old, new]}`` for every field whose value differs, JSON-safe."""
+    out: dict[str, list[Any]] = {}
+    for key in sorted(set(old) | set(new)):
+        before, after = to_json(old.get(key)), to_json(new.get(key))
+        if before != after:
+            out[key] = [before, after]
+    return out
+
+
+def _lock_head() -> AuditChainHead:
+    head = db.session.scalar(
+        sa.select(AuditChainHead).where(AuditChainHead.id == 1).with_for_update()
+    )
+    if head is None:
+        head = AuditChainHead(id=1, last_hash=GENESIS_HASH)
+        db.session.add(head)
+        db.session.flush()
+    return head
+
+
+def record(
+    actor: KesuUser | None,
+    action: str,
+    *,
+    entity: str,
+    entity_id: int | None = None,
+    case_id: int | None = None,
+    changes: Mapping[str, Any] | None = None,
+) -> AuditEvent:
+    """Append one event to the chain; must run inside the change's write transaction."""
+    if not in_write_transaction():
+        raise RuntimeError("audit events are written inside the change's write transaction")
+    head = _lock_head()
+    event = AuditEvent(
+        at=utcnow(),
+        actor_id=getattr(actor, "id", None),
+        actor=getattr(actor, "username", None) or SYSTEM_ACTOR,
+        case_id=case_id,
+        entity=entity,
+        entity_id=entity_id,
+        action=action,
+        changes=to_json(dict(changes or {})),
+        prev_hash=head.last_hash,
+        hash="",
+    )
+    db.session.add(event)
+    db.session.flush()  # assigns the id, which is part of the hashed payload
+    event.hash = chain_hash(head.last_hash, event)
+    head.last_hash = event.hash
+    head.last_event_id = event.id
+    db.session.flush()
+    return event
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    ok: bool
+    checked: int
+    broken_id: int | None = None
+    reason: str = ""
+
+
+def _events(batch: int = 5000) -> Iterator[AuditEvent]:
+    last_id = 0
+    while True:
+        rows = list(
+            db.session.scalars(
+                sa.select(AuditEvent)
+                .where(AuditEvent.id > last_id)
+                .order_by(AuditEvent.id)
+                .limit(batch)
+            )
+        )
+        if not rows:
+            return
+        yield from rows
+        last_id = rows[-1].id
+        db.session.expunge_all()
+
+
+def verify() -> VerifyResult:
+    """Recompute the chain from the first event; report the first event that does not fit."""
+    prev = GENESIS_HASH
+    checked = 0
+    last_id = None
+    for event in _events():
+        if event.prev_hash != prev:
+            return VerifyResult(False, checked, event.id, "prev_hash does not match the chain")
+        if chain_hash(prev, event) != event.hash:
+            return VerifyResult(False, checked, event.id, "hash does not match the event's content")
+        prev = event.hash
+        last_id = event.id
+        checked += 1
+    head = db.session.get(AuditChainHead, 1)
+    if head is not None and (head.last_hash != prev or head.last_event_id != last_id):
+        return VerifyResult(False, checked, head.last_event_id, "events after this one are missing")
+    return VerifyResult(True, checked)
+
+
+def case_events(case_id: int) -> list[AuditEvent]:
+    return list(
+        db.session.scalars(
+            sa.select(AuditEvent).where(AuditEvent.case_id == case_id).order_by(AuditEvent.id)
+        )
+    )

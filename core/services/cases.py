@@ -1,0 +1,563 @@
+"""Creating, editing, listing and re-evaluating cases."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+
+from core import fields
+from core.contracts import CaseEvent, CaseFacts, FieldSpec, LineFacts, PriorityReason
+from core.db import utcnow, write_transaction
+from core.extensions import db
+from core.models import BusinessLine, Case, Customer, KesuUser, Product
+from core.roles import CAN_CREATE, CAN_EDIT
+from core.services import audit
+from core.services.access import cases_query, get_case, line_for_write, require
+from core.services.errors import Conflict, Invalid, invalid_if
+from core.services.lines import line_facts, registry
+from core.services.numbers import next_case_number
+from core.timeutil import in_zone, localize
+from core.vocab import CHANNELS, CUSTOMER_KINDS, DEMANDS, PROBLEM_STAGES, choices
+from core.workflow import FINAL
+
+CORE_FIELDS: tuple[FieldSpec, ...] = (
+    FieldSpec("channel", "choice", _l("Channel"), required=True, choices=choices(CHANNELS)),
+    FieldSpec("product", "string", _l("Product (code or name)")),
+    FieldSpec("batch_no", "string", _l("Production batch")),
+    FieldSpec("quantity_purchased", "integer", _l("Quantity purchased"), min_value=0),
+    FieldSpec("purchase_date", "date", _l("Purchase date")),
+    FieldSpec("goods_received_at", "datetime", _l("Goods received at")),
+    FieldSpec("received_at", "datetime", _l("Complaint received at")),
+    FieldSpec(
+        "problem_stage",
+        "choice",
+        _l("Stage where the problem arose"),
+        choices=choices(PROBLEM_STAGES),
+    ),
+    FieldSpec("purchasing_unit", "string", _l("Purchasing unit")),
+    FieldSpec("description", "text", _l("Problem description"), required=True),
+    FieldSpec("demand", "choice", _l("Customer demand"), choices=choices(DEMANDS)),
+    FieldSpec("claim_amount", "decimal", _l("Claim amount (CNY)"), min_value=0),
+)
+CUSTOMER_FIELDS: tuple[FieldSpec, ...] = (
+    FieldSpec("name", "string", _l("Complaining company or person"), required=True),
+    FieldSpec("kind", "choice", _l("Customer kind"), choices=choices(CUSTOMER_KINDS)),
+    FieldSpec("contact", "string", _l("Contact person")),
+    FieldSpec("phone", "string", _l("Phone")),
+    FieldSpec("email", "string", _l("E-mail")),
+    FieldSpec("address", "string", _l("Address")),
+)
+TOP_LEVEL = {"business_line", "category", "customer", "customer_id", "details", "version"}
+CORE_NAMES = {s.name for s in CORE_FIELDS}
+_PHONE = re.compile(r"^[0-9+()\- ]{3,40}$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+# Case attributes recorded in the audit trail (old -> new) on create and edit.
+AUDITED = (
+    "number",
+    "business_line_id",
+    "category",
+    "channel",
+    "status",
+    "priority",
+    "is_major",
+    "customer_id",
+    "product_id",
+    "batch_no",
+    "quantity_purchased",
+    "purchase_date",
+    "goods_received_at",
+    "received_at",
+    "problem_stage",
+    "purchasing_unit",
+    "description",
+    "demand",
+    "claim_amount",
+    "details",
+    "department_id",
+    "handler_id",
+    "root_cause",
+    "acceptance_override",
+    "verified_effective",
+    "held_from",
+)
+
+
+def snapshot(case: Case) -> dict[str, Any]:
+    return {name: getattr(case, name) for name in AUDITED}
+
+
+# -- hooks for one case ------------------------------------------------------------------------
+
+
+def case_caller(hook: str, line: LineFacts, category: str):
+    """The hook caller for a case: its category plugin (if enabled) and cross-cutting plugins."""
+    reg = registry()
+    return reg.caller(hook, reg.case_plugin_keys(category, line.enabled_plugins))
+
+
+def line_caller(hook: str, line: LineFacts):
+    """The hook caller over every plugin enabled on the line."""
+    return registry().caller(hook, line.enabled_plugins)
+
+
+def _flatten(results: Iterable[Iterable[Any] | None]) -> list[Any]:
+    return [item for result in results if result for item in result]
+
+
+def plugin_field_specs(line: LineFacts, category: str) -> list[FieldSpec]:
+    """The plugin fields of a case of ``category`` on ``line`` (the API's ``details`` keys)."""
+    specs = _flatten(case_caller("kesu_case_fields", line, category)(line=line, category=category))
+    seen: set[str] = set()
+    unique = []
+    for spec in specs:
+        if spec.name not in seen:
+            seen.add(spec.name)
+            unique.append(spec)
+    return unique
+
+
+def display_field_specs(line: LineFacts, category: str) -> list[FieldSpec]:
+    """Field labels for showing a case, even when its category was disabled since."""
+    reg = registry()
+    keys = reg.case_plugin_keys(category, line.enabled_plugins) | {category}
+    caller = reg.caller("kesu_case_fields", keys & set(reg.descriptors))
+    return list({s.name: s for s in _flatten(caller(line=line, category=category))}.values())
+
+
+def category_enabled(case: Case) -> bool:
+    return case.category in case.business_line.enabled_plugin_keys
+
+
+# -- facts -------------------------------------------------------------------------------------
+
+
+def _customer_dict(customer: Customer | None) -> dict[str, Any]:
+    if customer is None:
+        return {}
+    return {
+        "id": customer.id,
+        "name": customer.name,
+        "kind": customer.kind,
+        "contact": customer.contact,
+        "phone": customer.phone,
+        "email": customer.email,
+        "address": customer.address,
+    }
+
+
+def case_facts(case: Case, line: LineFacts | None = None) -> CaseFacts:
+    """The plain snapshot of a case that plugin hooks receive."""
+    line = line or line_facts(case.business_line)
+    specs = {s.name: s for s in display_field_specs(line, case.category)}
+    details = {
+        k: fields.from_json(specs[k], v) if k in specs else v
+        for k, v in (case.details or {}).items()
+    }
+    product = case.product
+    return CaseFacts(
+        id=case.id,
+        number=case.number,
+        line=line,
+        category=case.category,
+        channel=case.channel,
+        status=case.status,
+        priority=case.priority,
+        customer=_customer_dict(case.customer),
+        product={"id": product.id, "code": product.code, "name": product.name} if product else {},
+        batch_no=case.batch_no,
+        quantity_purchased=case.quantity_purchased,
+        purchase_date=case.purchase_date,
+        goods_received_at=case.goods_received_at,
+        received_at=case.received_at,
+        description=case.description,
+        demand=case.demand,
+        claim_amount=case.claim_amount,
+        details=details,
+        evidence_kinds=frozenset(e.kind for e in case.evidence),
+        compensation=tuple(
+            {
+                "kind": c.kind,
+                "quantity": c.quantity,
+                "amount": c.amount,
+                "sku": c.sku,
+                "batch_no": c.batch_no,
+                "note": c.note,
+            }
+            for c in case.compensation
+        ),
+        root_cause=case.root_cause,
+        held_from=case.held_from,
+    )
+
+
+PRIORITY_ORDER = ("P1", "P2", "P3")
+
+
+def recompute(case: Case) -> None:
+    """Re-evaluate acceptance issues, major triggers and priority from the plugins."""
+    line = line_facts(case.business_line)
+    facts = case_facts(case, line)
+    issues = _flatten(case_caller("kesu_acceptance_issues", line, case.category)(case=facts))
+    case.acceptance_issues = [i.as_dict() for i in issues]
+    reasons = list(dict.fromkeys(_flatten(line_caller("kesu_major_reasons", line)(case=facts))))
+    case.major_reasons = reasons
+    case.is_major = bool(reasons)
+    priority_reasons = _flatten(line_caller("kesu_priority_reasons", line)(case=facts))
+    if case.is_major:
+        priority_reasons.insert(0, _major_reason())
+    best = min((r.priority for r in priority_reasons), key=PRIORITY_ORDER.index, default="P3")
+    case.priority = best
+    case.priority_reasons = list(
+        dict.fromkeys(r.code for r in priority_reasons if r.priority == best)
+    )
+
+
+def _major_reason() -> PriorityReason:
+    return PriorityReason("P1", "major")
+
+
+def emit(case: Case, action: str, old_status: str | None, actor: KesuUser, payload=None) -> None:
+    """Tell the case's plugins what happened (inside the same transaction)."""
+    line = line_facts(case.business_line)
+    facts = case_facts(case, line)
+    event = CaseEvent(action, old_status, case.status, actor.username, dict(payload or {}))
+    case_caller("kesu_case_event", line, case.category)(case=facts, event=event)
+
+
+# -- input ------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Input:
+    errors: dict[str, list[str]]
+
+    def add(self, field: str, message: Any) -> None:
+        self.errors.setdefault(field, []).append(str(message))
+
+
+def _require_mapping(data: Any, field: str = "") -> Mapping[str, Any]:
+    if not isinstance(data, Mapping):
+        raise Invalid(_l("The body must be a JSON object."), field=field or "body")
+    return data
+
+
+def _check_contact(clean: dict[str, Any], out: _Input, prefix: str) -> None:
+    if clean.get("phone") and not _PHONE.match(clean["phone"]):
+        out.add(f"{prefix}phone", _l("Not a valid phone number."))
+    if clean.get("email") and not _EMAIL.match(clean["email"]):
+        out.add(f"{prefix}email", _l("Not a valid e-mail address."))
+
+
+def _resolve_customer(actor, line: BusinessLine, data: Mapping[str, Any], out: _Input):
+    """Find or create the customer in the line; returns a pending callable or the customer."""
+    if "customer" in data and "customer_id" in data:
+        out.add("customer", _l("Give either customer or customer_id, not both."))
+        return None
+    if "customer_id" in data:
+        cid = data["customer_id"]
+        customer = None
+        if isinstance(cid, int) and not isinstance(cid, bool):
+            customer = db.session.get(Customer, cid)
+        if customer is None or customer.business_line_id != line.id:
+            out.add("customer_id", _l("Unknown customer."))
+            return None
+        return customer
+    raw = data.get("customer")
+    if not isinstance(raw, Mapping):
+        out.add(
+            "customer", _l("This field is required.") if raw is None else _l("Must be an object.")
+        )
+        return None
+    clean, errors = fields.validate(CUSTOMER_FIELDS, raw, prefix="customer.")
+    for key, messages in errors.items():
+        for m in messages:
+            out.add(key, m)
+    _check_contact(clean, out, "customer.")
+    if errors or out.errors.get("customer.phone") or out.errors.get("customer.email"):
+        return None
+    return clean
+
+
+def _save_customer(actor, line: BusinessLine, clean: dict[str, Any]) -> Customer:
+    customer = db.session.scalar(
+        sa.select(Customer).where(
+            Customer.business_line_id == line.id, Customer.name == clean["name"]
+        )
+    )
+    if customer is None:
+        customer = Customer(business_line_id=line.id, kind=clean.get("kind") or "dealer")
+        for key in ("name", "contact", "phone", "email", "address"):
+            setattr(customer, key, clean.get(key))
+        db.session.add(customer)
+        db.session.flush()
+        audit.record(
+            actor,
+            "create",
+            entity="customer",
+            entity_id=customer.id,
+            changes=audit.diff({}, _customer_dict(customer)),
+        )
+        return customer
+    before = _customer_dict(customer)
+    for key in ("kind", "contact", "phone", "email", "address"):
+        if clean.get(key) is not None:
+            setattr(customer, key, clean[key])
+    changes = audit.diff(before, _customer_dict(customer))
+    if changes:
+        db.session.flush()
+        audit.record(actor, "update", entity="customer", entity_id=customer.id, changes=changes)
+    return customer
+
+
+def _resolve_product(line: BusinessLine, ref: str | None, out: _Input) -> Product | None:
+    if ref is None:
+        return None
+    base = sa.select(Product).where(Product.business_line_id == line.id)
+    product = db.session.scalar(base.where(Product.code == ref))
+    if product is not None:
+        return product
+    matches = list(db.session.scalars(base.where(Product.name == ref).limit(2)))
+    if len(matches) == 1:
+        return matches[0]
+    out.add(
+        "product",
+        _l("Unknown product.")
+        if not matches
+        else _l("Several products have this name; give the code."),
+    )
+    return None
+
+
+def _check_category(line: BusinessLine, category: Any, out: _Input) -> None:
+    if not isinstance(category, str) or not category:
+        out.add("category", _l("This field is required."))
+    elif not registry().is_category(category):
+        out.add("category", _l("Unknown category."))
+    elif category not in line.enabled_plugin_keys:
+        out.add("category", _l("This category is not enabled on the business line."))
+
+
+def _core_values(data: Mapping[str, Any], out: _Input, *, require: bool) -> dict[str, Any]:
+    present = {k: v for k, v in data.items() if k in CORE_NAMES}
+    clean, errors = fields.validate(CORE_FIELDS, present, require=require)
+    for key, messages in errors.items():
+        for m in messages:
+            out.add(key, m)
+    return clean
+
+
+def _validate_details(line: BusinessLine, category: str, raw: Any, out: _Input) -> dict[str, Any]:
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, Mapping):
+        out.add("details", _l("Must be an object."))
+        return {}
+    specs = plugin_field_specs(line_facts(line), category)
+    clean, errors = fields.validate(specs, raw, prefix="details.")
+    for key, messages in errors.items():
+        for m in messages:
+            out.add(key, m)
+    for key, value in clean.items():
+        if isinstance(value, dt.datetime):
+            clean[key] = localize(value, line.timezone)
+    return {k: fields.to_json(v) for k, v in clean.items() if v is not None}
+
+
+def _apply_core(case: Case, line: BusinessLine, clean: dict[str, Any], out: _Input) -> None:
+    if "product" in clean:
+        case.product = _resolve_product(line, clean["product"], out)
+    for key in ("goods_received_at", "received_at"):
+        if key in clean:
+            value = clean[key]
+            setattr(case, key, localize(value, line.timezone) if value is not None else None)
+    for key, value in clean.items():
+        if key not in ("product", "goods_received_at", "received_at"):
+            setattr(case, key, value)
+
+
+# -- create / edit ------------------------------------------------------------------------------
+
+
+def create_case(actor: KesuUser, data: Any) -> Case:
+    """Register a case (登记) from intake data; validates everything before writing anything."""
+    require(actor, CAN_CREATE)
+    data = _require_mapping(data)
+    out = _Input({})
+    for key in data:
+        if key not in TOP_LEVEL and key not in CORE_NAMES:
+            out.add(key, _l("Unknown field."))
+    code = data.get("business_line")
+    if not isinstance(code, str) or not code:
+        out.add("business_line", _l("This field is required."))
+        invalid_if(out.errors)
+    with write_transaction():
+        line = line_for_write(actor, code)
+        _check_category(line, data.get("category"), out)
+        clean = _core_values(data, out, require=True)
+        customer = _resolve_customer(actor, line, data, out)
+        details = {}
+        if "category" not in out.errors:
+            details = _validate_details(line, data["category"], data.get("details"), out)
+        case = Case(
+            business_line=line, category=data.get("category"), status="new", details=details
+        )
+        _apply_core(case, line, clean, out)
+        if case.received_at is None:
+            case.received_at = utcnow()
+        if case.received_at > utcnow() + dt.timedelta(minutes=5):
+            out.add("received_at", _l("Cannot be in the future."))
+        invalid_if(out.errors)
+        if isinstance(customer, dict):
+            customer = _save_customer(actor, line, customer)
+        case.customer = customer
+        case.number = next_case_number(in_zone(utcnow(), line.timezone))
+        case.created_by_id = actor.id
+        db.session.add(case)
+        recompute(case)
+        db.session.flush()
+        audit.record(
+            actor,
+            "create",
+            entity="case",
+            entity_id=case.id,
+            case_id=case.id,
+            changes=audit.diff({}, snapshot(case)),
+        )
+        emit(case, "create", None, actor)
+    return case
+
+
+def update_case(actor: KesuUser, case_id: int, data: Any) -> Case:
+    """Edit a case's intake data and plugin fields; ``version`` must be the one last seen.
+
+    The business line and the category can change only while the case is ``new``; the
+    customer and product must then be given again in the new line.
+    """
+    require(actor, CAN_EDIT)
+    data = _require_mapping(data)
+    out = _Input({})
+    for key in data:
+        if key not in TOP_LEVEL and key not in CORE_NAMES:
+            out.add(key, _l("Unknown field."))
+    version = data.get("version")
+    if not isinstance(version, int) or isinstance(version, bool):
+        out.add(
+            "version",
+            _l("This field is required.") if version is None else _l("Must be a whole number."),
+        )
+    invalid_if(out.errors)
+    with write_transaction():
+        case = get_case(actor, case_id, lock=True)
+        if version != case.version:
+            raise Conflict(
+                _l("The case was changed by someone else; reload it and try again."),
+                field="version",
+                current_version=case.version,
+            )
+        if case.status in FINAL:
+            raise Conflict(_l("A closed or rejected case cannot be edited."), status=case.status)
+        if not category_enabled(case):
+            raise Conflict(
+                _l("This category is disabled on the business line; the case is read-only.")
+            )
+        before = snapshot(case)
+        line, category = case.business_line, case.category
+        if data.get("business_line", line.code) != line.code:
+            line = line_for_write(actor, data["business_line"])
+        category = data.get("category", category)
+        for key, changed in (
+            ("business_line", line is not case.business_line),
+            ("category", category != case.category),
+        ):
+            if changed and case.status != "new":
+                out.add(key, _l("Can only be changed before the case is accepted."))
+        if line is not case.business_line or category != case.category:
+            _check_category(line, category, out)
+        clean = _core_values(data, out, require=False)
+        customer = None
+        if "customer" in data or "customer_id" in data:
+            customer = _resolve_customer(actor, line, data, out)
+        elif line is not case.business_line:
+            out.add("customer", _l("Give the customer again for the new business line."))
+        if line is not case.business_line and case.product_id and "product" not in clean:
+            out.add("product", _l("Give the product again for the new business line."))
+        details_in = data.get("details", {})
+        if not isinstance(details_in, Mapping):
+            out.add("details", _l("Must be an object."))
+            details_in = {}
+        kept = case.details if category == case.category else {}
+        details = {}
+        if "category" not in out.errors:
+            details = _validate_details(line, category, {**(kept or {}), **details_in}, out)
+        invalid_if(out.errors)
+        case.business_line = line
+        case.category = category
+        case.details = details
+        _apply_core(case, line, clean, out)
+        invalid_if(out.errors)
+        if isinstance(customer, dict):
+            customer = _save_customer(actor, line, customer)
+        if customer is not None:
+            case.customer = customer
+        recompute(case)
+        changes = audit.diff(before, snapshot(case))
+        if changes:
+            db.session.flush()
+            audit.record(
+                actor, "update", entity="case", entity_id=case.id, case_id=case.id, changes=changes
+            )
+            emit(case, "update", case.status, actor)
+    return case
+
+
+# -- lists ---------------------------------------------------------------------------------------
+
+LIST_FILTERS = ("business_line", "category", "status", "priority", "is_major", "q")
+
+
+def list_cases(
+    actor: KesuUser,
+    filters: Mapping[str, Any] | None = None,
+    *,
+    page: int = 1,
+    page_size: int = 20,
+) -> tuple[list[Case], int]:
+    """A page of the cases the actor may see, newest first, and the total count."""
+    require(actor, "can_read")
+    stmt = cases_query(actor)
+    f = dict(filters or {})
+    if f.get("business_line"):
+        stmt = stmt.join(BusinessLine, Case.business_line_id == BusinessLine.id).where(
+            BusinessLine.code == f["business_line"]
+        )
+    for key in ("category", "status", "priority"):
+        if f.get(key):
+            stmt = stmt.where(getattr(Case, key) == f[key])
+    if f.get("is_major") in (True, "true", "1"):
+        stmt = stmt.where(Case.is_major.is_(True))
+    if f.get("q"):
+        term = f"%{f['q'].strip()}%"
+        stmt = stmt.join(Customer, Case.customer_id == Customer.id).where(
+            sa.or_(Case.number.ilike(term), Customer.name.ilike(term), Case.batch_no.ilike(term))
+        )
+    total = db.session.scalar(
+        sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery())
+    )
+    rows = db.session.scalars(
+        stmt.order_by(Case.received_at.desc(), Case.id.desc())
+        .limit(page_size)
+        .offset((page - 1) * page_size)
+    )
+    return list(rows), total
+
+
+def money_total(lines: Iterable[Any]) -> Decimal:
+    return sum((Decimal(line.amount) for line in lines), Decimal("0.00"))

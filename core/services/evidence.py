@@ -1,0 +1,158 @@
+"""Evidence uploads and downloads, under the case's record rule.
+
+Files live in ``KESU_UPLOAD_DIR`` (outside any static folder) under random names; the
+database keeps the original name, type, size and SHA-256. A file is written before its row
+and removed again if the transaction fails, so nothing is half-stored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import uuid
+from pathlib import Path
+from typing import IO, Any
+
+import filetype
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+
+from core.contracts import FieldSpec
+from core.db import utcnow, write_transaction
+from core.extensions import db
+from core.fields import FieldError, coerce
+from core.models import Evidence, KesuUser
+from core.roles import CAN_UPLOAD
+from core.services import audit
+from core.services.access import get_case, require
+from core.services.cases import category_enabled, emit, recompute
+from core.services.errors import Conflict, Invalid, NotFound, invalid_if
+from core.timeutil import localize
+from core.vocab import EVIDENCE_KINDS
+from core.workflow import FINAL
+
+# What a kind must contain; document and delivery_note accept any file (scans, PDFs, photos).
+KIND_MIME_PREFIX = {"photo": ("image/",), "video": ("video/",)}
+_RECEIVED_AT = FieldSpec("received_at", "datetime", _l("Received at"))
+
+
+def upload_dir() -> Path:
+    return Path(current_app.config["KESU_UPLOAD_DIR"])
+
+
+def _detect(head: bytes, filename: str, declared: str | None) -> str:
+    kind = filetype.guess(head)
+    if kind is not None:
+        return kind.mime
+    if declared and declared not in ("application/octet-stream", ""):
+        # Plain-text formats have no magic number; trust only harmless declared types.
+        if declared.startswith("text/") or declared == "application/pdf":
+            return declared
+    return "application/octet-stream"
+
+
+def add_evidence(
+    actor: KesuUser,
+    case_id: int,
+    stream: IO[bytes] | None,
+    *,
+    filename: str | None,
+    kind: Any,
+    source: Any = None,
+    received_at: Any = None,
+    declared_type: str | None = None,
+) -> Evidence:
+    """Attach a file to a case as evidence of ``kind``; recomputes the acceptance issues."""
+    require(actor, CAN_UPLOAD)
+    errors: dict[str, list[str]] = {}
+    if kind not in EVIDENCE_KINDS:
+        errors["kind"] = [str(_l("Must be one of: %(values)s.", values=", ".join(EVIDENCE_KINDS)))]
+    if source is not None and (not isinstance(source, str) or len(source) > 200):
+        errors["source"] = [str(_l("Must be at most %(n)s characters.", n=200))]
+    try:
+        when = coerce(_RECEIVED_AT, received_at)
+    except FieldError as exc:
+        errors["received_at"] = [str(exc.message)]
+        when = None
+    if stream is None or not filename:
+        errors["file"] = [str(_l("This field is required."))]
+    invalid_if(errors)
+    data = stream.read()
+    if not data:
+        raise Invalid(_l("The file is empty."), field="file")
+    content_type = _detect(data[:8192], filename, declared_type)
+    wanted = KIND_MIME_PREFIX.get(kind)
+    if wanted and not content_type.startswith(wanted):
+        raise Invalid(
+            _l(
+                "A %(kind)s must be a file of that type (this one is %(type)s).",
+                kind=EVIDENCE_KINDS[kind],
+                type=content_type,
+            ),
+            field="file",
+        )
+    key = uuid.uuid4().hex
+    path = upload_dir() / key[:2] / key
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    try:
+        with write_transaction():
+            case = get_case(actor, case_id, lock=True)
+            if case.status in FINAL:
+                raise Conflict(
+                    _l("A closed or rejected case takes no more evidence."), status=case.status
+                )
+            if not category_enabled(case):
+                raise Conflict(
+                    _l("This category is disabled on the business line; the case is read-only.")
+                )
+            evidence = Evidence(
+                kind=kind,
+                source=(source or "").strip() or None,
+                received_at=localize(when, case.business_line.timezone) if when else utcnow(),
+                filename=os.path.basename(filename)[:255],
+                storage_key=key,
+                content_type=content_type,
+                size=len(data),
+                sha256=hashlib.sha256(data).hexdigest(),
+                uploaded_by_id=actor.id,
+            )
+            case.evidence.append(evidence)
+            before = list(case.acceptance_issues or [])
+            recompute(case)
+            db.session.flush()
+            audit.record(
+                actor,
+                "upload",
+                entity="evidence",
+                entity_id=evidence.id,
+                case_id=case.id,
+                changes={
+                    "kind": [None, kind],
+                    "filename": [None, evidence.filename],
+                    "sha256": [None, evidence.sha256],
+                    "source": [None, evidence.source],
+                    **(
+                        {"acceptance_issues": [before, case.acceptance_issues]}
+                        if before != case.acceptance_issues
+                        else {}
+                    ),
+                },
+            )
+            emit(case, "upload", case.status, actor, {"kind": kind})
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    return evidence
+
+
+def open_evidence(actor: KesuUser, case_id: int, evidence_id: int) -> tuple[Evidence, Path]:
+    """The evidence row and its file, if the actor may see the case."""
+    case = get_case(actor, case_id)
+    evidence = next((e for e in case.evidence if e.id == evidence_id), None)
+    if evidence is None:
+        raise NotFound()
+    path = upload_dir() / evidence.storage_key[:2] / evidence.storage_key
+    if not path.is_file():
+        raise NotFound(_l("The file is missing from storage."))
+    return evidence, path

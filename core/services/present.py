@@ -1,0 +1,138 @@
+"""How cases look to a reader: the CASE object of the API and the screens, with masking.
+
+Phone numbers and e-mail addresses are masked (``138****5678``) for roles without the
+"view contact" permission, in screens, lists, exports and the API alike.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import url_for
+
+from core.fields import to_json
+from core.models import Case, Customer, KesuUser
+from core.services.access import can_view_contact
+from core.services.cases import money_total
+from core.services.workflow import allowed_actions
+from core.timeutil import iso_in_zone
+
+
+def mask_phone(phone: str | None) -> str | None:
+    """``13812345678`` -> ``138****5678``; short numbers keep only their last two digits."""
+    if not phone:
+        return phone
+    digits = phone.strip()
+    if len(digits) >= 8:
+        return f"{digits[:3]}****{digits[-4:]}"
+    return "*" * max(len(digits) - 2, 1) + digits[-2:]
+
+
+def mask_email(email: str | None) -> str | None:
+    """``zhang.san@example.com`` -> ``z***@example.com``."""
+    if not email or "@" not in email:
+        return email
+    local, _, domain = email.partition("@")
+    return f"{local[:1]}***@{domain}"
+
+
+def customer_json(customer: Customer | None, unmasked: bool) -> dict[str, Any] | None:
+    if customer is None:
+        return None
+    return {
+        "id": customer.id,
+        "name": customer.name,
+        "kind": customer.kind,
+        "contact": customer.contact,
+        "phone": customer.phone if unmasked else mask_phone(customer.phone),
+        "email": customer.email if unmasked else mask_email(customer.email),
+        "address": customer.address,
+    }
+
+
+def case_json(actor: KesuUser, case: Case, *, summary: bool = False) -> dict[str, Any]:
+    """The CASE object (docs/api.md); ``summary`` leaves out the nested lists for list pages."""
+    tz = case.business_line.timezone
+    product = case.product
+    out: dict[str, Any] = {
+        "id": case.id,
+        "number": case.number,
+        "business_line": case.business_line.code,
+        "category": case.category,
+        "channel": case.channel,
+        "status": case.status,
+        "held_from": case.held_from,
+        "priority": case.priority,
+        "priority_reasons": list(case.priority_reasons or []),
+        "is_major": case.is_major,
+        "major_reasons": list(case.major_reasons or []),
+        "acceptance_issues": list(case.acceptance_issues or []),
+        "acceptance_override": case.acceptance_override,
+        "customer": customer_json(case.customer, can_view_contact(actor)),
+        "product": {"id": product.id, "code": product.code, "name": product.name}
+        if product
+        else None,
+        "batch_no": case.batch_no,
+        "quantity_purchased": case.quantity_purchased,
+        "purchase_date": to_json(case.purchase_date),
+        "goods_received_at": iso_in_zone(case.goods_received_at, tz),
+        "received_at": iso_in_zone(case.received_at, tz),
+        "problem_stage": case.problem_stage,
+        "purchasing_unit": case.purchasing_unit,
+        "description": case.description,
+        "demand": case.demand,
+        "claim_amount": to_json(case.claim_amount),
+        "details": dict(case.details or {}),
+        "deadlines": dict(case.deadlines or {}),
+        "department": case.department.code if case.department else None,
+        "handler": case.handler.username if case.handler else None,
+        "root_cause": case.root_cause,
+        "verified_effective": case.verified_effective,
+        "version": case.version,
+        "created_at": iso_in_zone(case.created_at, tz),
+        "updated_at": iso_in_zone(case.updated_at, tz),
+    }
+    if summary:
+        return out
+    out["evidence"] = [
+        {
+            "id": e.id,
+            "kind": e.kind,
+            "source": e.source,
+            "received_at": iso_in_zone(e.received_at, tz),
+            "filename": e.filename,
+            "content_type": e.content_type,
+            "size": e.size,
+            "sha256": e.sha256,
+            "url": url_for("CaseApi.download_evidence", pk=case.id, evidence_id=e.id),
+        }
+        for e in case.evidence
+    ]
+    out["compensation"] = [
+        {
+            "id": c.id,
+            "kind": c.kind,
+            "quantity": c.quantity,
+            "unit_price": to_json(c.unit_price),
+            "amount": to_json(c.amount),
+            "sku": c.sku,
+            "batch_no": c.batch_no,
+            "note": c.note,
+        }
+        for c in case.compensation
+    ]
+    out["compensation_total"] = to_json(money_total(case.compensation))
+    out["approvals"] = [
+        {
+            "round": s.round,
+            "step": s.step,
+            "role": s.role,
+            "decision": s.decision,
+            "by": s.decided_by.username if s.decided_by else None,
+            "at": iso_in_zone(s.decided_at, tz),
+            "comment": s.comment,
+        }
+        for s in case.approvals
+    ]
+    out["allowed_actions"] = allowed_actions(actor, case)
+    return out

@@ -1,0 +1,124 @@
+"""Preparing a database (`kesu init`) and creating staff accounts."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from flask_migrate import upgrade
+from werkzeug.security import generate_password_hash
+
+from core.db import write_transaction
+from core.extensions import db
+from core.models import BusinessLine, Department, KesuUser
+from core.roles import AUDIT, CASE, CONTACT, REFERENCE, ROLES
+from core.services import audit
+from core.services.access import require
+from core.services.errors import Conflict, Invalid, invalid_if
+from core.workflow import ACTIONS
+
+# Permissions that are not a view's own: written as rows so custom roles can be given them.
+DOMAIN_PERMISSIONS = [
+    *[(f"can_{name}", CASE) for name in ACTIONS],
+    ("can_read", CASE),
+    ("can_create", CASE),
+    ("can_edit", CASE),
+    ("can_upload", CASE),
+    ("can_override_acceptance", CASE),
+    ("can_view", CONTACT),
+    ("can_read", AUDIT),
+    ("can_read", REFERENCE),
+    ("can_configure", "Plugins"),
+]
+
+
+def init_database() -> list[str]:
+    """Migrate the schema to the newest revision and write roles and permissions.
+
+    Safe to run again; run it before any server starts (several workers starting on a
+    fresh database would race on table and permission creation).
+    """
+    from core.app import MIGRATIONS_DIR
+
+    upgrade(directory=str(MIGRATIONS_DIR))
+    appbuilder = current_app.appbuilder
+    sm = appbuilder.sm
+    role_names = list(dict.fromkeys([*ROLES, *current_app.config["FAB_ROLES"]]))
+    for name in role_names:
+        sm.add_role(name)
+    sm.add_role(sm.auth_role_public)
+    appbuilder.add_permissions(update_perms=True)
+    for permission, view in DOMAIN_PERMISSIONS:
+        sm.add_permission_view_menu(permission, view)
+    return role_names
+
+
+def create_user(
+    actor,
+    *,
+    username: str,
+    password: str,
+    roles: Iterable[str],
+    email: str | None = None,
+    first_name: str | None = None,
+    last_name: str | None = None,
+    lines: Iterable[str] = (),
+    department: str | None = None,
+) -> KesuUser:
+    """Create a staff account with its roles, business lines and department (audited)."""
+    require(actor, "can_add", "KesuUserDBModelView")
+    errors: dict[str, list[str]] = {}
+    if not username or not username.strip():
+        errors["username"] = [str(_l("This field is required."))]
+    if not password or len(password) < 8:
+        errors["password"] = [str(_l("At least 8 characters."))]
+    invalid_if(errors)
+    sm = current_app.appbuilder.sm
+    with write_transaction():
+        if db.session.scalar(sa.select(KesuUser).where(KesuUser.username == username)):
+            raise Conflict(_l("This user name is taken."), field="username")
+        role_rows = []
+        for name in roles:
+            role = sm.find_role(name)
+            if role is None:
+                raise Invalid(_l("Unknown role."), field="role")
+            role_rows.append(role)
+        line_rows = []
+        for code in lines:
+            line = db.session.scalar(sa.select(BusinessLine).where(BusinessLine.code == code))
+            if line is None:
+                raise Invalid(_l("Unknown business line."), field="line")
+            line_rows.append(line)
+        dept = None
+        if department:
+            dept = db.session.scalar(sa.select(Department).where(Department.code == department))
+            if dept is None:
+                raise Invalid(_l("Unknown department."), field="department")
+        user = KesuUser(
+            username=username,
+            first_name=first_name or username,
+            last_name=last_name or "",
+            email=email or f"{username}@kesu.invalid",
+            active=True,
+            password=generate_password_hash(password),
+            roles=role_rows,
+            business_lines=line_rows,
+            department=dept,
+        )
+        db.session.add(user)
+        db.session.flush()
+        audit.record(
+            actor,
+            "create",
+            entity="user",
+            entity_id=user.id,
+            changes={
+                "username": [None, username],
+                "roles": [None, sorted(r.name for r in role_rows)],
+                "business_lines": [None, sorted(line.code for line in line_rows)],
+                "department": [None, department],
+            },
+        )
+    return user

@@ -1,0 +1,408 @@
+"""Running workflow actions: the only way a case's status changes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+
+from core.contracts import ProposalLine
+from core.db import utcnow, write_transaction
+from core.extensions import db
+from core.fields import is_blank
+from core.models import ApprovalStep, Case, CompensationLine, Department, KesuUser
+from core.roles import CAN_OVERRIDE_ACCEPTANCE
+from core.services import audit
+from core.services.access import can, get_case, is_admin
+from core.services.cases import (
+    _flatten,
+    case_caller,
+    case_facts,
+    category_enabled,
+    emit,
+    recompute,
+    snapshot,
+)
+from core.services.errors import Conflict, Forbidden, Invalid, NotFound, PreconditionFailed
+from core.services.lines import line_facts
+from core.workflow import ACTIONS, Action, next_used, reopen_target, used_stages
+
+
+def _holds_role(actor: KesuUser, role: str) -> bool:
+    return is_admin(actor) or any(r.name == role for r in actor.roles)
+
+
+def current_steps(case: Case) -> list[ApprovalStep]:
+    """The approval steps of the case's latest submission, in order."""
+    if not case.approvals:
+        return []
+    latest = max(s.round for s in case.approvals)
+    return [s for s in case.approvals if s.round == latest]
+
+
+def pending_step(case: Case) -> ApprovalStep | None:
+    return next((s for s in current_steps(case) if s.decision == "pending"), None)
+
+
+def allowed_actions(actor: KesuUser, case: Case) -> list[str]:
+    """The actions the actor may run on the case now (its buttons and ``allowed_actions``)."""
+    if not category_enabled(case):
+        return []
+    out = []
+    for name, action in ACTIONS.items():
+        if case.status not in action.sources or not can(actor, f"can_{name}"):
+            continue
+        if name in ("approve", "refuse"):
+            step = pending_step(case)
+            if step is None or not _holds_role(actor, step.role):
+                continue
+        out.append(name)
+    return out
+
+
+def _used(case: Case, has_compensation: bool | None = None) -> frozenset[str]:
+    facts = case_facts(case)
+    declared = case_caller("kesu_workflow_stages", facts.line, case.category)(case=facts)
+    if has_compensation is None:
+        has_compensation = bool(case.compensation)
+    return used_stages(declared, has_compensation)
+
+
+def _comment(payload: Mapping[str, Any]) -> str | None:
+    value = payload.get("comment")
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise Invalid(_l("Must be text."), field="comment")
+    return value.strip() or None
+
+
+def _bool(payload: Mapping[str, Any], key: str) -> bool | None:
+    value = payload.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, bool):
+        raise Invalid(_l("Must be true or false."), field=key)
+    return value
+
+
+def _text(payload: Mapping[str, Any], key: str) -> str | None:
+    value = payload.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise Invalid(_l("Must be text."), field=key)
+    return value.strip() or None
+
+
+# -- action handlers: each sets the new status and returns extra audited values -------------
+
+Handler = Callable[[KesuUser, Case, Action, Mapping[str, Any], str | None], dict[str, Any]]
+
+
+def _accept(actor, case, action, payload, comment):
+    override = _bool(payload, "override")
+    if case.acceptance_issues:
+        if not override:
+            raise PreconditionFailed(
+                _l("Acceptance issues remain; a supervisor may override them with a reason."),
+                field="acceptance_issues",
+                acceptance_issues=case.acceptance_issues,
+            )
+        if not can(actor, CAN_OVERRIDE_ACCEPTANCE):
+            raise Forbidden(
+                _l("Only a supervisor may override acceptance issues."), field="override"
+            )
+        if comment is None:
+            raise PreconditionFailed(_l("Give the reason for the override."), field="comment")
+        case.acceptance_override = comment
+    case.status = next_used(action.target, _used(case))
+    return {"override": bool(case.acceptance_override)} if override else {}
+
+
+def _reject(actor, case, action, payload, comment):
+    case.status = action.target
+    return {}
+
+
+def _assign(actor, case, action, payload, comment):
+    ref = payload.get("department")
+    department = None
+    if isinstance(ref, str) and ref.strip():
+        department = db.session.scalar(sa.select(Department).where(Department.code == ref.strip()))
+    elif isinstance(ref, int) and not isinstance(ref, bool):
+        department = db.session.get(Department, ref)
+    if department is None:
+        raise PreconditionFailed(
+            _l("Name the responsible department.")
+            if ref in (None, "")
+            else _l("Unknown department."),
+            field="department",
+        )
+    handler_name = _text(payload, "handler")
+    if handler_name is not None:
+        handler = db.session.scalar(sa.select(KesuUser).where(KesuUser.username == handler_name))
+        if (
+            handler is None
+            or not handler.active
+            or case.business_line_id not in {line.id for line in handler.business_lines}
+        ):
+            raise PreconditionFailed(_l("Unknown handler for this business line."), field="handler")
+        case.handler = handler
+    case.department = department
+    case.status = action.target
+    return {}
+
+
+def _propose(actor, case, action, payload, comment):
+    root_cause = _text(payload, "root_cause") or case.root_cause
+    if root_cause is None:
+        raise PreconditionFailed(_l("Record the root cause first."), field="root_cause")
+    case.root_cause = root_cause
+    db.session.flush()
+    facts = case_facts(case)
+    proposal = case_caller("kesu_compensation_proposal", facts.line, case.category)(case=facts)
+    if proposal is not None:
+        replace_compensation(case, proposal)
+    case.status = action.target
+    return {"compensation": [_line_json(c) for c in case.compensation]}
+
+
+def _submit(actor, case, action, payload, comment):
+    facts = case_facts(case)
+    lines = tuple(
+        ProposalLine(
+            kind=c.kind,
+            amount=c.amount,
+            quantity=c.quantity,
+            unit_price=c.unit_price,
+            sku=c.sku,
+            batch_no=c.batch_no,
+            note=c.note or "",
+        )
+        for c in case.compensation
+    )
+    specs = _flatten(
+        case_caller("kesu_approval_steps", facts.line, case.category)(case=facts, lines=lines)
+    )
+    steps, seen = [], set()
+    for spec in specs:  # a step named twice is kept at its first place
+        if spec.step not in seen:
+            seen.add(spec.step)
+            steps.append(spec)
+    used = _used(case, bool(lines))
+    if not steps:
+        used = used - {"approving"}
+    target = next_used(action.target, used)
+    if target == "approving":
+        round_no = max((s.round for s in case.approvals), default=0) + 1
+        for seq, spec in enumerate(steps, start=1):
+            case.approvals.append(
+                ApprovalStep(round=round_no, seq=seq, step=spec.step, role=spec.role)
+            )
+    case.status = target
+    return {"approval_steps": [s.step for s in steps] if target == "approving" else []}
+
+
+def _decide(actor, case, decision: str, comment: str | None) -> ApprovalStep:
+    step = pending_step(case)
+    if step is None:
+        raise Conflict(_l("No approval step is waiting."), status=case.status)
+    if not _holds_role(actor, step.role):
+        raise Forbidden(_l("This step waits for %(role)s.", role=step.role), field="step")
+    step.decision = decision
+    step.decided_by_id = actor.id
+    step.decided_at = utcnow()
+    step.comment = comment
+    return step
+
+
+def _approve(actor, case, action, payload, comment):
+    step = _decide(actor, case, "approved", comment)
+    if pending_step(case) is None:
+        case.status = next_used(action.target, _used(case))
+    return {"step": step.step}
+
+
+def _refuse(actor, case, action, payload, comment):
+    step = _decide(actor, case, "refused", comment)
+    for other in current_steps(case):
+        if other.decision == "pending":
+            other.decision = "cancelled"
+    case.status = action.target
+    return {"step": step.step}
+
+
+def _advance(actor, case, action, payload, comment):
+    case.status = next_used(action.target, _used(case))
+    return {}
+
+
+def _verify(actor, case, action, payload, comment):
+    effective = _bool(payload, "effective")
+    if effective is None:
+        raise PreconditionFailed(
+            _l("Say whether the corrective action is effective."), field="effective"
+        )
+    case.verified_effective = effective
+    if not effective:
+        if comment is None:
+            raise PreconditionFailed(_l("Say why the action is not effective."), field="comment")
+        case.status = "investigating"
+    return {"effective": effective}
+
+
+def _close(actor, case, action, payload, comment):
+    if case.status == "verifying" and case.verified_effective is not True:
+        raise PreconditionFailed(
+            _l("The corrective action must be verified effective before closing."),
+            field="verified_effective",
+        )
+    case.status = action.target
+    return {}
+
+
+def _reopen(actor, case, action, payload, comment):
+    case.status = reopen_target(case.status)
+    case.verified_effective = None
+    return {}
+
+
+def _hold(actor, case, action, payload, comment):
+    case.held_from = case.status
+    case.status = action.target
+    return {}
+
+
+def _resume(actor, case, action, payload, comment):
+    case.status = case.held_from or "new"
+    case.held_from = None
+    return {}
+
+
+HANDLERS: dict[str, Handler] = {
+    "accept": _accept,
+    "reject": _reject,
+    "assign": _assign,
+    "propose": _propose,
+    "submit": _submit,
+    "approve": _approve,
+    "refuse": _refuse,
+    "execute": _advance,
+    "confirm": _advance,
+    "verify": _verify,
+    "close": _close,
+    "reopen": _reopen,
+    "hold": _hold,
+    "resume": _resume,
+}
+assert set(HANDLERS) == set(ACTIONS)
+
+
+def _line_json(line: CompensationLine) -> dict[str, Any]:
+    return {
+        "kind": line.kind,
+        "quantity": line.quantity,
+        "unit_price": line.unit_price,
+        "amount": line.amount,
+        "sku": line.sku,
+        "batch_no": line.batch_no,
+        "note": line.note,
+    }
+
+
+def replace_compensation(case: Case, proposal) -> None:
+    """Replace the case's compensation lines with a proposal's lines."""
+    case.compensation.clear()
+    for position, p in enumerate(proposal, start=1):
+        case.compensation.append(
+            CompensationLine(
+                position=position,
+                kind=p.kind,
+                quantity=p.quantity,
+                unit_price=p.unit_price,
+                amount=p.amount,
+                sku=p.sku,
+                batch_no=p.batch_no,
+                note=p.note or None,
+            )
+        )
+
+
+def run_action(actor: KesuUser, case_id: int, name: str, payload: Any = None) -> Case:
+    """Run workflow action ``name`` on a case.
+
+    404 unknown action or invisible case; 403 a role without the action; 409 an action not
+    allowed in the case's status (or a stale ``version``); 422 a failed precondition.
+    """
+    action = ACTIONS.get(name)
+    if action is None:
+        raise NotFound(_l("Unknown action."), field="action")
+    payload = {} if payload is None else payload
+    if not isinstance(payload, Mapping):
+        raise Invalid(_l("The body must be a JSON object."), field="body")
+    version = payload.get("version")
+    if version is not None and (not isinstance(version, int) or isinstance(version, bool)):
+        raise Invalid(_l("Must be a whole number."), field="version")
+    comment = _comment(payload)
+    with write_transaction():
+        case = get_case(actor, case_id, lock=True)
+        if not can(actor, f"can_{name}"):
+            raise Forbidden(
+                _l("Your role may not %(action)s a case.", action=action.label), field="action"
+            )
+        if version is not None and version != case.version:
+            raise Conflict(
+                _l("The case was changed by someone else; reload it and try again."),
+                field="version",
+                current_version=case.version,
+            )
+        if not category_enabled(case):
+            raise Conflict(
+                _l("This category is disabled on the business line; the case is read-only."),
+                status=case.status,
+                allowed_actions=[],
+            )
+        if case.status not in action.sources:
+            raise Conflict(
+                _l(
+                    "%(action)s is not possible while the case is %(status)s.",
+                    action=action.label,
+                    status=case.status,
+                ),
+                status=case.status,
+                allowed_actions=allowed_actions(actor, case),
+            )
+        if action.comment_required and comment is None:
+            raise PreconditionFailed(_l("A comment is required."), field="comment")
+        facts = case_facts(case, line_facts(case.business_line))
+        problems = _flatten(
+            case_caller("kesu_action_problems", facts.line, case.category)(
+                case=facts, action=name, payload=dict(payload)
+            )
+        )
+        if problems:
+            first = problems[0]
+            raise PreconditionFailed(
+                first.message,
+                errors={(p.field or p.code): [str(p.message)] for p in problems},
+                problems=[
+                    {"code": p.code, "field": p.field, "message": str(p.message)} for p in problems
+                ],
+            )
+        old_status = case.status
+        before = snapshot(case)
+        extra = HANDLERS[name](actor, case, action, payload, comment)
+        recompute(case)
+        db.session.flush()
+        changes = audit.diff(before, snapshot(case))
+        if comment is not None:
+            changes["comment"] = comment
+        changes.update({k: v for k, v in extra.items() if not is_blank(v)})
+        audit.record(
+            actor, name, entity="case", entity_id=case.id, case_id=case.id, changes=changes
+        )
+        emit(case, name, old_status, actor, payload)
+    return case

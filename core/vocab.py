@@ -1,0 +1,65 @@
+"""The core's fixed vocabularies, each value with its label (zh_CN via Babel)."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+CHANNELS = {
+    "phone": _l("Phone"),
+    "fax": _l("Fax"),
+    "email": _l("E-mail"),
+    "online": _l("Online form / chat"),
+    "social_media": _l("Social media"),
+    "store": _l("Store / counter"),
+    "sales_rep": _l("Sales representative"),
+    "regulator": _l("Regulator referral"),
+    "media": _l("Media"),
+}
+DEMANDS = {
+    "refund": _l("Refund"),
+    "exchange": _l("Exchange"),
+    "compensation": _l("Compensation"),
+    "improvement": _l("Improvement"),
+    "apology": _l("Apology"),
+}
+PROBLEM_STAGES = {
+    "receipt": _l("At receipt"),
+    "storage": _l("In storage"),
+    "sale": _l("At sale"),
+    "use": _l("In use"),
+}
+CUSTOMER_KINDS = {
+    "dealer": _l("Dealer"),
+    "key_account": _l("Key account"),
+    "consumer": _l("End consumer"),
+}
+EVIDENCE_KINDS = {
+    "photo": _l("Photo"),
+    "video": _l("Video"),
+    "document": _l("Document"),
+    "delivery_note": _l("Signed delivery note"),
+}
+COMPENSATION_KINDS = {
+    "reship": _l("Reshipment"),
+    "credit_note": _l("Credit note"),
+    "account_adjustment": _l("Account adjustment"),
+    "free_goods": _l("Zero-price free-goods order"),
+    "refund": _l("Refund"),
+    "freight_to_customer": _l("Freight charged to the customer"),
+    "charge_responsible_person": _l("Cost charged to the responsible person"),
+}
+PRIORITIES = {
+    "P1": _l("P1 urgent"),
+    "P2": _l("P2 important"),
+    "P3": _l("P3 routine"),
+}
+APPROVAL_DECISIONS = {
+    "pending": _l("Pending"),
+    "approved": _l("Approved"),
+    "refused": _l("Refused"),
+}
+
+
+def choices(vocab: dict) -> tuple[tuple[str, object], ...]:
+    """``(value, label)`` pairs for a field spec or a select box."""
+    return tuple(vocab.items())

@@ -1,0 +1,51 @@
+"""Application-wide request handling: JSON errors on the API, friendly pages elsewhere."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify, request
+from flask_babel import lazy_gettext as _l
+from werkzeug.exceptions import HTTPException
+
+from core.services.errors import ServiceError
+
+log = logging.getLogger(__name__)
+
+_HTTP_MESSAGES = {
+    400: _l("The request is not valid."),
+    401: _l("Not signed in."),
+    403: _l("You are not allowed to do this."),
+    404: _l("Not found."),
+    405: _l("This method is not allowed here."),
+    413: _l("The upload is too large."),
+    500: _l("Something went wrong; the error was logged."),
+}
+
+
+def _is_api() -> bool:
+    return request.path.startswith("/api/")
+
+
+def install_web_handlers(app: Flask) -> None:
+    @app.errorhandler(ServiceError)
+    def _service_error(exc: ServiceError):
+        return jsonify(exc.as_dict()), exc.status
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException):
+        if not _is_api():
+            return exc
+        message = _HTTP_MESSAGES.get(exc.code or 500, exc.description)
+        body = {"message": str(message)}
+        if exc.code == 413:
+            body["errors"] = {"file": [str(message)]}
+        return jsonify(body), exc.code
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        message = str(_HTTP_MESSAGES[500])
+        if _is_api():
+            return jsonify({"message": message}), 500
+        return message, 500

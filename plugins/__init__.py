@@ -1,0 +1,1 @@
+"""The built-in complaint-category plugins, each registered through the ``kesu.plugins`` entry points."""

@@ -1,0 +1,225 @@
+"""Fixtures: an initialised database per test, a user per role, API and browser helpers.
+
+The schema is migrated and seeded once per session into a template SQLite file; each test
+gets its own copy, so tests are independent and fast.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from core.app import create_app
+from core.extensions import db
+
+TESTS_DIR = Path(__file__).resolve().parent
+THIRD_PARTY_DIR = TESTS_DIR / "plugins"
+PASSWORD = "correct-horse-42"
+SECRET = "test-secret-key-not-for-production"
+
+# username -> (role, business lines)
+USERS = {
+    "admin": ("Admin", []),
+    "agent": ("CS Agent", ["L1"]),
+    "supervisor": ("CS Supervisor", ["L1"]),
+    "qa": ("QA", ["L1"]),
+    "dept": ("Responsible Dept", ["L1"]),
+    "sales": ("Sales", ["L1"]),
+    "manager": ("Manager", ["L1"]),
+    "finance": ("Finance", ["L1"]),
+    "auditor": ("Auditor", ["L1"]),
+    "agent2": ("CS Agent", ["L2"]),
+    "supervisor2": ("CS Supervisor", ["L2"]),
+}
+CORE_PLUGINS = [
+    "logistics",
+    "product_quality",
+    "policy_returns",
+    "terminal_consumer",
+    "major_incident",
+]
+
+
+def _seed() -> None:
+    from core.models import Customer, Department, Product
+    from core.services import lines, records
+    from core.services.access import SYSTEM
+    from core.services.setup import create_user, init_database
+
+    init_database()
+    lines.create_line(SYSTEM, code="L1", name="华彩涂料", plugins=CORE_PLUGINS)
+    lines.create_line(SYSTEM, code="L2", name="清泉饮料", plugins=["logistics"])
+    for code, name in (("QA", "品保课"), ("WH", "仓储部")):
+        records.save(SYSTEM, Department(code=code, name=name), "department")
+    l1 = lines.get_line("L1")
+    l2 = lines.get_line("L2")
+    records.save(
+        SYSTEM,
+        Customer(
+            business_line_id=l1.id,
+            name="上海经销商",
+            kind="dealer",
+            contact="张三",
+            phone="13812345678",
+            email="zhangsan@example.com",
+            address="上海",
+        ),
+        "customer",
+    )
+    records.save(
+        SYSTEM,
+        Customer(business_line_id=l2.id, name="成都经销商", kind="dealer", phone="13900001111"),
+        "customer",
+    )
+    records.save(
+        SYSTEM, Product(business_line_id=l1.id, code="P-100", name="外墙乳胶漆"), "product"
+    )
+    records.save(SYSTEM, Product(business_line_id=l2.id, code="B-200", name="矿泉水"), "product")
+    for username, (role, user_lines) in USERS.items():
+        create_user(
+            SYSTEM,
+            username=username,
+            password=PASSWORD,
+            roles=[role],
+            lines=user_lines,
+            department="QA" if role in ("QA", "Responsible Dept") else None,
+        )
+
+
+def _config(instance: Path, database: Path) -> dict:
+    return {
+        "INSTANCE_PATH": str(instance),
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}",
+        "SECRET_KEY": SECRET,
+        "KESU_UPLOAD_DIR": str(instance / "uploads"),
+        "TESTING": True,
+        "WTF_CSRF_ENABLED": False,
+        "FAB_PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+    }
+
+
+def _checkpoint(database: Path) -> None:
+    con = sqlite3.connect(database)
+    con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    con.close()
+
+
+@pytest.fixture(scope="session")
+def template_db(tmp_path_factory) -> Path:
+    base = tmp_path_factory.mktemp("template")
+    database = base / "kesu.db"
+    app = create_app(_config(base, database))
+    with app.app_context():
+        _seed()
+        db.session.remove()
+        db.engine.dispose()
+    _checkpoint(database)
+    return database
+
+
+def make_app(tmp_path: Path, template: Path, **overrides):
+    instance = tmp_path / "instance"
+    instance.mkdir(exist_ok=True)
+    database = instance / "kesu.db"
+    if not database.exists():
+        shutil.copyfile(template, database)
+    return create_app({**_config(instance, database), **overrides})
+
+
+@pytest.fixture
+def app(tmp_path, template_db) -> Iterator:
+    application = make_app(tmp_path, template_db)
+    yield application
+    with application.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+class Api:
+    """Calls the REST API as a given user (a real JWT from /api/v1/security/login)."""
+
+    _tokens: dict[str, str] = {}
+
+    def __init__(self, client, username: str):
+        self.client = client
+        self.username = username
+
+    @property
+    def headers(self) -> dict[str, str]:
+        token = Api._tokens.get(self.username)
+        if token is None:
+            resp = self.client.post(
+                "/api/v1/security/login",
+                json={"username": self.username, "password": PASSWORD, "provider": "db"},
+            )
+            assert resp.status_code == 200, resp.get_json()
+            token = Api._tokens[self.username] = resp.get_json()["access_token"]
+        return {"Authorization": f"Bearer {token}"}
+
+    def get(self, url, **kw):
+        return self.client.get(url, headers=self.headers, **kw)
+
+    def post(self, url, **kw):
+        return self.client.post(url, headers=self.headers, **kw)
+
+    def put(self, url, **kw):
+        return self.client.put(url, headers=self.headers, **kw)
+
+    def create_case(self, **overrides):
+        body = case_body(**overrides)
+        resp = self.post("/api/v1/case/", json=body)
+        assert resp.status_code == 201, resp.get_json()
+        return resp.get_json()["result"]
+
+    def action(self, case_id: int, name: str, **payload):
+        return self.post(f"/api/v1/case/{case_id}/action/{name}", json=payload)
+
+
+def case_body(**overrides) -> dict:
+    body = {
+        "business_line": "L1",
+        "category": "logistics",
+        "channel": "phone",
+        "customer": {"name": "上海经销商", "kind": "dealer"},
+        "product": "P-100",
+        "batch_no": "B20261101",
+        "quantity_purchased": 100,
+        "description": "到货外箱破损，3 桶漏液",
+        "demand": "compensation",
+    }
+    body.update(overrides)
+    return {k: v for k, v in body.items() if v is not None}
+
+
+@pytest.fixture
+def api(client):
+    """``api("agent").post(...)``: the API as that user."""
+    return lambda username: Api(client, username)
+
+
+@pytest.fixture
+def third_party_plugin(monkeypatch):
+    """Install the example service-complaint plugin the way an outside package is installed:
+    a distribution with a ``kesu.plugins`` entry point on the import path."""
+    monkeypatch.syspath_prepend(str(THIRD_PARTY_DIR))
+    yield "service_complaint"
+
+
+@pytest.fixture(autouse=True)
+def _no_stray_env(monkeypatch):
+    for name in ("KESU_DATABASE_URL", "KESU_PLUGINS", "KESU_SECRET_KEY", "KESU_INSTANCE_PATH"):
+        monkeypatch.delenv(name, raising=False)
