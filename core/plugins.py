@@ -37,10 +37,27 @@ class PluginRegistry:
             if self.pm.has_plugin(ep.name):
                 continue
             self.pm.register(ep.load(), name=ep.name)
+        self._refresh()
+
+    def _refresh(self) -> None:
         # A misspelt hook implementation (kesu_case_feilds) fails here, at start-up.
         self.pm.check_pending()
         self.descriptors: dict[str, PluginDescriptor] = self._collect_descriptors()
         self.settings_defaults: dict[str, dict[str, Any]] = self._collect_settings()
+        self._subset.cache_clear()
+
+    def register(self, plugin: object, name: str) -> None:
+        """Register a plugin object after start-up (embedding applications and tests).
+
+        Its start-up hooks (roles, translations, screens) have no effect any more.
+        """
+        self.pm.register(plugin, name=name)
+        try:
+            self._refresh()
+        except Exception:
+            self.pm.unregister(name=name)
+            self._refresh()
+            raise
 
     def _collect_descriptors(self) -> dict[str, PluginDescriptor]:
         found: dict[str, PluginDescriptor] = {}

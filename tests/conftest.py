@@ -223,3 +223,40 @@ def third_party_plugin(monkeypatch):
 def _no_stray_env(monkeypatch):
     for name in ("KESU_DATABASE_URL", "KESU_PLUGINS", "KESU_SECRET_KEY", "KESU_INSTANCE_PATH"):
         monkeypatch.delenv(name, raising=False)
+
+
+def make_plugin(key: str, *, category: bool = True, **hooks):
+    """A throwaway plugin object: a descriptor plus the given hook functions."""
+    from core import hookimpl
+    from core.contracts import PluginDescriptor
+
+    descriptor = PluginDescriptor(
+        key=key, name_zh=key, name_en=key, version="0.0.1", category=category
+    )
+    namespace = {"kesu_plugin_descriptor": hookimpl(lambda: descriptor)}
+    for name, function in hooks.items():
+        namespace[name] = hookimpl(function)
+    return type(f"Plugin_{key}", (), {k: staticmethod(v) for k, v in namespace.items()})()
+
+
+@pytest.fixture
+def temp_plugin(app):
+    """Register a throwaway plugin on the running app and enable it on business lines."""
+    from core.services import lines
+    from core.services.access import SYSTEM
+
+    registry = app.extensions["kesu_plugins"]
+    added = []
+
+    def install(plugin, on_lines=("L1",)):
+        key = plugin.kesu_plugin_descriptor().key
+        registry.register(plugin, key)
+        added.append(key)
+        with app.app_context():
+            for code in on_lines:
+                lines.enable_plugin(SYSTEM, code, key)
+        return key
+
+    yield install
+    for key in added:
+        registry.pm.unregister(name=key)
