@@ -52,7 +52,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         if ADDON not in appbuilder.addon_managers:
             raise RuntimeError(f"{ADDON} failed to register its views; see the log above")
 
+    from core.cli import register_commands
     from core.web import install_web_handlers
 
     install_web_handlers(app)
+    register_commands(app)
     return app

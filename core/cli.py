@@ -24,7 +24,20 @@ def main() -> None:
     cli(prog_name="kesu")
 
 
-@cli.command("init")
+def register_commands(app) -> None:
+    """Attach Kesu's commands to the app (``kesu`` shows them; so does ``flask --app``)."""
+    for command in (
+        init_command,
+        create_user_command,
+        plugins_group,
+        audit_group,
+        serve_command,
+        demo_command,
+    ):
+        app.cli.add_command(command)
+
+
+@click.command("init")
 @with_appcontext
 def init_command() -> None:
     """Migrate the database and write roles and permissions (run before serving)."""
@@ -35,7 +48,7 @@ def init_command() -> None:
     click.echo(f"Roles: {', '.join(roles)}")
 
 
-@cli.command("create-user")
+@click.command("create-user")
 @click.option("--username", required=True)
 @click.option("--password", required=True, prompt=True, hide_input=True, confirmation_prompt=True)
 @click.option(
@@ -70,7 +83,7 @@ def create_user_command(username, password, roles, lines, department, email, fir
     click.echo(f"Created user {username}")
 
 
-@cli.group("plugins")
+@click.group("plugins")
 def plugins_group() -> None:
     """List plugins, and switch them on or off per business line."""
 
@@ -123,7 +136,7 @@ def plugins_disable(key: str, line: str) -> None:
     _switch(False, key, line)
 
 
-@cli.group("audit")
+@click.group("audit")
 def audit_group() -> None:
     """The audit trail."""
 
@@ -153,7 +166,7 @@ def _serve(host: str, port: int, threads: int) -> None:
     serve(current_app._get_current_object(), host=host, port=port, threads=threads)
 
 
-@cli.command("serve")
+@click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--threads", default=8, show_default=True, type=int)
@@ -163,7 +176,7 @@ def serve_command(host: str, port: int, threads: int) -> None:
     _serve(host, port, threads)
 
 
-@cli.command("demo")
+@click.command("demo")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--no-serve", is_flag=True, help="Only prepare the database and demo data.")

@@ -27,6 +27,15 @@ def _is_api() -> bool:
     return request.path.startswith("/api/")
 
 
+def http_error_body(exc: HTTPException) -> dict:
+    """The JSON body of an HTTP error, in the user's language."""
+    message = _HTTP_MESSAGES.get(exc.code or 500, exc.description)
+    body = {"message": str(message)}
+    if exc.code == 413:
+        body["errors"] = {"file": [str(message)]}
+    return body
+
+
 def install_web_handlers(app: Flask) -> None:
     @app.errorhandler(ServiceError)
     def _service_error(exc: ServiceError):
@@ -36,11 +45,7 @@ def install_web_handlers(app: Flask) -> None:
     def _http_error(exc: HTTPException):
         if not _is_api():
             return exc
-        message = _HTTP_MESSAGES.get(exc.code or 500, exc.description)
-        body = {"message": str(message)}
-        if exc.code == 413:
-            body["errors"] = {"file": [str(message)]}
-        return jsonify(body), exc.code
+        return jsonify(http_error_body(exc)), exc.code
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):

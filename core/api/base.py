@@ -13,8 +13,10 @@ from flask_babel import lazy_gettext as _l
 from flask_jwt_extended import current_user as current_user_jwt
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.exceptions import HTTPException
 
 from core.services.errors import Conflict, Invalid, ServiceError
+from core.web import http_error_body
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +68,8 @@ def service_call(f: Callable[..., Any]) -> Callable[..., Any]:
             return f(self, *args, **kwargs)
         except ServiceError as exc:
             return self.response(exc.status, **exc.as_dict())
+        except HTTPException as exc:  # e.g. 413 while reading an upload
+            return self.response(exc.code or 500, **http_error_body(exc))
         except StaleDataError:
             exc = Conflict(_l("The case was changed by someone else; reload it and try again."))
             return self.response(409, **exc.as_dict())
