@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import Flask
 from flask_appbuilder import AppBuilder
+from flask_wtf.csrf import CSRFProtect
 
 from core.config import build_config
 from core.db import configure_engine
@@ -20,6 +21,7 @@ CORE_DIR = Path(__file__).resolve().parent
 MIGRATIONS_DIR = CORE_DIR / "migrations"
 TRANSLATIONS_DIR = CORE_DIR / "translations"
 ADDON = "core.addon.KesuManager"
+csrf = CSRFProtect()
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -43,6 +45,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     plugin_dirs = [d for dirs in registry.call_all("kesu_translation_dirs") for d in (dirs or ())]
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = ";".join([str(TRANSLATIONS_DIR), *plugin_dirs])
 
+    # CSRF protection for every form; Flask-AppBuilder exempts its JWT APIs as it registers them.
+    csrf.init_app(app)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
     with app.app_context():

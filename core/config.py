@@ -61,6 +61,8 @@ def build_config(instance: Path) -> dict[str, Any]:
         "AUTH_ROLE_PUBLIC": "Public",
         "FAB_SECURITY_MANAGER_CLASS": "core.security.KesuSecurityManager",
         "ADDON_MANAGERS": ["core.addon.KesuManager"],
+        "FAB_INDEX_VIEW": "core.views.admin.KesuIndexView",
+        "FAB_BASE_TEMPLATE": "kesu/layout.html",
         # The schema and the permissions are prepared by `kesu init`, never at request time.
         "FAB_UPDATE_PERMS": False,
         "FAB_CREATE_DB": False,

@@ -43,11 +43,13 @@ BASE_GRANTS: dict[str, list[tuple[str, str]]] = {
     CS_AGENT: [
         (CASE, f"{CAN_READ}|{CAN_CREATE}|{CAN_EDIT}|{CAN_UPLOAD}"),
         (CONTACT, CAN_VIEW_CONTACT),
+        ("Customer", "can_add|can_edit"),
     ],
     CS_SUPERVISOR: [
         (CASE, f"{CAN_READ}|{CAN_CREATE}|{CAN_EDIT}|{CAN_UPLOAD}|{CAN_OVERRIDE_ACCEPTANCE}"),
         (CONTACT, CAN_VIEW_CONTACT),
         (AUDIT, CAN_READ_AUDIT),
+        ("Customer", "can_add|can_edit"),
     ],
     QA: [(CASE, f"{CAN_READ}|{CAN_UPLOAD}")],
     RESPONSIBLE_DEPT: [(CASE, f"{CAN_READ}|{CAN_UPLOAD}")],
@@ -65,7 +67,8 @@ COMMON_GRANTS: list[tuple[str, str]] = [
     ("ResetMyPasswordView", "can_this_form_get|can_this_form_post"),
     ("UserDBModelView", "can_userinfo|resetmypassword"),
     ("KesuUserDBModelView", "can_userinfo|resetmypassword"),
-    ("Cases|Intake|Inbox", "menu_access"),
+    ("Complaints|Cases|Register|Master data|Customers|Products", "menu_access"),
+    ("Customer|Product", "can_list|can_show"),
 ]
 
 

@@ -63,3 +63,26 @@ APPROVAL_DECISIONS = {
 def choices(vocab: dict) -> tuple[tuple[str, object], ...]:
     """``(value, label)`` pairs for a field spec or a select box."""
     return tuple(vocab.items())
+
+
+# Approval positions (DOMAIN.md section 7); a step names one of them.
+POSITIONS = {
+    "cs_supervisor": _l("Customer-service supervisor"),
+    "regional_sales_manager": _l("Regional sales manager"),
+    "sales_gm": _l("Sales general manager"),
+    "marketing_director": _l("Marketing director"),
+    "general_manager": _l("General manager"),
+    "leadership": _l("Leadership"),
+}
+
+ROLE_LABELS = {
+    "Admin": _l("Administrator"),
+    "CS Agent": _l("Customer service agent"),
+    "CS Supervisor": _l("Customer service supervisor"),
+    "QA": _l("Quality assurance"),
+    "Responsible Dept": _l("Responsible department"),
+    "Sales": _l("Sales / technical service"),
+    "Manager": _l("Manager"),
+    "Finance": _l("Finance"),
+    "Auditor": _l("Auditor"),
+}

@@ -260,3 +260,85 @@ def temp_plugin(app):
     yield install
     for key in added:
         registry.pm.unregister(name=key)
+
+
+# -- browser tests: the real app on a local port, driven by headless Chromium ---------------------
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def live_app(tmp_path, template_db):
+    application = make_app(tmp_path, template_db, WTF_CSRF_ENABLED=True)
+    yield application
+    with application.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def live_server(live_app):
+    """The app served over HTTP on a free local port, with CSRF protection on."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, live_app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join()
+
+
+class Screen:
+    """A signed-in browser page; ``requests`` records every URL the page asked for."""
+
+    def __init__(self, page, base: str):
+        self.page = page
+        self.base = base
+        self.requests: list[str] = []
+        page.on("request", lambda request: self.requests.append(request.url))
+
+    def goto(self, path: str):
+        response = self.page.goto(self.base + path)
+        assert response is not None and response.status < 400, (path, response and response.status)
+        return response
+
+    def login(self, username: str, locale: str | None = None):
+        self.goto("/login/")
+        self.page.fill("#username", username)
+        self.page.fill("#password", PASSWORD)
+        self.page.click("input[type=submit], button[type=submit]")
+        self.page.wait_for_load_state()
+        if locale:
+            self.goto(f"/lang/{locale}")
+        return self
+
+
+@pytest.fixture
+def screen(browser, live_server):
+    context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    yield Screen(page, live_server)
+    context.close()

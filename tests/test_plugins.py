@@ -131,8 +131,8 @@ def test_cli_lists_enables_and_disables(app, runner):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["plugins", "enable", "weather", "--line", "L1"], "Unknown plugin"),
-        (["plugins", "enable", "logistics", "--line", "NOPE"], "Unknown business line"),
+        (["plugins", "enable", "weather", "--line", "L1"], "未知插件"),
+        (["plugins", "enable", "logistics", "--line", "NOPE"], "未知业务线"),
     ],
 )
 def test_cli_refuses_unknown_names(runner, args, message):

@@ -27,6 +27,7 @@ from core.services.cases import (
 )
 from core.services.errors import Conflict, Forbidden, Invalid, NotFound, PreconditionFailed
 from core.services.lines import line_facts
+from core.vocab import ROLE_LABELS
 from core.workflow import ACTIONS, Action, next_used, reopen_target, used_stages
 
 
@@ -211,7 +212,10 @@ def _decide(actor, case, decision: str, comment: str | None) -> ApprovalStep:
     if step is None:
         raise Conflict(_l("No approval step is waiting."), status=case.status)
     if not _holds_role(actor, step.role):
-        raise Forbidden(_l("This step waits for %(role)s.", role=step.role), field="step")
+        raise Forbidden(
+            _l("This step waits for %(role)s.", role=ROLE_LABELS.get(step.role, step.role)),
+            field="step",
+        )
     step.decision = decision
     step.decided_by_id = actor.id
     step.decided_at = utcnow()

@@ -2,6 +2,73 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
+
+# Menu names (what permissions name) and their labels.
+COMPLAINTS = "Complaints"
+MASTER_DATA = "Master data"
+ADMINISTRATION = "Administration"
+
 
 def register_core_views(appbuilder) -> None:
     """Register every core screen with its menu entry."""
+    from core.views.admin import (
+        BusinessLineView,
+        CustomerView,
+        DepartmentView,
+        PluginAdminView,
+        ProductView,
+    )
+    from core.views.cases import CaseView
+
+    appbuilder.add_view(
+        CaseView,
+        "Cases",
+        label=_l("Cases"),
+        icon="fa-list",
+        category=COMPLAINTS,
+        category_label=_l("Complaints"),
+        category_icon="fa-comments",
+    )
+    appbuilder.add_link(
+        "Register",
+        href="/cases/new",
+        label=_l("Register a complaint"),
+        icon="fa-plus",
+        category=COMPLAINTS,
+    )
+    appbuilder.add_view(
+        CustomerView,
+        "Customers",
+        label=_l("Customers"),
+        icon="fa-address-book",
+        category=MASTER_DATA,
+        category_label=_l("Master data"),
+        category_icon="fa-database",
+    )
+    appbuilder.add_view(
+        ProductView, "Products", label=_l("Products"), icon="fa-cube", category=MASTER_DATA
+    )
+    appbuilder.add_view(
+        PluginAdminView,
+        "Plugins",
+        label=_l("Plugins"),
+        icon="fa-puzzle-piece",
+        category=ADMINISTRATION,
+        category_label=_l("Administration"),
+        category_icon="fa-cogs",
+    )
+    appbuilder.add_view(
+        BusinessLineView,
+        "Business lines",
+        label=_l("Business lines"),
+        icon="fa-sitemap",
+        category=ADMINISTRATION,
+    )
+    appbuilder.add_view(
+        DepartmentView,
+        "Departments",
+        label=_l("Departments"),
+        icon="fa-building",
+        category=ADMINISTRATION,
+    )

@@ -17,9 +17,9 @@ class AuditedInterface(SQLAInterface):
     Deleting is refused: reference records that cases point to are kept for the ledger.
     """
 
-    def __init__(self, obj, entity: str, session=None) -> None:
+    def __init__(self, obj, session=None, entity: str | None = None) -> None:
         super().__init__(obj, session=session)
-        self.entity = entity
+        self.entity = entity or obj.__tablename__
 
     def _save(self, item, ok_message) -> bool:
         try:

@@ -1,0 +1,221 @@
+"""Administration screens: plugins per business line, and the reference data."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import flash, g, redirect, url_for
+from flask_appbuilder import BaseView, IndexView, ModelView, expose
+from flask_appbuilder.models.sqla.filters import FilterInFunction
+from flask_appbuilder.security.decorators import has_access
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+from wtforms import DecimalField, SelectField
+from wtforms.validators import NumberRange, Optional, ValidationError
+
+from core.extensions import db
+from core.forms import select_choices
+from core.models import BusinessLine, Case, Customer, Department, Product
+from core.services import lines as line_service
+from core.services.access import can, can_view_contact, line_ids
+from core.services.errors import ServiceError
+from core.services.present import mask_email, mask_phone
+from core.timeutil import is_valid_zone
+from core.views.datamodel import AuditedInterface
+from core.vocab import CUSTOMER_KINDS, choices
+from core.workflow import FINAL, STAGE_LABELS
+
+
+def visible_line_ids() -> list[int]:
+    """The current user's line ids (all lines for an admin), for list filters and pickers."""
+    ids = line_ids(g.user)
+    if ids is None:
+        return list(db.session.scalars(sa.select(BusinessLine.id)))
+    return sorted(ids)
+
+
+def _timezone(form, field) -> None:
+    if not is_valid_zone(field.data or ""):
+        raise ValidationError(_l("Unknown timezone."))
+
+
+class KesuIndexView(IndexView):
+    """The home page: open cases of the user's lines by stage."""
+
+    index_template = "kesu/index.html"
+
+    @expose("/")
+    def index(self):
+        counts = {}
+        if g.user is not None and g.user.is_authenticated and can(g.user, "can_read"):
+            ids = visible_line_ids()
+            rows = db.session.execute(
+                sa.select(Case.status, sa.func.count())
+                .where(Case.business_line_id.in_(ids), Case.status.not_in(FINAL))
+                .group_by(Case.status)
+            )
+            counts = dict(rows.all())
+        return self.render_template(
+            self.index_template,
+            appbuilder=self.appbuilder,
+            counts=counts,
+            stage_labels=STAGE_LABELS,
+        )
+
+
+class PluginAdminView(BaseView):
+    """Every installed plugin with a switch per business line (Odoo-style)."""
+
+    route_base = "/plugins"
+    default_view = "matrix"
+    class_permission_name = line_service.PLUGINS_VIEW
+    base_permissions = ["can_configure"]
+    method_permission_name = {"matrix": "configure", "switch": "configure"}
+
+    @expose("/")
+    @has_access
+    def matrix(self):
+        lines = list(db.session.scalars(sa.select(BusinessLine).order_by(BusinessLine.code)))
+        rows = line_service.plugin_matrix()
+        open_cases = {
+            row["descriptor"].key: line_service.open_case_counts(row["descriptor"].key)
+            for row in rows
+        }
+        return self.render_template(
+            "kesu/plugins.html",
+            rows=rows,
+            lines=lines,
+            open_cases=open_cases,
+            locale=str(get_locale()),
+        )
+
+    @expose("/<key>/<line>/<state>", methods=["POST"])
+    @has_access
+    def switch(self, key: str, line: str, state: str):
+        try:
+            if state == "on":
+                line_service.enable_plugin(g.user, line, key)
+            else:
+                line_service.disable_plugin(g.user, line, key)
+        except ServiceError as exc:
+            flash(str(exc.message), "danger")
+        else:
+            message = (
+                _l("%(plugin)s enabled on %(line)s.", plugin=key, line=line)
+                if state == "on"
+                else _l("%(plugin)s disabled on %(line)s.", plugin=key, line=line)
+            )
+            flash(str(message), "success")
+        return redirect(url_for("PluginAdminView.matrix"))
+
+
+class BusinessLineView(ModelView):
+    datamodel = AuditedInterface(BusinessLine, entity="business_line")
+    class_permission_name = "BusinessLine"
+    base_permissions = ["can_list", "can_show", "can_add", "can_edit"]
+    list_title = show_title = _l("Business lines")
+    add_title = _l("Add business line")
+    edit_title = _l("Edit business line")
+    list_columns = ["code", "name", "timezone", "locale", "active"]
+    add_columns = edit_columns = show_columns = ["code", "name", "timezone", "locale", "active"]
+    label_columns = {
+        "code": _l("Code"),
+        "name": _l("Name"),
+        "timezone": _l("Timezone"),
+        "locale": _l("Language"),
+        "active": _l("Active"),
+    }
+    description_columns = {"timezone": _l("IANA name, e.g. Asia/Shanghai; times are shown in it.")}
+    validators_columns = {"timezone": [_timezone]}
+    add_form_extra_fields = edit_form_extra_fields = {
+        "locale": SelectField(
+            _l("Language"), choices=select_choices([("zh_CN", "简体中文"), ("en", "English")])
+        ),
+    }
+
+
+class DepartmentView(ModelView):
+    datamodel = AuditedInterface(Department, entity="department")
+    class_permission_name = "Department"
+    base_permissions = ["can_list", "can_show", "can_add", "can_edit"]
+    list_title = show_title = _l("Departments")
+    add_title = _l("Add department")
+    edit_title = _l("Edit department")
+    list_columns = add_columns = edit_columns = show_columns = ["code", "name"]
+    label_columns = {"code": _l("Code"), "name": _l("Name")}
+
+
+def _masked_phone(value):
+    return value if can_view_contact(g.user) else mask_phone(value)
+
+
+def _masked_email(value):
+    return value if can_view_contact(g.user) else mask_email(value)
+
+
+_LINE_RULE = [["business_line_id", FilterInFunction, visible_line_ids]]
+_LINE_PICKER = {"business_line": [["id", FilterInFunction, visible_line_ids]]}
+
+
+class CustomerView(ModelView):
+    datamodel = AuditedInterface(Customer, entity="customer")
+    class_permission_name = "Customer"
+    base_permissions = ["can_list", "can_show", "can_add", "can_edit"]
+    base_filters = _LINE_RULE
+    add_query_rel_fields = edit_query_rel_fields = search_query_rel_fields = _LINE_PICKER
+    list_title = show_title = _l("Customers")
+    add_title = _l("Add customer")
+    edit_title = _l("Edit customer")
+    list_columns = ["name", "kind", "contact", "phone", "email", "business_line"]
+    show_columns = ["name", "kind", "contact", "phone", "email", "address", "business_line"]
+    add_columns = edit_columns = [
+        "business_line",
+        "name",
+        "kind",
+        "contact",
+        "phone",
+        "email",
+        "address",
+    ]
+    search_columns = ["name", "kind", "contact", "business_line"]
+    formatters_columns = {
+        "phone": _masked_phone,
+        "email": _masked_email,
+        "kind": lambda value: CUSTOMER_KINDS.get(value, value),
+    }
+    label_columns = {
+        "name": _l("Name"),
+        "kind": _l("Customer kind"),
+        "contact": _l("Contact person"),
+        "phone": _l("Phone"),
+        "email": _l("E-mail"),
+        "address": _l("Address"),
+        "business_line": _l("Business line"),
+    }
+    add_form_extra_fields = edit_form_extra_fields = {
+        "kind": SelectField(_l("Customer kind"), choices=select_choices(choices(CUSTOMER_KINDS))),
+    }
+
+
+class ProductView(ModelView):
+    datamodel = AuditedInterface(Product, entity="product")
+    class_permission_name = "Product"
+    base_permissions = ["can_list", "can_show", "can_add", "can_edit"]
+    base_filters = _LINE_RULE
+    add_query_rel_fields = edit_query_rel_fields = search_query_rel_fields = _LINE_PICKER
+    list_title = show_title = _l("Products")
+    add_title = _l("Add product")
+    edit_title = _l("Edit product")
+    list_columns = ["code", "name", "unit_price", "business_line"]
+    add_columns = edit_columns = show_columns = ["business_line", "code", "name", "unit_price"]
+    search_columns = ["code", "name", "business_line"]
+    label_columns = {
+        "code": _l("Code"),
+        "name": _l("Name"),
+        "unit_price": _l("Unit price (CNY)"),
+        "business_line": _l("Business line"),
+    }
+    add_form_extra_fields = edit_form_extra_fields = {
+        "unit_price": DecimalField(
+            _l("Unit price (CNY)"), places=2, validators=[Optional(), NumberRange(min=0)]
+        ),
+    }

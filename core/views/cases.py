@@ -1,0 +1,487 @@
+"""Case screens: list, intake, case page (fields, evidence, actions, timeline), edit."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import sqlalchemy as sa
+from flask import abort, flash, g, redirect, request, send_file, url_for
+from flask_appbuilder import BaseView, expose
+from flask_appbuilder.security.decorators import has_access
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+from wtforms import HiddenField, SelectField
+
+from core import fields, forms
+from core.extensions import db
+from core.models import BusinessLine, Customer, Department, KesuUser, Product
+from core.services import cases as case_service
+from core.services import evidence as evidence_service
+from core.services import workflow
+from core.services.access import can, can_view_contact, get_case, visible_lines
+from core.services.audit import case_events
+from core.services.errors import ServiceError
+from core.services.lines import line_facts, registry
+from core.services.present import customer_json
+from core.timeutil import in_zone
+from core.vocab import (
+    APPROVAL_DECISIONS,
+    CHANNELS,
+    COMPENSATION_KINDS,
+    CUSTOMER_KINDS,
+    DEMANDS,
+    EVIDENCE_KINDS,
+    POSITIONS,
+    PRIORITIES,
+    PROBLEM_STAGES,
+    ROLE_LABELS,
+)
+from core.workflow import ACTIONS, STAGE_LABELS, STAGES
+
+PAGE_SIZE = 20
+
+EVENT_LABELS = {
+    "create": _l("Registered"),
+    "update": _l("Edited"),
+    "upload": _l("Evidence uploaded"),
+    **{name: action.label for name, action in ACTIONS.items()},
+}
+CHANGE_LABELS = {
+    "number": _l("Case number"),
+    "status": _l("Status"),
+    "priority": _l("Priority"),
+    "is_major": _l("Major"),
+    "category": _l("Category"),
+    "business_line_id": _l("Business line"),
+    "customer_id": _l("Customer"),
+    "product_id": _l("Product"),
+    "details": _l("Category fields"),
+    "department_id": _l("Responsible department"),
+    "handler_id": _l("Handler"),
+    "root_cause": _l("Root cause"),
+    "comment": _l("Comment"),
+    "acceptance_override": _l("Override reason"),
+    "override": _l("Override"),
+    "verified_effective": _l("Corrective action effective"),
+    "effective": _l("Effective"),
+    "held_from": _l("Held from"),
+    "compensation": _l("Compensation"),
+    "approval_steps": _l("Approval steps"),
+    "step": _l("Step"),
+    "kind": _l("Kind"),
+    "filename": _l("File"),
+    "source": _l("Source"),
+    "sha256": "SHA-256",
+    "acceptance_issues": _l("Acceptance issues"),
+}
+
+
+REFERENCES = {
+    "business_line_id": (BusinessLine, BusinessLine.name),
+    "customer_id": (Customer, Customer.name),
+    "product_id": (Product, Product.name),
+    "department_id": (Department, Department.name),
+    "handler_id": (KesuUser, KesuUser.username),
+}
+
+
+def timeline_formatter(events, tz: str):
+    """A function showing audit-trail values as the timeline shows them: labels, names, local times."""
+    wanted: dict[str, set[int]] = {}
+    for event in events:
+        for key, change in (event.changes or {}).items():
+            if key in REFERENCES and isinstance(change, list):
+                wanted.setdefault(key, set()).update(v for v in change if isinstance(v, int))
+    names: dict[tuple[str, int], str] = {}
+    for key, ids in wanted.items():
+        model, column = REFERENCES[key]
+        for pk, name in db.session.execute(sa.select(model.id, column).where(model.id.in_(ids))):
+            names[(key, pk)] = name
+
+    def show(key: str, value: Any) -> str:
+        if value is None or value == "" or value == []:
+            return "—"
+        if key in ("status", "held_from") and value in STAGE_LABELS:
+            return str(STAGE_LABELS[value])
+        if (key, value) in names:
+            return names[(key, value)]
+        if isinstance(value, bool):
+            return str(_l("Yes") if value else _l("No"))
+        if key.endswith("_at") and isinstance(value, str):
+            try:
+                return in_zone(dt.datetime.fromisoformat(value), tz).strftime("%Y-%m-%d %H:%M")
+            except ValueError:
+                return value
+        if isinstance(value, dict):
+            return "; ".join(f"{k}: {show(k, v)}" for k, v in value.items())
+        if isinstance(value, list):
+            return ", ".join(show(key, v) for v in value)
+        return str(value)
+
+    return show
+
+
+def _locale() -> str:
+    return str(get_locale() or "zh_CN")
+
+
+def category_label(key: str) -> str:
+    descriptor = registry().descriptors.get(key)
+    return descriptor.name(_locale()) if descriptor else key
+
+
+def display_value(spec, value: Any) -> str:
+    """A stored field value as a reader sees it (choice labels, yes/no)."""
+    if value is None or value == "":
+        return "—"
+    if spec is not None and spec.type == "choice":
+        return str(dict(spec.choices).get(value, value))
+    if isinstance(value, bool):
+        return str(_l("Yes") if value else _l("No"))
+    return str(value)
+
+
+def flash_error(exc: ServiceError) -> None:
+    """Show a service error on the next page; an invisible case is a plain 404."""
+    if exc.status == 404:
+        abort(404)
+    messages = [str(exc.message)]
+    messages += [m for ms in exc.errors.values() for m in ms if m != str(exc.message)]
+    flash(" ".join(messages), "danger")
+
+
+def core_sections(line, category: str, *, include_customer: bool = True):
+    sections: dict[str | None, list] = {None: list(case_service.CORE_FIELDS)}
+    if include_customer:
+        sections[forms.CUSTOMER] = list(case_service.CUSTOMER_FIELDS)
+    sections[forms.DETAILS] = case_service.plugin_field_specs(line_facts(line), category)
+    return sections
+
+
+class CaseView(BaseView):
+    """The case screens; every read and write goes through the service layer."""
+
+    route_base = "/cases"
+    default_view = "list"
+    class_permission_name = "Case"
+    base_permissions = ["can_read", "can_create", "can_edit", "can_upload"]
+    method_permission_name = {
+        "list": "read",
+        "show": "read",
+        "intake": "create",
+        "edit": "edit",
+        "action": "read",  # each action checks its own can_<action> in the service
+        "upload": "upload",
+        "download": "read",
+    }
+
+    # -- list -----------------------------------------------------------------------------------
+
+    @expose("/")
+    @has_access
+    def list(self):
+        actor = g.user
+        try:
+            page = max(int(request.args.get("page", 1)), 1)
+        except ValueError:
+            page = 1
+        filters = {k: request.args.get(k) for k in case_service.LIST_FILTERS if request.args.get(k)}
+        items, count = case_service.list_cases(actor, filters, page=page, page_size=PAGE_SIZE)
+        pages = max((count + PAGE_SIZE - 1) // PAGE_SIZE, 1)
+        return self.render_template(
+            "kesu/case_list.html",
+            cases=items,
+            count=count,
+            page=page,
+            pages=pages,
+            filters=filters,
+            lines=visible_lines(actor),
+            categories=[(d.key, d.name(_locale())) for d in registry().categories()],
+            stages=[(s, STAGE_LABELS[s]) for s in STAGES],
+            priorities=PRIORITIES,
+            category_label=category_label,
+            stage_labels=STAGE_LABELS,
+            can_create=can(actor, "can_create"),
+            in_zone=in_zone,
+        )
+
+    # -- intake ---------------------------------------------------------------------------------
+
+    def _line_and_category(self, actor):
+        lines = visible_lines(actor)
+        code = request.values.get("business_line") or (lines[0].code if len(lines) == 1 else "")
+        line = next((entry for entry in lines if entry.code == code), None)
+        enabled = []
+        if line is not None:
+            enabled = [d for d in registry().categories() if d.key in line.enabled_plugin_keys]
+        category = request.values.get("category") or ""
+        if category not in {d.key for d in enabled}:
+            category = enabled[0].key if len(enabled) == 1 else ""
+        return lines, line, enabled, category
+
+    def _pickers(self, line) -> dict[str, Any]:
+        """Related-field pickers, restricted to the chosen line (one of the actor's)."""
+        if line is None:
+            return {"customers": [], "products": []}
+        customers = db.session.scalars(
+            sa.select(Customer).where(Customer.business_line_id == line.id).order_by(Customer.name)
+        )
+        products = db.session.scalars(
+            sa.select(Product).where(Product.business_line_id == line.id).order_by(Product.code)
+        )
+        return {"customers": list(customers), "products": list(products)}
+
+    @expose("/new", methods=["GET", "POST"])
+    @has_access
+    def intake(self):
+        actor = g.user
+        lines, line, categories, category = self._line_and_category(actor)
+        form = None
+        sections: dict = {}
+        unplaced: list[str] = []
+        if line is not None and category:
+            sections = core_sections(line, category)
+            form_class = forms.build_form(
+                sections, {"business_line": HiddenField(), "category": HiddenField()}
+            )
+            form = form_class(
+                formdata=request.form
+                if request.method == "POST" and "submit_case" in request.form
+                else None
+            )
+            form.business_line.data = line.code
+            form.category.data = category
+            if request.method == "POST" and "submit_case" in request.form and form.validate():
+                payload = forms.form_payload(form, sections)
+                payload.update(business_line=line.code, category=category)
+                try:
+                    case = case_service.create_case(actor, payload)
+                except ServiceError as exc:
+                    unplaced = forms.apply_errors(form, exc.errors)
+                    flash(str(exc.message), "danger")
+                else:
+                    flash(str(_l("Case %(number)s registered.", number=case.number)), "success")
+                    return redirect(url_for("CaseView.show", pk=case.id))
+        return self.render_template(
+            "kesu/case_form.html",
+            title=_l("Register a complaint"),
+            form=form,
+            sections=sections,
+            lines=lines,
+            line=line,
+            categories=[(d.key, d.name(_locale())) for d in categories],
+            category=category,
+            unplaced=unplaced,
+            editing=False,
+            **self._pickers(line),
+        )
+
+    # -- case page ------------------------------------------------------------------------------
+
+    @expose("/<int:pk>")
+    @has_access
+    def show(self, pk: int):
+        actor = g.user
+        try:
+            case = get_case(actor, pk)
+        except ServiceError:
+            abort(404)
+        line = case.business_line
+        specs = {
+            s.name: s for s in case_service.display_field_specs(line_facts(line), case.category)
+        }
+        core_specs = {s.name: s for s in case_service.CORE_FIELDS}
+        labels = {name: spec.label for name, spec in {**core_specs, **specs}.items()}
+        events = case_events(case.id)
+        allowed = workflow.allowed_actions(actor, case)
+        step = workflow.pending_step(case)
+        return self.render_template(
+            "kesu/case_show.html",
+            case=case,
+            tz=line.timezone,
+            in_zone=in_zone,
+            category=category_label(case.category),
+            category_enabled=case_service.category_enabled(case),
+            customer=customer_json(case.customer, can_view_contact(actor)),
+            details=[(specs.get(k), k, v) for k, v in (case.details or {}).items()],
+            display_value=display_value,
+            labels={**CHANGE_LABELS, **labels},
+            events=events,
+            event_labels=EVENT_LABELS,
+            show_value=timeline_formatter(events, line.timezone),
+            actions=[ACTIONS[name] for name in allowed],
+            pending_step=step,
+            departments=db.session.scalars(sa.select(Department).order_by(Department.code)).all(),
+            handlers=self._line_members(line),
+            total=case_service.money_total(case.compensation),
+            can_upload=can(actor, "can_upload") and case.status not in ("closed", "rejected"),
+            can_edit=can(actor, "can_edit") and case.status not in ("closed", "rejected"),
+            vocab={
+                "channel": CHANNELS,
+                "demand": DEMANDS,
+                "problem_stage": PROBLEM_STAGES,
+                "kind": CUSTOMER_KINDS,
+                "evidence": EVIDENCE_KINDS,
+                "compensation": COMPENSATION_KINDS,
+                "decision": APPROVAL_DECISIONS,
+                "priority": PRIORITIES,
+                "position": POSITIONS,
+                "role": ROLE_LABELS,
+            },
+            stage_labels=STAGE_LABELS,
+            action_labels={name: a.label for name, a in ACTIONS.items()},
+            can_override=can(actor, "can_override_acceptance"),
+        )
+
+    @staticmethod
+    def _line_members(line) -> list[KesuUser]:
+        from core.models.user import user_business_line
+
+        return list(
+            db.session.scalars(
+                sa.select(KesuUser)
+                .join(user_business_line, user_business_line.c.user_id == KesuUser.id)
+                .where(user_business_line.c.business_line_id == line.id, KesuUser.active.is_(True))
+                .order_by(KesuUser.username)
+            )
+        )
+
+    @expose("/<int:pk>/action/<name>", methods=["POST"])
+    @has_access
+    def action(self, pk: int, name: str):
+        payload: dict[str, Any] = {}
+        for key in ("comment", "department", "handler", "root_cause"):
+            if request.form.get(key):
+                payload[key] = request.form[key]
+        if "effective" in request.form:
+            payload["effective"] = request.form["effective"] == "yes"
+        if request.form.get("override") == "yes":
+            payload["override"] = True
+        if request.form.get("version", "").isdigit():
+            payload["version"] = int(request.form["version"])
+        try:
+            workflow.run_action(g.user, pk, name, payload)
+        except ServiceError as exc:
+            flash_error(exc)
+        else:
+            flash(str(_l("%(action)s: done.", action=ACTIONS[name].label)), "success")
+        return redirect(url_for("CaseView.show", pk=pk))
+
+    # -- evidence -------------------------------------------------------------------------------
+
+    @expose("/<int:pk>/evidence", methods=["POST"])
+    @has_access
+    def upload(self, pk: int):
+        upload = request.files.get("file")
+        try:
+            evidence_service.add_evidence(
+                g.user,
+                pk,
+                upload.stream if upload else None,
+                filename=upload.filename if upload else None,
+                declared_type=upload.mimetype if upload else None,
+                kind=request.form.get("kind"),
+                source=request.form.get("source") or None,
+                received_at=request.form.get("received_at") or None,
+            )
+        except ServiceError as exc:
+            flash_error(exc)
+        else:
+            flash(str(_l("Evidence uploaded.")), "success")
+        return redirect(url_for("CaseView.show", pk=pk) + "#evidence")
+
+    @expose("/<int:pk>/evidence/<int:evidence_id>")
+    @has_access
+    def download(self, pk: int, evidence_id: int):
+        try:
+            evidence, path = evidence_service.open_evidence(g.user, pk, evidence_id)
+        except ServiceError:
+            abort(404)
+        response = send_file(
+            path,
+            mimetype=evidence.content_type,
+            as_attachment=True,
+            download_name=evidence.filename,
+        )
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        return response
+
+    # -- edit -----------------------------------------------------------------------------------
+
+    @expose("/<int:pk>/edit", methods=["GET", "POST"])
+    @has_access
+    def edit(self, pk: int):
+        actor = g.user
+        try:
+            case = get_case(actor, pk)
+        except ServiceError:
+            abort(404)
+        line = case.business_line
+        sections = core_sections(line, case.category, include_customer=False)
+        form_class = forms.build_form(
+            sections,
+            {
+                "version": HiddenField(),
+                "customer_id": SelectField(
+                    _l("Customer"),
+                    choices=forms.select_choices(
+                        (str(c.id), c.name) for c in self._pickers(line)["customers"]
+                    ),
+                ),
+            },
+        )
+        unplaced: list[str] = []
+        if request.method == "POST":
+            form = form_class(formdata=request.form)
+            if form.validate():
+                payload = forms.form_payload(form, sections)
+                payload["customer_id"] = int(form.customer_id.data)
+                payload["version"] = int(form.version.data or 0)
+                payload.setdefault("details", {})
+                for spec in sections[forms.DETAILS]:  # cleared plugin fields are removed
+                    payload["details"].setdefault(spec.name, None)
+                for spec in case_service.CORE_FIELDS:
+                    if spec.name not in payload and spec.name != "received_at":
+                        payload[spec.name] = None
+                try:
+                    case_service.update_case(actor, pk, payload)
+                except ServiceError as exc:
+                    unplaced = forms.apply_errors(form, exc.errors)
+                    flash(str(exc.message), "danger")
+                else:
+                    flash(str(_l("Case saved.")), "success")
+                    return redirect(url_for("CaseView.show", pk=pk))
+        else:
+            specs = {s.name: s for s in sections[forms.DETAILS]}
+            details = {
+                k: fields.from_json(specs[k], v)
+                for k, v in (case.details or {}).items()
+                if k in specs
+            }
+            core = {
+                s.name: getattr(case, s.name)
+                for s in case_service.CORE_FIELDS
+                if s.name != "product"
+            }
+            for key in ("goods_received_at", "received_at"):
+                core[key] = in_zone(core[key], line.timezone)
+                core[key] = core[key].replace(tzinfo=None) if core[key] else None
+            core["product"] = case.product.code if case.product else None
+            form = form_class(data=forms.form_data({None: core, forms.DETAILS: details}, sections))
+            form.version.data = case.version
+            form.customer_id.data = str(case.customer_id)
+        return self.render_template(
+            "kesu/case_form.html",
+            title=_l("Edit %(number)s", number=case.number),
+            form=form,
+            sections=sections,
+            lines=[line],
+            line=line,
+            categories=[(case.category, category_label(case.category))],
+            category=case.category,
+            unplaced=unplaced,
+            editing=True,
+            case=case,
+            **self._pickers(line),
+        )
