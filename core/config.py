@@ -38,18 +38,19 @@ def secret_key(instance: Path) -> str:
     return key
 
 
+def engine_options(database_url: str) -> dict[str, Any]:
+    """Engine options for the database in use (SQLite: a lock wait; others: liveness checks)."""
+    if database_url.startswith("sqlite"):
+        return {"connect_args": {"timeout": 30, "check_same_thread": False}}
+    return {"pool_pre_ping": True}
+
+
 def build_config(instance: Path) -> dict[str, Any]:
     instance.mkdir(parents=True, exist_ok=True)
     database = os.environ.get("KESU_DATABASE_URL") or f"sqlite:///{instance / 'kesu.db'}"
-    engine_options: dict[str, Any] = {}
-    if database.startswith("sqlite"):
-        engine_options["connect_args"] = {"timeout": 30, "check_same_thread": False}
-    else:
-        engine_options["pool_pre_ping"] = True
     return {
         "SECRET_KEY": secret_key(instance),
         "SQLALCHEMY_DATABASE_URI": database,
-        "SQLALCHEMY_ENGINE_OPTIONS": engine_options,
         "SQLALCHEMY_TRACK_MODIFICATIONS": False,
         "KESU_UPLOAD_DIR": os.environ.get("KESU_UPLOAD_DIR") or str(instance / "uploads"),
         "MAX_CONTENT_LENGTH": int(os.environ.get("KESU_MAX_UPLOAD_MB", "50")) * 1024 * 1024,

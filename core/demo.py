@@ -1,7 +1,273 @@
-"""Demo data: two business lines, a user per role, customers, products and cases."""
+"""Demo data: two business lines, a user per role, customers, products and cases in every
+category at different stages. Loaded by ``kesu demo``; loading it twice changes nothing."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import io
+
+import sqlalchemy as sa
+
+from core.db import utcnow
+from core.extensions import db
+from core.models import BusinessLine, Customer, Department, KesuUser, Product
+from core.services import cases, evidence, lines, records, workflow
+from core.services.access import SYSTEM
+from core.services.lines import registry
+from core.services.setup import create_user
 
 DEMO_PASSWORD = "kesu-demo-2026"
+LINES = [("HUACAI", "华彩涂料"), ("QINGQUAN", "清泉饮料")]
+DEPARTMENTS = [
+    ("CS", "客服部"),
+    ("QA", "品保课"),
+    ("WH", "仓储部"),
+    ("LOG", "物流部"),
+    ("PROD", "生产部"),
+    ("RD", "研发部"),
+    ("SALES", "销售部"),
+]
+# username, role, lines (empty: all), department, family name, given name
+USERS = [
+    ("admin", "Admin", [], None, "管", "理员"),
+    ("kefu", "CS Agent", ["HUACAI", "QINGQUAN"], "CS", "李", "客服"),
+    ("zhuguan", "CS Supervisor", ["HUACAI", "QINGQUAN"], "CS", "王", "主管"),
+    ("pinbao", "QA", ["HUACAI", "QINGQUAN"], "QA", "赵", "品保"),
+    ("cangchu", "Responsible Dept", ["HUACAI"], "WH", "钱", "仓储"),
+    ("yewu", "Sales", ["HUACAI", "QINGQUAN"], "SALES", "孙", "业务"),
+    ("jingli", "Manager", ["HUACAI", "QINGQUAN"], "SALES", "周", "经理"),
+    ("caiwu", "Finance", ["HUACAI", "QINGQUAN"], None, "吴", "财务"),
+    ("shenji", "Auditor", ["HUACAI", "QINGQUAN"], None, "郑", "审计"),
+    ("qingquan", "CS Agent", ["QINGQUAN"], "CS", "冯", "饮料客服"),
+]
+CUSTOMERS = {
+    "HUACAI": [
+        (
+            "上海华东建材经销部",
+            "dealer",
+            "张建国",
+            "13812345678",
+            "zhangjg@example.com",
+            "上海市闵行区建材路 88 号",
+        ),
+        (
+            "杭州美家装饰连锁",
+            "key_account",
+            "陈丽",
+            "13905711234",
+            "chenli@example.com",
+            "杭州市西湖区文三路 200 号",
+        ),
+        ("王女士", "consumer", "王女士", "13600001111", None, "南京市鼓楼区"),
+    ],
+    "QINGQUAN": [
+        ("成都天府饮品批发", "dealer", "刘强", "13708081234", "liuq@example.com", "成都市武侯区"),
+        ("蜀都超市", "key_account", "黄敏", "13550001234", None, "成都市锦江区"),
+    ],
+}
+PRODUCTS = {
+    "HUACAI": [
+        ("HC-W100", "外墙乳胶漆 18L", "420.00"),
+        ("HC-I200", "内墙净味乳胶漆 18L", "680.00"),
+    ],
+    "QINGQUAN": [
+        ("QQ-500", "天然矿泉水 500ml×24", "36.00"),
+        ("QQ-TEA", "茉莉花茶饮料 500ml×15", "48.00"),
+    ],
+}
+PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
+)
 
 
-def load_demo():
-    return []
+def _user(name: str) -> KesuUser:
+    return db.session.scalar(sa.select(KesuUser).where(KesuUser.username == name))
+
+
+def _reference_data() -> None:
+    for code, name in LINES:
+        lines.create_line(SYSTEM, code=code, name=name, plugins=registry().keys)
+    for code, name in DEPARTMENTS:
+        records.save(SYSTEM, Department(code=code, name=name), "department")
+    for code, rows in CUSTOMERS.items():
+        line = lines.get_line(code)
+        for name, kind, contact, phone, email, address in rows:
+            records.save(
+                SYSTEM,
+                Customer(
+                    business_line_id=line.id,
+                    name=name,
+                    kind=kind,
+                    contact=contact,
+                    phone=phone,
+                    email=email,
+                    address=address,
+                ),
+                "customer",
+            )
+    for code, rows in PRODUCTS.items():
+        line = lines.get_line(code)
+        for product_code, name, price in rows:
+            records.save(
+                SYSTEM,
+                Product(business_line_id=line.id, code=product_code, name=name, unit_price=price),
+                "product",
+            )
+    for username, role, user_lines, department, last, first in USERS:
+        create_user(
+            SYSTEM,
+            username=username,
+            password=DEMO_PASSWORD,
+            roles=[role],
+            lines=user_lines,
+            department=department,
+            last_name=last,
+            first_name=first,
+            email=f"{username}@demo.kesu.invalid",
+        )
+
+
+def _ago(days: float) -> str:
+    return (utcnow() - dt.timedelta(days=days)).isoformat()
+
+
+def _cases() -> None:
+    agent, supervisor, qa, sales = _user("kefu"), _user("zhuguan"), _user("pinbao"), _user("yewu")
+    enabled = set(registry().keys)
+
+    def intake(category: str, **data):
+        if category not in enabled:
+            return None
+        body = {"business_line": "HUACAI", "category": category, "channel": "phone", **data}
+        return cases.create_case(agent, body)
+
+    def act(case, *steps):
+        for user, action, payload in steps:
+            workflow.run_action(user, case.id, action, payload)
+
+    damage = intake(
+        "logistics",
+        customer={"name": "上海华东建材经销部"},
+        product="HC-W100",
+        batch_no="HC2611-08",
+        quantity_purchased=120,
+        goods_received_at=_ago(0.2),
+        received_at=_ago(0.1),
+        problem_stage="receipt",
+        description="到货时 6 桶外墙漆桶身凹陷，其中 2 桶渗漏，已在承运商送货单上注明并双方签字。",
+        demand="compensation",
+        claim_amount="840.00",
+    )
+    if damage is not None:
+        evidence.add_evidence(
+            agent,
+            damage.id,
+            io.BytesIO(PNG),
+            filename="渗漏照片.png",
+            kind="photo",
+            source="经销商微信发送",
+        )
+    quality = intake(
+        "product_quality",
+        customer={"name": "杭州美家装饰连锁"},
+        product="HC-I200",
+        batch_no="HC2610-21",
+        quantity_purchased=300,
+        received_at=_ago(3),
+        problem_stage="use",
+        description="施工后墙面出现颗粒，同批次多个工地反映。",
+        demand="improvement",
+        claim_amount="6800.00",
+    )
+    if quality is not None:
+        act(
+            quality,
+            (agent, "accept", {}),
+            (supervisor, "assign", {"department": "QA", "handler": "pinbao"}),
+        )
+    returns = intake(
+        "policy_returns",
+        customer={"name": "上海华东建材经销部"},
+        product="HC-W100",
+        quantity_purchased=40,
+        received_at=_ago(5),
+        description="年底促销政策调整，经销商要求退回 40 桶未开封产品。",
+        demand="refund",
+    )
+    if returns is not None:
+        act(
+            returns,
+            (agent, "accept", {}),
+            (supervisor, "assign", {"department": "SALES", "handler": "yewu"}),
+            (
+                sales,
+                "propose",
+                {"root_cause": "促销政策变更，客户要求退货；客户责任，往返运费由客户承担。"},
+            ),
+        )
+    consumer = intake(
+        "terminal_consumer",
+        customer={"name": "王女士"},
+        product="HC-I200",
+        batch_no="HC2609-03",
+        quantity_purchased=2,
+        received_at=_ago(1),
+        channel="regulator",
+        description="消费者向市场监管部门投诉刷漆后异味过大，要求退款。",
+        demand="refund",
+        claim_amount="1360.00",
+    )
+    if consumer is not None:
+        act(consumer, (agent, "accept", {}))
+    closed = intake(
+        "product_quality",
+        customer={"name": "杭州美家装饰连锁"},
+        product="HC-W100",
+        batch_no="HC2608-11",
+        received_at=_ago(20),
+        description="个别桶标签印刷模糊。",
+        demand="improvement",
+    )
+    if closed is not None:
+        act(
+            closed,
+            (agent, "accept", {}),
+            (supervisor, "assign", {"department": "PROD"}),
+            (qa, "propose", {"root_cause": "印刷机墨辊老化，已更换。"}),
+            (agent, "submit", {}),
+            (agent, "confirm", {}),
+            (qa, "verify", {"effective": True}),
+            (agent, "close", {}),
+        )
+    late = intake(
+        "logistics",
+        customer={"name": "上海华东建材经销部"},
+        product="HC-I200",
+        received_at=_ago(2),
+        description="上月到货的货物今天发现短少 3 桶。",
+        demand="compensation",
+    )
+    if late is not None:
+        act(late, (agent, "reject", {"comment": "收货时未当场提出，视为货物完好验收，不予受理。"}))
+    waiting = intake(
+        "logistics",
+        business_line="QINGQUAN",
+        customer={"name": "成都天府饮品批发"},
+        product="QQ-500",
+        received_at=_ago(0.5),
+        description="到货延迟 5 天，影响门店销售。",
+        demand="apology",
+    )
+    if waiting is not None:
+        act(
+            waiting, (agent, "accept", {}), (agent, "hold", {"comment": "等待客户提供延迟订单号。"})
+        )
+
+
+def load_demo() -> list[tuple[str, str, list[str]]]:
+    """Create the demo data unless it exists; return ``(username, role, lines)`` of the logins."""
+    if db.session.scalar(sa.select(BusinessLine).where(BusinessLine.code == LINES[0][0])) is None:
+        _reference_data()
+        _cases()
+    return [(u, role, user_lines) for u, role, user_lines, *_ in USERS]

@@ -6,8 +6,10 @@ gets its own copy, so tests are independent and fast.
 
 from __future__ import annotations
 
+import os
 import shutil
 import sqlite3
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -123,16 +125,62 @@ def template_db(tmp_path_factory) -> Path:
 
 def make_app(tmp_path: Path, template: Path, **overrides):
     instance = tmp_path / "instance"
-    instance.mkdir(exist_ok=True)
+    instance.mkdir(parents=True, exist_ok=True)
     database = instance / "kesu.db"
     if not database.exists():
         shutil.copyfile(template, database)
     return create_app({**_config(instance, database), **overrides})
 
 
-@pytest.fixture
-def app(tmp_path, template_db) -> Iterator:
-    application = make_app(tmp_path, template_db)
+# PostgreSQL is the production engine: with KESU_TEST_POSTGRES_URL set (".ci/run" sets it), every
+# test using the ``app`` fixture runs on SQLite and on PostgreSQL.
+POSTGRES_URL = os.environ.get("KESU_TEST_POSTGRES_URL")
+ENGINES = ["sqlite", "postgresql"] if POSTGRES_URL else ["sqlite"]
+if os.environ.get("CI") and not POSTGRES_URL:
+    raise RuntimeError("CI runs the suite on PostgreSQL too: set KESU_TEST_POSTGRES_URL")
+
+
+def _pg_admin(sql: str) -> None:
+    import psycopg2
+
+    con = psycopg2.connect(POSTGRES_URL.replace("postgresql+psycopg2://", "postgresql://"))
+    con.autocommit = True
+    with con.cursor() as cur:
+        cur.execute(sql)
+    con.close()
+
+
+def _pg_url(name: str) -> str:
+    return POSTGRES_URL.rsplit("/", 1)[0] + "/" + name
+
+
+@pytest.fixture(scope="session")
+def pg_template(tmp_path_factory) -> str:
+    """A migrated and seeded PostgreSQL database, copied (CREATE DATABASE ... TEMPLATE) per test."""
+    name = f"kesu_tpl_{uuid.uuid4().hex[:10]}"
+    _pg_admin(f"CREATE DATABASE {name}")
+    base = tmp_path_factory.mktemp("pg-template")
+    app = create_app(
+        {**_config(base, base / "unused.db"), "SQLALCHEMY_DATABASE_URI": _pg_url(name)}
+    )
+    with app.app_context():
+        _seed()
+        db.session.remove()
+        db.engine.dispose()
+    yield name
+    _pg_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture(params=ENGINES)
+def app(request, tmp_path, template_db) -> Iterator:
+    if request.param == "sqlite":
+        application = make_app(tmp_path, template_db)
+    else:
+        template = request.getfixturevalue("pg_template")
+        name = f"kesu_t_{uuid.uuid4().hex[:10]}"
+        _pg_admin(f"CREATE DATABASE {name} TEMPLATE {template}")
+        request.addfinalizer(lambda: _pg_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        application = make_app(tmp_path, template_db, SQLALCHEMY_DATABASE_URI=_pg_url(name))
     yield application
     with application.app_context():
         db.session.remove()

@@ -194,3 +194,42 @@ def create_line(
             },
         )
     return line
+
+
+def update_plugin_settings(
+    actor, line_code: str, key: str, values: dict[str, Any]
+) -> dict[str, Any]:
+    """Change a plugin's settings on a line; only declared settings, with the default's type."""
+    require(actor, CAN_CONFIGURE, PLUGINS_VIEW)
+    _plugin(key)
+    defaults = registry().settings_defaults.get(key, {})
+    errors: dict[str, list[str]] = {}
+    for name, value in values.items():
+        if name not in defaults:
+            errors[name] = [str(_l("Unknown field."))]
+        elif type(value) is not type(defaults[name]):
+            errors[name] = [
+                str(
+                    _l(
+                        "Must be of the same kind as the default (%(default)s).",
+                        default=defaults[name],
+                    )
+                )
+            ]
+    invalid_if(errors)
+    with write_transaction():
+        line = get_line(line_code)
+        row = next((p for p in line.plugins if p.plugin_key == key), None)
+        if row is None:
+            raise Conflict(_l("Enable the plugin on this line first."), field="plugin")
+        before = dict(row.settings or {})
+        row.settings = {**before, **values}
+        db.session.flush()
+        audit.record(
+            actor,
+            "plugin_settings",
+            entity="business_line",
+            entity_id=line.id,
+            changes={f"{key}.{k}": [before.get(k, defaults[k]), v] for k, v in values.items()},
+        )
+        return {**defaults, **row.settings}

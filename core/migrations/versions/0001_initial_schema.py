@@ -1,4 +1,4 @@
-"""initial schema
+"""initial schema: Flask-AppBuilder security, business lines, cases, audit trail
 
 Revision ID: 0001
 Revises: 
@@ -63,6 +63,8 @@ def upgrade():
     sa.Column('last_hash', sa.String(length=64), nullable=False),
     sa.PrimaryKeyConstraint('id')
     )
+    # The chain's single head row; writers lock it to extend the chain one after another.
+    op.execute("INSERT INTO audit_chain_head (id, last_event_id, last_hash) VALUES (1, NULL, '" + "0" * 64 + "')")
     op.create_table('audit_event',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('at', sa.DateTime(), nullable=False),
