@@ -11,6 +11,7 @@ from flask_appbuilder.api import BaseApi
 from flask_appbuilder.basemanager import BaseManager
 
 from core.api.cases import CaseApi
+from core.api.reference import CustomerApi, ProductApi
 
 
 class KesuManager(BaseManager):
@@ -19,6 +20,8 @@ class KesuManager(BaseManager):
 
         ab = self.appbuilder
         ab.add_api(CaseApi)
+        ab.add_api(CustomerApi)
+        ab.add_api(ProductApi)
         register_core_views(ab)
         registry = current_app.extensions["kesu_plugins"]
         for specs in registry.call_all("kesu_views"):

@@ -69,6 +69,9 @@ COMMON_GRANTS: list[tuple[str, str]] = [
     ("KesuUserDBModelView", "can_userinfo|resetmypassword"),
     ("Complaints|Cases|Register|Master data|Customers|Products", "menu_access"),
     ("Customer|Product", "can_list|can_show"),
+    # The API's own description (/api/v1/_openapi) and its Swagger UI.
+    ("OpenApi", "can_get"),
+    ("SwaggerView", "can_show"),
 ]
 
 

@@ -86,7 +86,7 @@ class CaseApi(KesuApi):
           - {in: query, name: status, schema: {type: string}}
           - {in: query, name: priority, schema: {type: string, enum: [P1, P2, P3]}}
           - {in: query, name: is_major, schema: {type: boolean}}
-          - {in: query, name: q, schema: {type: string}, description: number, customer or batch}
+          - {in: query, name: q, schema: {type: string}, description: 'number, customer or batch'}
           responses:
             200:
               description: A page of cases (without evidence, compensation and approvals)

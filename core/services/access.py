@@ -62,6 +62,14 @@ def line_ids(actor: KesuUser) -> set[int] | None:
     return {line.id for line in actor.business_lines}
 
 
+def visible_line_ids(actor) -> list[int]:
+    """The ids of the lines the actor may see, spelled out (every line for an admin)."""
+    ids = line_ids(actor)
+    if ids is None:
+        return list(db.session.scalars(sa.select(BusinessLine.id)))
+    return sorted(ids)
+
+
 def line_filter(actor: KesuUser, column: Any) -> Any:
     """A WHERE clause restricting ``column`` (a business-line id column) to the actor's lines."""
     ids = line_ids(actor)

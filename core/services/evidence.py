@@ -64,6 +64,9 @@ def add_evidence(
 ) -> Evidence:
     """Attach a file to a case as evidence of ``kind``; recomputes the acceptance issues."""
     require(actor, CAN_UPLOAD)
+    get_case(
+        actor, case_id
+    )  # a case of another line does not exist for the actor, whatever the input
     errors: dict[str, list[str]] = {}
     if kind not in EVIDENCE_KINDS:
         errors["kind"] = [str(_l("Must be one of: %(values)s.", values=", ".join(EVIDENCE_KINDS)))]

@@ -16,7 +16,7 @@ from core.extensions import db
 from core.forms import select_choices
 from core.models import BusinessLine, Case, Customer, Department, Product
 from core.services import lines as line_service
-from core.services.access import can, can_view_contact, line_ids
+from core.services.access import can, can_view_contact, visible_line_ids
 from core.services.errors import ServiceError
 from core.services.present import mask_email, mask_phone
 from core.timeutil import is_valid_zone
@@ -25,12 +25,9 @@ from core.vocab import CUSTOMER_KINDS, choices
 from core.workflow import FINAL, STAGE_LABELS
 
 
-def visible_line_ids() -> list[int]:
-    """The current user's line ids (all lines for an admin), for list filters and pickers."""
-    ids = line_ids(g.user)
-    if ids is None:
-        return list(db.session.scalars(sa.select(BusinessLine.id)))
-    return sorted(ids)
+def my_line_ids() -> list[int]:
+    """The signed-in user's line ids, for list filters and pickers."""
+    return visible_line_ids(g.user)
 
 
 def _timezone(form, field) -> None:
@@ -47,7 +44,7 @@ class KesuIndexView(IndexView):
     def index(self):
         counts = {}
         if g.user is not None and g.user.is_authenticated and can(g.user, "can_read"):
-            ids = visible_line_ids()
+            ids = my_line_ids()
             rows = db.session.execute(
                 sa.select(Case.status, sa.func.count())
                 .where(Case.business_line_id.in_(ids), Case.status.not_in(FINAL))
@@ -152,8 +149,8 @@ def _masked_email(value):
     return value if can_view_contact(g.user) else mask_email(value)
 
 
-_LINE_RULE = [["business_line_id", FilterInFunction, visible_line_ids]]
-_LINE_PICKER = {"business_line": [["id", FilterInFunction, visible_line_ids]]}
+_LINE_RULE = [["business_line_id", FilterInFunction, my_line_ids]]
+_LINE_PICKER = {"business_line": [["id", FilterInFunction, my_line_ids]]}
 
 
 class CustomerView(ModelView):

@@ -1,0 +1,147 @@
+"""Record rules on the screens: lists, pages, forms, pickers and downloads of another line."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import sqlalchemy as sa
+
+from core.extensions import db
+from core.models import BusinessLine, Customer
+from tests.conftest import PASSWORD
+from tests.test_api_cases import counts
+from tests.test_evidence import PNG, upload
+
+
+def login(client, username):
+    client.get("/logout/")
+    resp = client.post("/login/", data={"username": username, "password": PASSWORD})
+    assert resp.status_code == 302
+    return client
+
+
+@pytest.fixture
+def l1_case(api):
+    case = api("agent").create_case()
+    ev = upload(api("agent"), case["id"], PNG).get_json()["result"]
+    return case, ev["id"]
+
+
+def test_foreign_case_pages_are_not_found(app, client, l1_case):
+    (case, evidence_id) = l1_case
+    login(client, "agent2")
+    before = counts(app)
+    cid = case["id"]
+    assert client.get(f"/cases/{cid}").status_code == 404
+    assert client.get(f"/cases/{cid}/edit").status_code == 404
+    assert (
+        client.post(f"/cases/{cid}/edit", data={"description": "x", "version": "1"}).status_code
+        == 404
+    )
+    assert client.get(f"/cases/{cid}/evidence/{evidence_id}").status_code == 404
+    assert client.post(f"/cases/{cid}/action/reject", data={"comment": "x"}).status_code == 404
+    assert client.post(f"/cases/{cid}/evidence", data={"kind": "photo"}).status_code == 404
+    assert case["number"] not in client.get("/cases/").get_data(as_text=True)
+    assert counts(app) == before
+
+
+def test_own_line_pages_work(client, l1_case):
+    (case, evidence_id) = l1_case
+    login(client, "finance")
+    assert client.get(f"/cases/{case['id']}").status_code == 200
+    download = client.get(f"/cases/{case['id']}/evidence/{evidence_id}")
+    assert download.status_code == 200 and download.data == PNG
+    download.close()
+
+
+def test_intake_offers_only_own_lines_and_their_pickers(app, client):
+    login(client, "agent2")
+    page = client.get("/cases/new").get_data(as_text=True)
+    assert 'value="L2"' in page and 'value="L1"' not in page
+    before = counts(app)
+    resp = client.post(
+        "/cases/new?business_line=L1&category=logistics",
+        data={
+            "submit_case": "1",
+            "business_line": "L1",
+            "category": "logistics",
+            "customer__name": "X",
+            "channel": "phone",
+            "description": "x",
+        },
+    )
+    assert resp.status_code == 200
+    assert counts(app) == before
+    login(client, "agent")
+    page = client.get("/cases/new?business_line=L1&category=logistics").get_data(as_text=True)
+    datalists = " ".join(re.findall(r"<datalist.*?</datalist>", page, re.S))
+    assert "上海经销商" in datalists and "成都经销商" not in datalists
+    assert "P-100" in datalists and "B-200" not in datalists
+
+
+def test_customer_screens_follow_the_line_rule(app, client):
+    with app.app_context():
+        l1 = db.session.scalar(sa.select(BusinessLine).where(BusinessLine.code == "L1"))
+        l1_customer = db.session.scalar(
+            sa.select(Customer).where(Customer.business_line_id == l1.id)
+        )
+        l1_id, customer_id = l1.id, l1_customer.id
+    login(client, "agent2")
+    listing = client.get("/customerview/list/").get_data(as_text=True)
+    assert "成都经销商" in listing and "上海经销商" not in listing
+    assert client.get(f"/customerview/show/{customer_id}").status_code in (302, 404)
+    before = counts(app)
+    client.post(
+        "/customerview/add",
+        data={"business_line": str(l1_id), "name": "越界客户", "kind": "dealer"},
+    )
+    client.post(
+        f"/customerview/edit/{customer_id}",
+        data={"business_line": str(l1_id), "name": "改名", "kind": "dealer"},
+    )
+    assert counts(app) == before
+    with app.app_context():
+        assert db.session.get(Customer, customer_id).name == "上海经销商"
+
+
+def test_customer_added_on_screen_is_audited(app, client):
+    with app.app_context():
+        l2 = db.session.scalar(sa.select(BusinessLine).where(BusinessLine.code == "L2"))
+    login(client, "agent2")
+    resp = client.post(
+        "/customerview/add",
+        data={
+            "business_line": str(l2.id),
+            "name": "重庆新客户",
+            "kind": "dealer",
+            "phone": "13311112222",
+        },
+    )
+    assert resp.status_code == 302
+    from core.models import AuditEvent
+
+    with app.app_context():
+        event = db.session.scalars(sa.select(AuditEvent).order_by(AuditEvent.id.desc())).first()
+        assert (event.entity, event.action, event.actor) == ("customer", "create", "agent2")
+        assert event.changes["name"] == [None, "重庆新客户"]
+
+
+def test_stale_edit_on_screen_writes_nothing(app, client, api):
+    case = api("agent").create_case(batch_no="OLD")
+    api("agent").put(f"/api/v1/case/{case['id']}", json={"batch_no": "NEWER", "version": 1})
+    login(client, "agent")
+    resp = client.post(
+        f"/cases/{case['id']}/edit",
+        data={
+            "version": "1",
+            "customer_id": str(case["customer"]["id"]),
+            "channel": "phone",
+            "description": "改描述",
+            "batch_no": "STALE",
+        },
+    )
+    assert resp.status_code == 200
+    assert "客诉已被他人修改" in resp.get_data(as_text=True)
+    current = api("agent").get(f"/api/v1/case/{case['id']}").get_json()["result"]
+    assert (current["batch_no"], current["version"]) == ("NEWER", 2)
