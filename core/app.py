@@ -62,6 +62,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from core.cli import register_commands
     from core.web import install_web_handlers
 
+    app.json.ensure_ascii = False  # Chinese text as UTF-8, not \uXXXX escapes
     install_web_handlers(app)
     register_commands(app)
     return app

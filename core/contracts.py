@@ -54,6 +54,7 @@ class FieldSpec:
     choices: tuple[tuple[str, Any], ...] = ()
     help: Any = ""
     min_value: Decimal | int | None = None
+    max_length: int | None = None  # for string and text; defaults to 200 and 10,000
 
     def __post_init__(self) -> None:
         if self.type not in FIELD_TYPES:

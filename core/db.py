@@ -141,3 +141,13 @@ def joined_write() -> Iterator[sa.orm.Session]:
         raise
     finally:
         _WRITE_INTENT.reset(token)
+
+
+def for_update(stmt: sa.Select, *, of=None) -> sa.Select:
+    """Lock the selected rows until the transaction ends, and read them afresh.
+
+    The session keeps objects loaded earlier (``expire_on_commit`` is off), and a query does
+    not overwrite an object it already holds; a locking read must, or it would decide on
+    values read before the lock.
+    """
+    return stmt.with_for_update(of=of).execution_options(populate_existing=True)

@@ -8,5 +8,7 @@ Flask-AppBuilder's ``AppBuilder`` keeps per-application state (views, menu), so
 from flask_appbuilder.models.sqla.base import SQLA
 from flask_migrate import Migrate
 
-db = SQLA()
+# Objects keep their loaded values after a commit (no reload per attribute); reads that
+# decide a write lock and refresh their rows (``core.services.access.get_case``).
+db = SQLA(session_options={"expire_on_commit": False})
 migrate = Migrate()

@@ -32,9 +32,15 @@ def _coerce_string(spec: FieldSpec, raw: Any) -> str | None:
     if not isinstance(raw, str):
         raise FieldError(_l("Must be text."))
     value = raw.strip()
-    if len(value) > MAX_LENGTH[spec.type]:
-        raise FieldError(_l("Must be at most %(n)s characters.", n=MAX_LENGTH[spec.type]))
+    limit = max_length(spec)
+    if len(value) > limit:
+        raise FieldError(_l("Must be at most %(n)s characters.", n=limit))
     return value or None
+
+
+def max_length(spec: FieldSpec) -> int:
+    """The longest text a string or text field takes."""
+    return spec.max_length or MAX_LENGTH[spec.type]
 
 
 def _coerce_integer(spec: FieldSpec, raw: Any) -> int:

@@ -26,7 +26,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional
 
 from core.contracts import FieldSpec
-from core.fields import MAX_LENGTH
+from core.fields import max_length
 
 DETAILS = "details"
 CUSTOMER = "customer"
@@ -48,7 +48,7 @@ def field_for(spec: FieldSpec) -> Field:
     render = {"data-required": "1"} if spec.required else {}
     if spec.type == "string":
         return StringField(
-            validators=[Optional()], render_kw={**render, "maxlength": MAX_LENGTH["string"]}, **kw
+            validators=[Optional()], render_kw={**render, "maxlength": max_length(spec)}, **kw
         )
     if spec.type == "text":
         return TextAreaField(validators=[Optional()], render_kw={**render, "rows": 3}, **kw)

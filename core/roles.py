@@ -33,7 +33,6 @@ CONTACT = "Contact"
 CAN_VIEW_CONTACT = "can_view"
 AUDIT = "Audit"
 CAN_READ_AUDIT = "can_read"
-REFERENCE = "Reference"  # business lines, customers, products, departments (read)
 
 _STAFF = (CS_AGENT, CS_SUPERVISOR, QA, RESPONSIBLE_DEPT, SALES, MANAGER, FINANCE, AUDITOR)
 
@@ -49,30 +48,42 @@ BASE_GRANTS: dict[str, list[tuple[str, str]]] = {
         (CASE, f"{CAN_READ}|{CAN_CREATE}|{CAN_EDIT}|{CAN_UPLOAD}|{CAN_OVERRIDE_ACCEPTANCE}"),
         (CONTACT, CAN_VIEW_CONTACT),
         (AUDIT, CAN_READ_AUDIT),
+        ("Administration|Audit trail", "menu_access"),
         ("Customer", "can_add|can_edit"),
     ],
     QA: [(CASE, f"{CAN_READ}|{CAN_UPLOAD}")],
     RESPONSIBLE_DEPT: [(CASE, f"{CAN_READ}|{CAN_UPLOAD}")],
     SALES: [(CASE, f"{CAN_READ}|{CAN_CREATE}|{CAN_UPLOAD}"), (CONTACT, CAN_VIEW_CONTACT)],
-    MANAGER: [(CASE, CAN_READ), (AUDIT, CAN_READ_AUDIT)],
+    MANAGER: [
+        (CASE, CAN_READ),
+        (AUDIT, CAN_READ_AUDIT),
+        ("Administration|Audit trail", "menu_access"),
+    ],
     FINANCE: [(CASE, CAN_READ)],
-    AUDITOR: [(CASE, CAN_READ), (AUDIT, CAN_READ_AUDIT)],
+    AUDITOR: [
+        (CASE, CAN_READ),
+        (AUDIT, CAN_READ_AUDIT),
+        ("Administration|Audit trail", "menu_access"),
+    ],
 }
 
 # Every staff role may read the reference data of its own lines and use the common screens.
 COMMON_GRANTS: list[tuple[str, str]] = [
-    (REFERENCE, CAN_READ),
     # Flask-AppBuilder's own screens every signed-in user needs (own profile, locale).
     ("UserInfoEditView", "can_this_form_get|can_this_form_post"),
     ("ResetMyPasswordView", "can_this_form_get|can_this_form_post"),
     ("UserDBModelView", "can_userinfo|resetmypassword"),
     ("KesuUserDBModelView", "can_userinfo|resetmypassword"),
-    ("Complaints|Cases|Register|Master data|Customers|Products", "menu_access"),
+    ("Complaints|Cases|Master data|Customers|Products", "menu_access"),
     ("Customer|Product", "can_list|can_show"),
     # The API's own description (/api/v1/_openapi) and its Swagger UI.
     ("OpenApi", "can_get"),
     ("SwaggerView", "can_show"),
 ]
+
+
+# The intake menu entry is for the roles that register complaints.
+REGISTER_MENU = ("Register", "menu_access")
 
 
 def role_config(
@@ -83,6 +94,9 @@ def role_config(
     grants: dict[str, list[tuple[str, str]]] = {r: list(g) for r, g in BASE_GRANTS.items()}
     for role in _STAFF:
         grants[role].extend(COMMON_GRANTS)
+    for role, pairs in list(grants.items()):
+        if any(view == CASE and CAN_CREATE in perm.split("|") for view, perm in pairs):
+            grants[role].append(REGISTER_MENU)
     for action, roles in action_roles.items():
         for role in roles:
             grants.setdefault(role, []).append((CASE, f"can_{action}"))

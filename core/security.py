@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+from flask import jsonify, request
+from flask_appbuilder.api import expose, safe
+from flask_appbuilder.const import (
+    API_SECURITY_ACCESS_TOKEN_KEY,
+    API_SECURITY_PROVIDER_DB,
+    API_SECURITY_REFRESH_TOKEN_KEY,
+)
+from flask_appbuilder.security.api import SecurityApi
 from flask_appbuilder.security.sqla.manager import SecurityManager
 from flask_appbuilder.security.views import UserDBModelView
 from flask_babel import lazy_gettext as _l
+from flask_jwt_extended import create_access_token, create_refresh_token
 
 from core.models import KesuUser
 from core.views.datamodel import AuditedInterface
@@ -48,8 +57,73 @@ class KesuUserDBModelView(UserDBModelView):
     ]
 
 
+class KesuSecurityApi(SecurityApi):
+    """``/api/v1/security/login``: Kesu's error shape, and ``provider`` defaulting to ``db``."""
+
+    @expose("/login", methods=["POST"])
+    @safe
+    def login(self):
+        """Sign in and receive a JWT.
+        ---
+        post:
+          summary: Sign in
+          requestBody:
+            required: true
+            content:
+              application/json:
+                schema:
+                  type: object
+                  required: [username, password]
+                  properties:
+                    username: {type: string}
+                    password: {type: string}
+                    provider: {type: string, enum: [db], default: db}
+                    refresh: {type: boolean, description: also return a refresh token}
+          responses:
+            200:
+              description: Signed in
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    properties:
+                      access_token: {type: string}
+                      refresh_token: {type: string}
+            400: {$ref: '#/components/responses/400'}
+            401: {$ref: '#/components/responses/401'}
+        """
+        payload = request.get_json(silent=True) if request.is_json else None
+        if not isinstance(payload, dict):
+            return self.response(
+                400,
+                message=str(_l("The body must be a JSON object.")),
+                errors={"body": [str(_l("The body must be a JSON object."))]},
+            )
+        errors = {}
+        for key in ("username", "password"):
+            if not isinstance(payload.get(key), str) or not payload[key]:
+                errors[key] = [str(_l("This field is required."))]
+        if payload.get("provider", API_SECURITY_PROVIDER_DB) != API_SECURITY_PROVIDER_DB:
+            errors["provider"] = [
+                str(_l("Must be one of: %(values)s.", values=API_SECURITY_PROVIDER_DB))
+            ]
+        if errors:
+            first = next(iter(errors))
+            return self.response(400, message=f"{first}: {errors[first][0]}", errors=errors)
+        user = self.appbuilder.sm.auth_user_db(payload["username"], payload["password"])
+        if not user:
+            return self.response(401, message=str(_l("Wrong user name or password.")))
+        tokens = {
+            API_SECURITY_ACCESS_TOKEN_KEY: create_access_token(identity=str(user.id), fresh=True)
+        }
+        if payload.get("refresh") is True:
+            tokens[API_SECURITY_REFRESH_TOKEN_KEY] = create_refresh_token(identity=str(user.id))
+        return self.response(200, **tokens)
+
+
 class KesuSecurityManager(SecurityManager):
     user_model = KesuUser
+    security_api = KesuSecurityApi
     userdbmodelview = KesuUserDBModelView
     # FAB's user statistics chart loads Google Charts from the internet; Kesu runs offline.
     userstatschartview = None
@@ -58,3 +132,21 @@ class KesuSecurityManager(SecurityManager):
         super().__init__(appbuilder)
         # User changes made on the admin screens are audited like every other change.
         self.userdbmodelview.datamodel = AuditedInterface(KesuUser, entity="user")
+
+    def create_jwt_manager(self, app):
+        """JWT problems answer 401 in Kesu's error shape (``message``), never 422."""
+        jwt_manager = super().create_jwt_manager(app)
+
+        def not_signed_in(*_args):
+            return jsonify(message=str(_l("Not signed in."))), 401
+
+        def expired(*_args):
+            return jsonify(message=str(_l("Your session has expired; sign in again."))), 401
+
+        jwt_manager.unauthorized_loader(not_signed_in)
+        jwt_manager.invalid_token_loader(not_signed_in)
+        jwt_manager.expired_token_loader(expired)
+        jwt_manager.revoked_token_loader(expired)
+        jwt_manager.needs_fresh_token_loader(expired)
+        jwt_manager.user_lookup_error_loader(not_signed_in)
+        return jwt_manager

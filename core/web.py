@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, request
+from flask import Flask, current_app, g, has_request_context, jsonify, request, session
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
 
@@ -36,7 +36,30 @@ def http_error_body(exc: HTTPException) -> dict:
     return body
 
 
+def select_locale() -> str:
+    """The language of a request: ``?_l_=`` (API), the one chosen in the menu, else the
+    signed-in user's first business line's, else the configured default (zh_CN)."""
+    languages = current_app.config["LANGUAGES"]
+    if has_request_context():
+        asked = request.args.get("_l_")
+        if asked in languages:
+            return asked
+        chosen = session.get("locale")
+        if chosen in languages:
+            return chosen
+        user = g.get("user")
+        if user is not None and getattr(user, "is_authenticated", False) and user.business_lines:
+            line_locale = user.business_lines[0].locale
+            if line_locale in languages:
+                return line_locale
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
 def install_web_handlers(app: Flask) -> None:
+    # Flask-AppBuilder's selector pins the default into every new session; Kesu's also
+    # honours the business line's language.
+    app.extensions["babel"].locale_selector = select_locale
+
     @app.errorhandler(ServiceError)
     def _service_error(exc: ServiceError):
         return jsonify(exc.as_dict()), exc.status

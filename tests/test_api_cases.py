@@ -297,3 +297,67 @@ def test_category_changes_only_while_new(api):
     )
     assert resp.status_code == 400
     assert "category" in resp.get_json()["errors"]
+
+
+def test_received_at_cannot_be_cleared_or_moved_into_the_future(app, api):
+    case = api("agent").create_case()
+    before = counts(app)
+    for value in (None, "2099-01-01T08:00:00"):
+        resp = api("agent").put(
+            f"/api/v1/case/{case['id']}", json={"received_at": value, "version": 1}
+        )
+        assert resp.status_code == 400, resp.get_json()
+        assert "received_at" in resp.get_json()["errors"]
+    assert counts(app) == before
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"batch_no": "B" * 65}, "batch_no"),
+        ({"customer": {"name": "X", "contact": "联" * 101}}, "customer.contact"),
+        ({"customer": {"name": "X", "phone": "1" * 41}}, "customer.phone"),
+        ({"customer": {"name": "名" * 201}}, "customer.name"),
+    ],
+)
+def test_text_longer_than_stored_is_a_400(app, api, change, field):
+    before = counts(app)
+    resp = api("agent").post("/api/v1/case/", json=case_body(**change))
+    assert resp.status_code == 400
+    assert field in resp.get_json()["errors"]
+    assert counts(app) == before
+
+
+def test_major_filter_both_ways(api):
+    api("agent").create_case()
+    assert api("agent").get("/api/v1/case/?is_major=false").get_json()["count"] == 1
+    assert api("agent").get("/api/v1/case/?is_major=true").get_json()["count"] == 0
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "field"),
+    [
+        ({"username": "agent", "password": "correct-horse-42"}, 200, None),
+        ({"username": "agent", "password": "wrong"}, 401, None),
+        ({"username": "agent"}, 400, "password"),
+        ({"username": "agent", "password": "x", "provider": "ldap"}, 400, "provider"),
+        (["agent"], 400, "body"),
+    ],
+)
+def test_login(client, body, status, field):
+    resp = client.post("/api/v1/security/login", json=body)
+    assert resp.status_code == status
+    data = resp.get_json()
+    if status == 200:
+        assert data["access_token"]
+    else:
+        assert data["message"]
+        if field:
+            assert field in data["errors"]
+
+
+@pytest.mark.parametrize("header", ["Bearer not-a-token", "Bearer a.b.c", "Basic xyz"])
+def test_bad_token_is_401_in_kesus_error_shape(client, header):
+    resp = client.get("/api/v1/case/", headers={"Authorization": header})
+    assert resp.status_code == 401
+    assert resp.get_json()["message"]

@@ -145,3 +145,26 @@ def test_stale_edit_on_screen_writes_nothing(app, client, api):
     assert "客诉已被他人修改" in resp.get_data(as_text=True)
     current = api("agent").get(f"/api/v1/case/{case['id']}").get_json()["result"]
     assert (current["batch_no"], current["version"]) == ("NEWER", 2)
+
+
+def test_register_menu_only_for_roles_that_register(client):
+    login(client, "finance")
+    assert 'href="/cases/new"' not in client.get("/cases/").get_data(as_text=True)
+    login(client, "agent")
+    assert 'href="/cases/new"' in client.get("/cases/").get_data(as_text=True)
+
+
+def test_language_follows_the_business_line_until_chosen(app, client):
+    from core.services import records
+    from core.services.access import SYSTEM
+
+    with app.app_context():
+        line = db.session.scalar(sa.select(BusinessLine).where(BusinessLine.code == "L2"))
+        line.locale = "en"
+        records.save(SYSTEM, line, "business_line")
+    login(client, "agent2")
+    assert "Register a complaint" in client.get("/cases/new").get_data(as_text=True)
+    client.get("/lang/zh_CN")
+    assert "登记客诉" in client.get("/cases/new").get_data(as_text=True)
+    login(client, "agent")
+    assert "登记客诉" in client.get("/cases/new").get_data(as_text=True)

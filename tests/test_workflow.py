@@ -361,3 +361,19 @@ def test_plugin_preconditions_refuse_with_422(api, temp_plugin):
     assert resp.status_code == 422
     assert resp.get_json()["problems"][0]["code"] == "settlement_unsigned"
     assert "details.settlement_signed" in resp.get_json()["errors"]
+
+
+def test_responsible_department_acts_only_on_cases_assigned_to_it(api):
+    from tests.test_evidence import PNG, upload
+
+    ours = api("agent").create_case()["id"]
+    theirs = api("agent").create_case()["id"]
+    for cid, department in ((ours, "QA"), (theirs, "WH")):
+        step(api, cid, "accept", "accepted")
+        api("supervisor").action(cid, "assign", department=department)
+    assert api("dept").get(f"/api/v1/case/{theirs}").get_json()["result"]["allowed_actions"] == []
+    resp = api("dept").action(theirs, "propose", root_cause="x")
+    assert resp.status_code == 403 and "department" in resp.get_json()["errors"]
+    assert upload(api("dept"), theirs, PNG).status_code == 403
+    assert api("dept").action(ours, "propose", root_cause="仓库装错").status_code == 200
+    assert upload(api("dept"), ours, PNG).status_code == 201

@@ -11,7 +11,7 @@ from flask import g, request
 from flask_appbuilder.api import BaseApi
 from flask_babel import lazy_gettext as _l
 from flask_jwt_extended import current_user as current_user_jwt
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
@@ -79,6 +79,11 @@ def service_call(f: Callable[..., Any]) -> Callable[..., Any]:
         except OperationalError:
             log.exception("database error in %s", f.__name__)
             return self.response(503, message=str(_l("The database is busy; please try again.")))
+        except DBAPIError:
+            log.exception("database error in %s", f.__name__)
+            return self.response(
+                400, message=str(_l("A value does not fit what the database stores."))
+            )
 
     return wrapper
 
@@ -103,6 +108,12 @@ class KesuApi(BaseApi):
         "422": _error_response("A precondition of the action is not met"),
         "500": _error_response("Unexpected error"),
     }
+
+    def add_apispec_components(self, api_spec) -> None:
+        super().add_apispec_components(api_spec)
+        # Components are first-come; Kesu's error answers describe its APIs, so they win.
+        for code, response in self.responses.items():
+            api_spec.components.responses[code] = response
 
     def response_401(self):
         return self.response(401, message=str(_l("Not signed in.")))

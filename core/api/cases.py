@@ -15,7 +15,7 @@ from core.api.base import KesuApi, current_actor, json_body, service_call
 from core.services import cases as case_service
 from core.services import evidence as evidence_service
 from core.services import workflow
-from core.services.access import get_case, line_for_write, visible_lines
+from core.services.access import get_case, line_for_write
 from core.services.errors import Invalid
 from core.services.lines import line_facts, registry
 from core.services.present import case_json
@@ -381,5 +381,4 @@ class CaseApi(KesuApi):
             200,
             business_line=line.code,
             categories=categories,
-            lines=[entry.code for entry in visible_lines(actor)],
         )

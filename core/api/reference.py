@@ -11,6 +11,7 @@ from typing import Any
 from flask_appbuilder.api import ModelRestApi
 from flask_appbuilder.models.sqla.filters import FilterInFunction
 from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_babel import lazy_gettext as _l
 
 from core.api.base import KesuApi, current_actor
 from core.models import Customer, Product
@@ -45,6 +46,18 @@ class CustomerApi(_ReadOnly):
         "business_line.code",
     ]
     search_columns = ["name", "kind", "business_line"]
+    list_title = show_title = _l("Customers")
+    label_columns = {
+        "id": "ID",
+        "name": _l("Name"),
+        "kind": _l("Customer kind"),
+        "contact": _l("Contact person"),
+        "phone": _l("Phone"),
+        "email": _l("E-mail"),
+        "address": _l("Address"),
+        "business_line": _l("Business line"),
+        "business_line.code": _l("Business line"),
+    }
 
     @staticmethod
     def _mask(row: dict[str, Any]) -> None:
@@ -69,3 +82,11 @@ class ProductApi(_ReadOnly):
     datamodel = SQLAInterface(Product)
     list_columns = show_columns = ["id", "code", "name", "business_line.code"]
     search_columns = ["code", "name", "business_line"]
+    list_title = show_title = _l("Products")
+    label_columns = {
+        "id": "ID",
+        "code": _l("Code"),
+        "name": _l("Name"),
+        "business_line": _l("Business line"),
+        "business_line.code": _l("Business line"),
+    }

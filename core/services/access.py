@@ -13,9 +13,10 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
+from core.db import for_update
 from core.extensions import db
 from core.models import BusinessLine, Case, KesuUser
-from core.roles import ADMIN, CAN_VIEW_CONTACT, CASE, CONTACT
+from core.roles import ADMIN, CAN_VIEW_CONTACT, CASE, CONTACT, RESPONSIBLE_DEPT
 from core.services.errors import Forbidden, Invalid, NotFound
 
 
@@ -53,6 +54,25 @@ def require(actor: KesuUser | None, permission: str, view: str = CASE) -> None:
 
 def can_view_contact(actor: KesuUser | None) -> bool:
     return can(actor, CAN_VIEW_CONTACT, CONTACT)
+
+
+# Roles that work only on the cases assigned to their own department (DOMAIN.md section 10).
+DEPARTMENT_SCOPED = frozenset({RESPONSIBLE_DEPT})
+
+
+def department_bound(actor, case: Case) -> bool:
+    """Whether the actor's roles all work department by department and the case is not theirs."""
+    if actor is SYSTEM:
+        return False
+    names = {role.name for role in actor.roles}
+    if not names or not names <= DEPARTMENT_SCOPED:
+        return False
+    return case.department_id is None or case.department_id != actor.department_id
+
+
+def require_department(actor, case: Case) -> None:
+    if department_bound(actor, case):
+        raise Forbidden(_l("Your department is not responsible for this case."), field="department")
 
 
 def line_ids(actor: KesuUser) -> set[int] | None:
@@ -108,7 +128,7 @@ def get_case(actor: KesuUser, case_id: int, *, lock: bool = False) -> Case:
     require(actor, "can_read")
     stmt = cases_query(actor).where(Case.id == case_id)
     if lock:
-        stmt = stmt.with_for_update(of=Case)
+        stmt = for_update(stmt, of=Case)
     case = db.session.scalar(stmt)
     if case is None:
         raise NotFound()

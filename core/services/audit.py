@@ -15,11 +15,13 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from core.db import in_write_transaction, utcnow
+from core.db import for_update, in_write_transaction, utcnow
 from core.extensions import db
 from core.fields import to_json
-from core.models import AuditChainHead, AuditEvent, KesuUser
+from core.models import AuditChainHead, AuditEvent, Case, KesuUser
 from core.models.audit import GENESIS_HASH
+from core.roles import AUDIT, CAN_READ_AUDIT
+from core.services.access import is_admin, line_filter, require
 
 SYSTEM_ACTOR = "system"
 
@@ -55,9 +57,7 @@ def diff(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, list[Any]]
 
 
 def _lock_head() -> AuditChainHead:
-    head = db.session.scalar(
-        sa.select(AuditChainHead).where(AuditChainHead.id == 1).with_for_update()
-    )
+    head = db.session.scalar(for_update(sa.select(AuditChainHead).where(AuditChainHead.id == 1)))
     if head is None:
         head = AuditChainHead(id=1, last_hash=GENESIS_HASH)
         db.session.add(head)
@@ -149,4 +149,41 @@ def case_events(case_id: int) -> list[AuditEvent]:
         db.session.scalars(
             sa.select(AuditEvent).where(AuditEvent.case_id == case_id).order_by(AuditEvent.id)
         )
+    )
+
+
+def list_events(
+    actor, filters: Mapping[str, Any] | None = None, *, page: int = 1, page_size: int = 50
+):
+    """A page of audit events the actor may read, newest first, and the total count.
+
+    Events of cases follow the case's record rule; events without a case (reference data,
+    users, plugins) are shown to admins only.
+    """
+    require(actor, CAN_READ_AUDIT, AUDIT)
+    stmt = sa.select(AuditEvent)
+    if not is_admin(actor):
+        visible = sa.select(Case.id).where(line_filter(actor, Case.business_line_id))
+        stmt = stmt.where(AuditEvent.case_id.in_(visible))
+    f = dict(filters or {})
+    if f.get("case"):
+        stmt = stmt.where(
+            AuditEvent.case_id.in_(sa.select(Case.id).where(Case.number == f["case"].strip()))
+        )
+    for key in ("actor", "entity", "action"):
+        if f.get(key):
+            stmt = stmt.where(getattr(AuditEvent, key) == f[key].strip())
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery()))
+    rows = db.session.scalars(
+        stmt.order_by(AuditEvent.id.desc()).limit(page_size).offset((page - 1) * page_size)
+    )
+    return list(rows), total
+
+
+def case_numbers(case_ids: set[int]) -> dict[int, str]:
+    """Case numbers by id, for showing events."""
+    if not case_ids:
+        return {}
+    return dict(
+        db.session.execute(sa.select(Case.id, Case.number).where(Case.id.in_(case_ids))).all()
     )

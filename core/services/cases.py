@@ -30,7 +30,7 @@ from core.workflow import FINAL
 CORE_FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("channel", "choice", _l("Channel"), required=True, choices=choices(CHANNELS)),
     FieldSpec("product", "string", _l("Product (code or name)")),
-    FieldSpec("batch_no", "string", _l("Production batch")),
+    FieldSpec("batch_no", "string", _l("Production batch"), max_length=64),
     FieldSpec("quantity_purchased", "integer", _l("Quantity purchased"), min_value=0),
     FieldSpec("purchase_date", "date", _l("Purchase date")),
     FieldSpec("goods_received_at", "datetime", _l("Goods received at")),
@@ -49,10 +49,10 @@ CORE_FIELDS: tuple[FieldSpec, ...] = (
 CUSTOMER_FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("name", "string", _l("Complaining company or person"), required=True),
     FieldSpec("kind", "choice", _l("Customer kind"), choices=choices(CUSTOMER_KINDS)),
-    FieldSpec("contact", "string", _l("Contact person")),
-    FieldSpec("phone", "string", _l("Phone")),
+    FieldSpec("contact", "string", _l("Contact person"), max_length=100),
+    FieldSpec("phone", "string", _l("Phone"), max_length=40),
     FieldSpec("email", "string", _l("E-mail")),
-    FieldSpec("address", "string", _l("Address")),
+    FieldSpec("address", "string", _l("Address"), max_length=400),
 )
 TOP_LEVEL = {"business_line", "category", "customer", "customer_id", "details", "version"}
 CORE_NAMES = {s.name for s in CORE_FIELDS}
@@ -371,16 +371,29 @@ def _validate_details(line: BusinessLine, category: str, raw: Any, out: _Input) 
     return {k: fields.to_json(v) for k, v in clean.items() if v is not None}
 
 
+FUTURE_TOLERANCE = dt.timedelta(minutes=5)  # clocks of phones and PCs drift
+
+
 def _apply_core(case: Case, line: BusinessLine, clean: dict[str, Any], out: _Input) -> None:
+    """Set validated intake values on the case; times without offset are the line's local time."""
     if "product" in clean:
         case.product = _resolve_product(line, clean["product"], out)
     for key in ("goods_received_at", "received_at"):
         if key in clean:
             value = clean[key]
-            setattr(case, key, localize(value, line.timezone) if value is not None else None)
+            if value is not None:
+                value = localize(value, line.timezone)
+                if value > utcnow() + FUTURE_TOLERANCE:
+                    out.add(key, _l("Cannot be in the future."))
+            setattr(case, key, value)
     for key, value in clean.items():
         if key not in ("product", "goods_received_at", "received_at"):
             setattr(case, key, value)
+    if case.received_at is None:
+        if case.id is None:
+            case.received_at = utcnow()  # registered as it comes in
+        else:
+            out.add("received_at", _l("This field is required."))
 
 
 # -- create / edit ------------------------------------------------------------------------------
@@ -410,10 +423,6 @@ def create_case(actor: KesuUser, data: Any) -> Case:
             business_line=line, category=data.get("category"), status="new", details=details
         )
         _apply_core(case, line, clean, out)
-        if case.received_at is None:
-            case.received_at = utcnow()
-        if case.received_at > utcnow() + dt.timedelta(minutes=5):
-            out.add("received_at", _l("Cannot be in the future."))
         invalid_if(out.errors)
         if isinstance(customer, dict):
             customer = _save_customer(actor, line, customer)
@@ -543,6 +552,8 @@ def list_cases(
             stmt = stmt.where(getattr(Case, key) == f[key])
     if f.get("is_major") in (True, "true", "1"):
         stmt = stmt.where(Case.is_major.is_(True))
+    elif f.get("is_major") in (False, "false", "0"):
+        stmt = stmt.where(Case.is_major.is_(False))
     if f.get("q"):
         term = f"%{f['q'].strip()}%"
         stmt = stmt.join(Customer, Case.customer_id == Customer.id).where(

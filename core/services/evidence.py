@@ -24,7 +24,7 @@ from core.fields import FieldError, coerce
 from core.models import Evidence, KesuUser
 from core.roles import CAN_UPLOAD
 from core.services import audit
-from core.services.access import get_case, require
+from core.services.access import get_case, require, require_department
 from core.services.cases import category_enabled, emit, recompute
 from core.services.errors import Conflict, Invalid, NotFound, invalid_if
 from core.timeutil import localize
@@ -101,6 +101,7 @@ def add_evidence(
     try:
         with write_transaction():
             case = get_case(actor, case_id, lock=True)
+            require_department(actor, case)
             if case.status in FINAL:
                 raise Conflict(
                     _l("A closed or rejected case takes no more evidence."), status=case.status

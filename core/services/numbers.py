@@ -11,14 +11,13 @@ import datetime as dt
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
+from core.db import for_update
 from core.extensions import db
 from core.models import CaseCounter
 
 
 def _locked_counter(period: str) -> CaseCounter | None:
-    return db.session.scalar(
-        sa.select(CaseCounter).where(CaseCounter.period == period).with_for_update()
-    )
+    return db.session.scalar(for_update(sa.select(CaseCounter).where(CaseCounter.period == period)))
 
 
 def next_case_number(local_now: dt.datetime) -> str:

@@ -13,7 +13,7 @@ from werkzeug.security import generate_password_hash
 from core.db import write_transaction
 from core.extensions import db
 from core.models import BusinessLine, Department, KesuUser
-from core.roles import AUDIT, CASE, CONTACT, REFERENCE, ROLES
+from core.roles import AUDIT, CASE, CONTACT, ROLES
 from core.services import audit
 from core.services.access import require
 from core.services.errors import Conflict, Invalid, invalid_if
@@ -29,7 +29,6 @@ DOMAIN_PERMISSIONS = [
     ("can_override_acceptance", CASE),
     ("can_view", CONTACT),
     ("can_read", AUDIT),
-    ("can_read", REFERENCE),
     ("can_configure", "Plugins"),
 ]
 

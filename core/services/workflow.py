@@ -15,7 +15,7 @@ from core.fields import is_blank
 from core.models import ApprovalStep, Case, CompensationLine, Department, KesuUser
 from core.roles import CAN_OVERRIDE_ACCEPTANCE
 from core.services import audit
-from core.services.access import can, get_case, is_admin
+from core.services.access import can, department_bound, get_case, is_admin, require_department
 from core.services.cases import (
     _flatten,
     case_caller,
@@ -49,7 +49,7 @@ def pending_step(case: Case) -> ApprovalStep | None:
 
 def allowed_actions(actor: KesuUser, case: Case) -> list[str]:
     """The actions the actor may run on the case now (its buttons and ``allowed_actions``)."""
-    if not category_enabled(case):
+    if not category_enabled(case) or department_bound(actor, case):
         return []
     out = []
     for name, action in ACTIONS.items():
@@ -162,7 +162,6 @@ def _propose(actor, case, action, payload, comment):
     if root_cause is None:
         raise PreconditionFailed(_l("Record the root cause first."), field="root_cause")
     case.root_cause = root_cause
-    db.session.flush()
     facts = case_facts(case)
     proposal = case_caller("kesu_compensation_proposal", facts.line, case.category)(case=facts)
     if proposal is not None:
@@ -217,7 +216,7 @@ def _decide(actor, case, decision: str, comment: str | None) -> ApprovalStep:
             field="step",
         )
     step.decision = decision
-    step.decided_by_id = actor.id
+    step.decided_by = actor if isinstance(actor, KesuUser) else None
     step.decided_at = utcnow()
     step.comment = comment
     return step
@@ -355,8 +354,9 @@ def run_action(actor: KesuUser, case_id: int, name: str, payload: Any = None) ->
         case = get_case(actor, case_id, lock=True)
         if not can(actor, f"can_{name}"):
             raise Forbidden(
-                _l("Your role may not %(action)s a case.", action=action.label), field="action"
+                _l("Your role may not run “%(action)s”.", action=action.label), field="action"
             )
+        require_department(actor, case)
         if version is not None and version != case.version:
             raise Conflict(
                 _l("The case was changed by someone else; reload it and try again."),

@@ -19,6 +19,7 @@ def register_core_views(appbuilder) -> None:
         PluginAdminView,
         ProductView,
     )
+    from core.views.audit import AuditView
     from core.views.cases import CaseView
 
     appbuilder.add_view(
@@ -48,6 +49,15 @@ def register_core_views(appbuilder) -> None:
     )
     appbuilder.add_view(
         ProductView, "Products", label=_l("Products"), icon="fa-cube", category=MASTER_DATA
+    )
+    appbuilder.add_view(
+        AuditView,
+        "Audit trail",
+        label=_l("Audit trail"),
+        icon="fa-shield",
+        category=ADMINISTRATION,
+        category_label=_l("Administration"),
+        category_icon="fa-cogs",
     )
     appbuilder.add_view(
         PluginAdminView,

@@ -46,7 +46,10 @@ class AuditedInterface(SQLAInterface):
         return self._save(item, _l("Changed Row"))
 
     def delete(self, item, raise_exception: bool = False) -> bool:
-        self.message = (str(_l("Records are never deleted; deactivate them instead.")), "warning")
+        self.message = (
+            str(_l("Records are never deleted; they are kept for the ledger.")),
+            "warning",
+        )
         return False
 
     def delete_all(self, items) -> bool:
