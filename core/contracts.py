@@ -151,7 +151,7 @@ class CaseFacts:
     claim_amount: Decimal | None
     details: dict[str, Any]
     evidence_kinds: frozenset[str] = frozenset()
-    compensation: tuple[dict[str, Any], ...] = ()
+    compensation: tuple[ProposalLine, ...] = ()
     root_cause: str | None = None
     held_from: str | None = None
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -133,6 +132,3 @@ def apply_errors(form: FlaskForm, errors: Mapping[str, list[str]]) -> list[str]:
         else:
             unplaced.extend(f"{key}: {m}" for m in messages)
     return unplaced
-
-
-REQUIRED_MARK = _l("required")

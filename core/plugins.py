@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import os
 from collections.abc import Iterable
 from importlib.metadata import entry_points
 from typing import Any
@@ -129,11 +128,3 @@ class PluginRegistry:
         if category in enabled:
             keys.add(category)
         return frozenset(keys)
-
-
-def plugins_from_env() -> list[str] | None:
-    """``KESU_PLUGINS=a,b`` loads only the named plugins (like datasette's env switch)."""
-    value = os.environ.get("KESU_PLUGINS")
-    if value is None:
-        return None
-    return [p.strip() for p in value.split(",") if p.strip()]

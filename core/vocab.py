@@ -28,6 +28,15 @@ PROBLEM_STAGES = {
     "sale": _l("At sale"),
     "use": _l("In use"),
 }
+CUSTOMER_LABELS = {
+    "name": _l("Name"),
+    "kind": _l("Customer kind"),
+    "contact": _l("Contact person"),
+    "phone": _l("Phone"),
+    "email": _l("E-mail"),
+    "address": _l("Address"),
+    "business_line": _l("Business line"),
+}
 CUSTOMER_KINDS = {
     "dealer": _l("Dealer"),
     "key_account": _l("Key account"),

@@ -55,12 +55,11 @@ def test_hook_kesu_plugin_descriptor(app):
     assert {d.key for d in registry.categories()} == BUILT_INS - {"major_incident"}
 
 
-def test_env_variable_loads_only_named_plugins(monkeypatch):
-    monkeypatch.setenv("KESU_PLUGINS", "logistics")
-    from core.plugins import plugins_from_env
-
-    registry = PluginRegistry(plugins_from_env())
-    assert registry.keys == ["logistics"]
+def test_env_variable_loads_only_named_plugins(tmp_path, template_db, monkeypatch):
+    monkeypatch.setenv("KESU_PLUGINS", "logistics,major_incident")
+    app = make_app(tmp_path, template_db)
+    assert app.extensions["kesu_plugins"].keys == ["logistics", "major_incident"]
+    assert PluginRegistry(["logistics"]).keys == ["logistics"]
 
 
 def test_misspelt_hook_fails_at_start_up(tmp_path, template_db, monkeypatch):

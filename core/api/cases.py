@@ -18,7 +18,7 @@ from core.services import workflow
 from core.services.access import get_case, line_for_write
 from core.services.errors import Invalid
 from core.services.lines import line_facts, registry
-from core.services.present import case_json
+from core.services.present import case_json, evidence_json
 
 MAX_PAGE_SIZE = 100
 
@@ -288,19 +288,8 @@ class CaseApi(KesuApi):
             409: {$ref: '#/components/responses/409'}
         """
         actor = current_actor()
-        upload = request.files.get("file")
-        evidence = evidence_service.add_evidence(
-            actor,
-            pk,
-            upload.stream if upload else None,
-            filename=upload.filename if upload else None,
-            declared_type=upload.mimetype if upload else None,
-            kind=request.form.get("kind"),
-            source=request.form.get("source"),
-            received_at=request.form.get("received_at"),
-        )
-        case = evidence.case
-        result = next(e for e in case_json(actor, case)["evidence"] if e["id"] == evidence.id)
+        evidence = evidence_service.add_uploaded(actor, pk, request.files.get("file"), request.form)
+        result = evidence_json(evidence.case, evidence)
         return self.response(201, id=evidence.id, result=result)
 
     @expose("/<int:pk>/evidence/<int:evidence_id>", methods=["GET"])

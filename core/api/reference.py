@@ -17,6 +17,7 @@ from core.api.base import KesuApi, current_actor
 from core.models import Customer, Product
 from core.services.access import can_view_contact, visible_line_ids
 from core.services.present import mask_email, mask_phone
+from core.vocab import CUSTOMER_LABELS
 
 
 def actor_line_ids() -> list[int]:
@@ -48,15 +49,9 @@ class CustomerApi(_ReadOnly):
     search_columns = ["name", "kind", "business_line"]
     list_title = show_title = _l("Customers")
     label_columns = {
+        **CUSTOMER_LABELS,
         "id": "ID",
-        "name": _l("Name"),
-        "kind": _l("Customer kind"),
-        "contact": _l("Contact person"),
-        "phone": _l("Phone"),
-        "email": _l("E-mail"),
-        "address": _l("Address"),
-        "business_line": _l("Business line"),
-        "business_line.code": _l("Business line"),
+        "business_line.code": CUSTOMER_LABELS["business_line"],
     }
 
     @staticmethod

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from core import fields
-from core.contracts import CaseEvent, CaseFacts, FieldSpec, LineFacts, PriorityReason
+from core.contracts import CaseEvent, CaseFacts, FieldSpec, LineFacts, PriorityReason, ProposalLine
 from core.db import utcnow, write_transaction
 from core.extensions import db
 from core.models import BusinessLine, Case, Customer, KesuUser, Product
@@ -153,6 +153,22 @@ def _customer_dict(customer: Customer | None) -> dict[str, Any]:
     }
 
 
+def proposal_lines(case: Case) -> tuple[ProposalLine, ...]:
+    """The case's compensation lines as plain data."""
+    return tuple(
+        ProposalLine(
+            kind=c.kind,
+            amount=c.amount,
+            quantity=c.quantity,
+            unit_price=c.unit_price,
+            sku=c.sku,
+            batch_no=c.batch_no,
+            note=c.note or "",
+        )
+        for c in case.compensation
+    )
+
+
 def case_facts(case: Case, line: LineFacts | None = None) -> CaseFacts:
     """The plain snapshot of a case that plugin hooks receive."""
     line = line or line_facts(case.business_line)
@@ -182,17 +198,7 @@ def case_facts(case: Case, line: LineFacts | None = None) -> CaseFacts:
         claim_amount=case.claim_amount,
         details=details,
         evidence_kinds=frozenset(e.kind for e in case.evidence),
-        compensation=tuple(
-            {
-                "kind": c.kind,
-                "quantity": c.quantity,
-                "amount": c.amount,
-                "sku": c.sku,
-                "batch_no": c.batch_no,
-                "note": c.note,
-            }
-            for c in case.compensation
-        ),
+        compensation=proposal_lines(case),
         root_cause=case.root_cause,
         held_from=case.held_from,
     )
@@ -243,10 +249,15 @@ class _Input:
         self.errors.setdefault(field, []).append(str(message))
 
 
-def _require_mapping(data: Any, field: str = "") -> Mapping[str, Any]:
+def _start_input(data: Any) -> tuple[Mapping[str, Any], _Input]:
+    """The body as a mapping, with its unknown top-level keys already reported."""
     if not isinstance(data, Mapping):
-        raise Invalid(_l("The body must be a JSON object."), field=field or "body")
-    return data
+        raise Invalid(_l("The body must be a JSON object."), field="body")
+    out = _Input({})
+    for key in data:
+        if key not in TOP_LEVEL and key not in CORE_NAMES:
+            out.add(key, _l("Unknown field."))
+    return data, out
 
 
 def _check_contact(clean: dict[str, Any], out: _Input, prefix: str) -> None:
@@ -402,11 +413,7 @@ def _apply_core(case: Case, line: BusinessLine, clean: dict[str, Any], out: _Inp
 def create_case(actor: KesuUser, data: Any) -> Case:
     """Register a case (登记) from intake data; validates everything before writing anything."""
     require(actor, CAN_CREATE)
-    data = _require_mapping(data)
-    out = _Input({})
-    for key in data:
-        if key not in TOP_LEVEL and key not in CORE_NAMES:
-            out.add(key, _l("Unknown field."))
+    data, out = _start_input(data)
     code = data.get("business_line")
     if not isinstance(code, str) or not code:
         out.add("business_line", _l("This field is required."))
@@ -451,11 +458,7 @@ def update_case(actor: KesuUser, case_id: int, data: Any) -> Case:
     customer and product must then be given again in the new line.
     """
     require(actor, CAN_EDIT)
-    data = _require_mapping(data)
-    out = _Input({})
-    for key in data:
-        if key not in TOP_LEVEL and key not in CORE_NAMES:
-            out.add(key, _l("Unknown field."))
+    data, out = _start_input(data)
     version = data.get("version")
     if not isinstance(version, int) or isinstance(version, bool):
         out.add(
@@ -563,7 +566,10 @@ def list_cases(
         sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery())
     )
     rows = db.session.scalars(
-        stmt.order_by(Case.received_at.desc(), Case.id.desc())
+        stmt.options(
+            *(sa.orm.lazyload(rel) for rel in (Case.evidence, Case.compensation, Case.approvals))
+        )
+        .order_by(Case.received_at.desc(), Case.id.desc())
         .limit(page_size)
         .offset((page - 1) * page_size)
     )

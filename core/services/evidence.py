@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import uuid
+from collections.abc import Mapping
 from pathlib import Path
 from typing import IO, Any
 
@@ -148,6 +149,20 @@ def add_evidence(
         path.unlink(missing_ok=True)
         raise
     return evidence
+
+
+def add_uploaded(actor: KesuUser, case_id: int, upload, form: Mapping[str, str]) -> Evidence:
+    """Attach a multipart upload: a Werkzeug ``FileStorage`` (or None) and the form's fields."""
+    return add_evidence(
+        actor,
+        case_id,
+        upload.stream if upload else None,
+        filename=upload.filename if upload else None,
+        declared_type=upload.mimetype if upload else None,
+        kind=form.get("kind"),
+        source=form.get("source") or None,
+        received_at=form.get("received_at") or None,
+    )
 
 
 def open_evidence(actor: KesuUser, case_id: int, evidence_id: int) -> tuple[Evidence, Path]:

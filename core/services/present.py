@@ -50,6 +50,21 @@ def customer_json(customer: Customer | None, unmasked: bool) -> dict[str, Any] |
     }
 
 
+def evidence_json(case: Case, evidence) -> dict[str, Any]:
+    """An Evidence object (docs/api.md): times in the case's line's timezone."""
+    return {
+        "id": evidence.id,
+        "kind": evidence.kind,
+        "source": evidence.source,
+        "received_at": iso_in_zone(evidence.received_at, case.business_line.timezone),
+        "filename": evidence.filename,
+        "content_type": evidence.content_type,
+        "size": evidence.size,
+        "sha256": evidence.sha256,
+        "url": url_for("CaseApi.download_evidence", pk=case.id, evidence_id=evidence.id),
+    }
+
+
 def case_json(actor: KesuUser, case: Case, *, summary: bool = False) -> dict[str, Any]:
     """The CASE object (docs/api.md); ``summary`` leaves out the nested lists for list pages."""
     tz = case.business_line.timezone
@@ -94,20 +109,7 @@ def case_json(actor: KesuUser, case: Case, *, summary: bool = False) -> dict[str
     }
     if summary:
         return out
-    out["evidence"] = [
-        {
-            "id": e.id,
-            "kind": e.kind,
-            "source": e.source,
-            "received_at": iso_in_zone(e.received_at, tz),
-            "filename": e.filename,
-            "content_type": e.content_type,
-            "size": e.size,
-            "sha256": e.sha256,
-            "url": url_for("CaseApi.download_evidence", pk=case.id, evidence_id=e.id),
-        }
-        for e in case.evidence
-    ]
+    out["evidence"] = [evidence_json(case, e) for e in case.evidence]
     out["compensation"] = [
         {
             "id": c.id,

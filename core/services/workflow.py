@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
-from core.contracts import ProposalLine
 from core.db import utcnow, write_transaction
 from core.extensions import db
 from core.fields import is_blank
@@ -22,6 +22,7 @@ from core.services.cases import (
     case_facts,
     category_enabled,
     emit,
+    proposal_lines,
     recompute,
     snapshot,
 )
@@ -167,23 +168,12 @@ def _propose(actor, case, action, payload, comment):
     if proposal is not None:
         replace_compensation(case, proposal)
     case.status = action.target
-    return {"compensation": [_line_json(c) for c in case.compensation]}
+    return {"compensation": [dataclasses.asdict(line) for line in proposal_lines(case)]}
 
 
 def _submit(actor, case, action, payload, comment):
     facts = case_facts(case)
-    lines = tuple(
-        ProposalLine(
-            kind=c.kind,
-            amount=c.amount,
-            quantity=c.quantity,
-            unit_price=c.unit_price,
-            sku=c.sku,
-            batch_no=c.batch_no,
-            note=c.note or "",
-        )
-        for c in case.compensation
-    )
+    lines = facts.compensation
     specs = _flatten(
         case_caller("kesu_approval_steps", facts.line, case.category)(case=facts, lines=lines)
     )
@@ -302,18 +292,6 @@ HANDLERS: dict[str, Handler] = {
     "resume": _resume,
 }
 assert set(HANDLERS) == set(ACTIONS)
-
-
-def _line_json(line: CompensationLine) -> dict[str, Any]:
-    return {
-        "kind": line.kind,
-        "quantity": line.quantity,
-        "unit_price": line.unit_price,
-        "amount": line.amount,
-        "sku": line.sku,
-        "batch_no": line.batch_no,
-        "note": line.note,
-    }
 
 
 def replace_compensation(case: Case, proposal) -> None:

@@ -14,15 +14,16 @@ from wtforms.validators import NumberRange, Optional, ValidationError
 
 from core.extensions import db
 from core.forms import select_choices
-from core.models import BusinessLine, Case, Customer, Department, Product
+from core.models import BusinessLine, Customer, Department, Product
 from core.services import lines as line_service
 from core.services.access import can, can_view_contact, visible_line_ids
 from core.services.errors import ServiceError
+from core.services.pickers import open_counts
 from core.services.present import mask_email, mask_phone
 from core.timeutil import is_valid_zone
 from core.views.datamodel import AuditedInterface
-from core.vocab import CUSTOMER_KINDS, choices
-from core.workflow import FINAL, STAGE_LABELS
+from core.vocab import CUSTOMER_KINDS, CUSTOMER_LABELS, choices
+from core.workflow import STAGE_LABELS
 
 
 def my_line_ids() -> list[int]:
@@ -44,13 +45,7 @@ class KesuIndexView(IndexView):
     def index(self):
         counts = {}
         if g.user is not None and g.user.is_authenticated and can(g.user, "can_read"):
-            ids = my_line_ids()
-            rows = db.session.execute(
-                sa.select(Case.status, sa.func.count())
-                .where(Case.business_line_id.in_(ids), Case.status.not_in(FINAL))
-                .group_by(Case.status)
-            )
-            counts = dict(rows.all())
+            counts = open_counts(g.user)
         return self.render_template(
             self.index_template,
             appbuilder=self.appbuilder,
@@ -179,15 +174,7 @@ class CustomerView(ModelView):
         "email": _masked_email,
         "kind": lambda value: CUSTOMER_KINDS.get(value, value),
     }
-    label_columns = {
-        "name": _l("Name"),
-        "kind": _l("Customer kind"),
-        "contact": _l("Contact person"),
-        "phone": _l("Phone"),
-        "email": _l("E-mail"),
-        "address": _l("Address"),
-        "business_line": _l("Business line"),
-    }
+    label_columns = CUSTOMER_LABELS
     add_form_extra_fields = edit_form_extra_fields = {
         "kind": SelectField(_l("Customer kind"), choices=select_choices(choices(CUSTOMER_KINDS))),
     }

@@ -18,7 +18,7 @@ from core.extensions import db
 from core.models import BusinessLine, Customer, Department, KesuUser, Product
 from core.services import cases as case_service
 from core.services import evidence as evidence_service
-from core.services import workflow
+from core.services import pickers, workflow
 from core.services.access import can, can_view_contact, get_case, visible_lines
 from core.services.audit import case_events
 from core.services.errors import ServiceError
@@ -142,6 +142,14 @@ def display_value(spec, value: Any) -> str:
     return str(value)
 
 
+def visible_case(actor, pk: int):
+    """The case if the actor may read it; otherwise the page does not exist (404)."""
+    try:
+        return get_case(actor, pk)
+    except ServiceError:
+        abort(404)
+
+
 def flash_error(exc: ServiceError) -> None:
     """Show a service error on the next page; an invisible case is a plain 404."""
     if exc.status == 404:
@@ -220,18 +228,6 @@ class CaseView(BaseView):
             category = enabled[0].key if len(enabled) == 1 else ""
         return lines, line, enabled, category
 
-    def _pickers(self, line) -> dict[str, Any]:
-        """Related-field pickers, restricted to the chosen line (one of the actor's)."""
-        if line is None:
-            return {"customers": [], "products": []}
-        customers = db.session.scalars(
-            sa.select(Customer).where(Customer.business_line_id == line.id).order_by(Customer.name)
-        )
-        products = db.session.scalars(
-            sa.select(Product).where(Product.business_line_id == line.id).order_by(Product.code)
-        )
-        return {"customers": list(customers), "products": list(products)}
-
     @expose("/new", methods=["GET", "POST"])
     @has_access
     def intake(self):
@@ -274,7 +270,7 @@ class CaseView(BaseView):
             category=category,
             unplaced=unplaced,
             editing=False,
-            **self._pickers(line),
+            **pickers.line_records(actor, line),
         )
 
     # -- case page ------------------------------------------------------------------------------
@@ -283,10 +279,7 @@ class CaseView(BaseView):
     @has_access
     def show(self, pk: int):
         actor = g.user
-        try:
-            case = get_case(actor, pk)
-        except ServiceError:
-            abort(404)
+        case = visible_case(actor, pk)
         line = case.business_line
         specs = {
             s.name: s for s in case_service.display_field_specs(line_facts(line), case.category)
@@ -313,7 +306,7 @@ class CaseView(BaseView):
             actions=[ACTIONS[name] for name in allowed],
             pending_step=step,
             departments=db.session.scalars(sa.select(Department).order_by(Department.code)).all(),
-            handlers=self._line_members(line),
+            handlers=pickers.line_members(actor, line),
             total=case_service.money_total(case.compensation),
             can_upload=can(actor, "can_upload") and case.status not in ("closed", "rejected"),
             can_edit=can(actor, "can_edit") and case.status not in ("closed", "rejected"),
@@ -332,19 +325,6 @@ class CaseView(BaseView):
             stage_labels=STAGE_LABELS,
             action_labels={name: a.label for name, a in ACTIONS.items()},
             can_override=can(actor, "can_override_acceptance"),
-        )
-
-    @staticmethod
-    def _line_members(line) -> list[KesuUser]:
-        from core.models.user import user_business_line
-
-        return list(
-            db.session.scalars(
-                sa.select(KesuUser)
-                .join(user_business_line, user_business_line.c.user_id == KesuUser.id)
-                .where(user_business_line.c.business_line_id == line.id, KesuUser.active.is_(True))
-                .order_by(KesuUser.username)
-            )
         )
 
     @expose("/<int:pk>/action/<name>", methods=["POST"])
@@ -373,18 +353,8 @@ class CaseView(BaseView):
     @expose("/<int:pk>/evidence", methods=["POST"])
     @has_access
     def upload(self, pk: int):
-        upload = request.files.get("file")
         try:
-            evidence_service.add_evidence(
-                g.user,
-                pk,
-                upload.stream if upload else None,
-                filename=upload.filename if upload else None,
-                declared_type=upload.mimetype if upload else None,
-                kind=request.form.get("kind"),
-                source=request.form.get("source") or None,
-                received_at=request.form.get("received_at") or None,
-            )
+            evidence_service.add_uploaded(g.user, pk, request.files.get("file"), request.form)
         except ServiceError as exc:
             flash_error(exc)
         else:
@@ -413,10 +383,7 @@ class CaseView(BaseView):
     @has_access
     def edit(self, pk: int):
         actor = g.user
-        try:
-            case = get_case(actor, pk)
-        except ServiceError:
-            abort(404)
+        case = visible_case(actor, pk)
         line = case.business_line
         sections = core_sections(line, case.category, include_customer=False)
         form_class = forms.build_form(
@@ -426,7 +393,7 @@ class CaseView(BaseView):
                 "customer_id": SelectField(
                     _l("Customer"),
                     choices=forms.select_choices(
-                        (str(c.id), c.name) for c in self._pickers(line)["customers"]
+                        (str(c.id), c.name) for c in pickers.line_records(actor, line)["customers"]
                     ),
                 ),
             },
@@ -483,5 +450,5 @@ class CaseView(BaseView):
             unplaced=unplaced,
             editing=True,
             case=case,
-            **self._pickers(line),
+            **pickers.line_records(actor, line),
         )
