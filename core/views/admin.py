@@ -9,7 +9,7 @@ from flask_appbuilder.models.sqla.filters import FilterInFunction
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
-from wtforms import DecimalField, SelectField
+from wtforms import BooleanField, DecimalField, SelectField
 from wtforms.validators import NumberRange, Optional, ValidationError
 
 from core.extensions import db
@@ -122,6 +122,8 @@ class BusinessLineView(ModelView):
         "locale": SelectField(
             _l("Language"), choices=select_choices([("zh_CN", "简体中文"), ("en", "English")])
         ),
+        # A plain checkbox: FAB makes a NOT NULL boolean "required", which can never be unticked.
+        "active": BooleanField(_l("Active")),
     }
 
 

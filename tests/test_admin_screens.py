@@ -1,0 +1,104 @@
+"""Administration screens: business lines, departments, products; users with lines."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from core.extensions import db
+from core.models import AuditEvent, BusinessLine, Department, KesuUser
+from tests.test_screen_rules import login
+
+
+def _line(app, code):
+    with app.app_context():
+        return db.session.scalar(sa.select(BusinessLine).where(BusinessLine.code == code))
+
+
+def test_admin_adds_edits_and_deactivates_a_business_line(app, client):
+    login(client, "admin")
+    resp = client.post(
+        "/businesslineview/add",
+        data={
+            "code": "L3",
+            "name": "新业务线",
+            "timezone": "Asia/Urumqi",
+            "locale": "zh_CN",
+            "active": "y",
+        },
+    )
+    assert resp.status_code == 302
+    line = _line(app, "L3")
+    assert (line.name, line.timezone, line.active) == ("新业务线", "Asia/Urumqi", True)
+    resp = client.post(
+        f"/businesslineview/edit/{line.id}",
+        data={"code": "L3", "name": "新业务线", "timezone": "Asia/Urumqi", "locale": "zh_CN"},
+    )  # unticked
+    assert resp.status_code == 302
+    assert _line(app, "L3").active is False
+    with app.app_context():
+        event = db.session.scalars(sa.select(AuditEvent).order_by(AuditEvent.id.desc())).first()
+    assert (event.entity, event.action, event.actor) == ("business_line", "update", "admin")
+    assert event.changes["active"] == [True, False]
+
+
+def test_business_line_form_refuses_bad_values(app, client):
+    login(client, "admin")
+    page = client.post(
+        "/businesslineview/add",
+        data={"code": "L4", "name": "x", "timezone": "Mars/Olympus", "locale": "zh_CN"},
+    ).get_data(as_text=True)
+    assert "未知时区" in page
+    assert _line(app, "L4") is None
+    page = client.post(
+        "/businesslineview/add",
+        data={"code": "L1", "name": "重复", "timezone": "Asia/Shanghai", "locale": "zh_CN"},
+        follow_redirects=True,
+    )
+    text = page.get_data(as_text=True)
+    assert "IntegrityError" not in text and "UNIQUE" not in text
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(BusinessLine)) == 2
+
+
+def test_departments_and_users(app, client):
+    login(client, "admin")
+    assert (
+        client.post("/departmentview/add", data={"code": "LOG", "name": "物流部"}).status_code
+        == 302
+    )
+    with app.app_context():
+        assert (
+            db.session.scalar(sa.select(Department).where(Department.code == "LOG")).name
+            == "物流部"
+        )
+        l2 = _line(app, "L2")
+        user = db.session.scalar(sa.select(KesuUser).where(KesuUser.username == "agent"))
+        role_ids = [r.id for r in user.roles]
+    page = client.get(f"/users/edit/{user.id}").get_data(as_text=True)
+    assert "business_lines" in page and "department" in page
+    resp = client.post(
+        f"/users/edit/{user.id}",
+        data={
+            "first_name": "agent",
+            "last_name": "李",
+            "username": "agent",
+            "email": user.email,
+            "active": "y",
+            "roles": [str(r) for r in role_ids],
+            "business_lines": [str(l2.id)],
+        },
+    )
+    assert resp.status_code == 302
+    with app.app_context():
+        user = db.session.scalar(sa.select(KesuUser).where(KesuUser.username == "agent"))
+        assert [line.code for line in user.business_lines] == ["L2"]
+        event = db.session.scalars(sa.select(AuditEvent).order_by(AuditEvent.id.desc())).first()
+    assert (event.entity, event.action) == ("user", "update")
+    assert event.changes["business_lines"] == [["L1 华彩涂料"], ["L2 清泉饮料"]]
+
+
+def test_staff_cannot_reach_administration(client):
+    login(client, "supervisor")
+    for url in ("/businesslineview/list/", "/departmentview/list/", "/plugins/", "/users/list/"):
+        resp = client.get(url)
+        assert resp.status_code in (302, 403), url
