@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from flask import Flask
+from flask import Flask, current_app
 from flask_appbuilder import AppBuilder
 from flask_wtf.csrf import CSRFProtect
 
@@ -22,6 +22,17 @@ MIGRATIONS_DIR = CORE_DIR / "migrations"
 TRANSLATIONS_DIR = CORE_DIR / "translations"
 ADDON = "core.addon.KesuManager"
 csrf = CSRFProtect()
+
+
+@migrate.configure
+def _version_locations(config):
+    """The core's revisions and those of every loaded plugin (one Alembic branch each)."""
+    dirs = [str(MIGRATIONS_DIR / "versions")]
+    for result in current_app.extensions["kesu_plugins"].call_all("kesu_migrations_dirs"):
+        dirs.extend(result or ())
+    config.set_main_option("path_separator", "os")
+    config.set_main_option("version_locations", os.pathsep.join(dirs))
+    return config
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:

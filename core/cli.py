@@ -30,6 +30,7 @@ def register_commands(app) -> None:
         init_command,
         create_user_command,
         plugins_group,
+        positions_group,
         audit_group,
         serve_command,
         demo_command,
@@ -81,6 +82,46 @@ def create_user_command(username, password, roles, lines, department, email, fir
     except ServiceError as exc:
         raise click.ClickException(f"{exc.message} {exc.errors or ''}".strip()) from None
     click.echo(f"Created user {username}")
+
+
+@click.group("positions")
+def positions_group() -> None:
+    """Approval positions per business line (cs_supervisor, marketing_director, ...)."""
+
+
+@positions_group.command("grant")
+@click.argument("username")
+@click.argument("line")
+@click.argument("position")
+@with_appcontext
+def positions_grant(username: str, line: str, position: str) -> None:
+    """Give USERNAME the POSITION on business line LINE."""
+    from core.services import positions
+    from core.services.access import SYSTEM
+    from core.services.errors import ServiceError
+
+    try:
+        changed = positions.grant(SYSTEM, username, line, position)
+    except ServiceError as exc:
+        raise click.ClickException(str(exc.message)) from None
+    click.echo(
+        f"{username} is {position} on {line}"
+        if changed
+        else f"{username} already is {position} on {line}"
+    )
+
+
+@positions_group.command("list")
+@with_appcontext
+def positions_list() -> None:
+    """Every position held, per business line."""
+    import sqlalchemy as sa
+
+    from core.extensions import db
+    from core.models import LinePosition
+
+    for row in db.session.scalars(sa.select(LinePosition).order_by(LinePosition.business_line_id)):
+        click.echo(f"{row.business_line.code:<12} {row.position:<24} {row.user.username}")
 
 
 @click.group("plugins")

@@ -11,6 +11,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 FIELD_TYPES = ("string", "text", "integer", "decimal", "boolean", "date", "datetime", "choice")
 
@@ -87,9 +88,16 @@ class Problem:
     field: str | None = None
 
 
+GOODS_KINDS = frozenset({"reship", "free_goods"})
+
+
 @dataclass(frozen=True)
 class ProposalLine:
-    """One proposed compensation line; ``amount`` is in CNY."""
+    """One proposed compensation line; ``amount`` is in CNY.
+
+    For goods (``reship``, ``free_goods``) the amount is quantity × unit price: build those
+    lines with :meth:`goods`.
+    """
 
     kind: str
     amount: Decimal = Decimal("0")
@@ -99,13 +107,38 @@ class ProposalLine:
     batch_no: str | None = None
     note: str = ""
 
+    @classmethod
+    def goods(cls, kind: str, quantity: int, unit_price: Decimal, **kw: Any) -> ProposalLine:
+        """A goods line worth ``quantity × unit_price``, rounded to the fen."""
+        amount = (Decimal(quantity) * unit_price).quantize(Decimal("0.01"))
+        return cls(kind=kind, amount=amount, quantity=quantity, unit_price=unit_price, **kw)
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """A proposal with a remark for staff and customer (e.g. "the customer claims from the
+    carrier"). ``note`` is a msgid (mark it with ``core.services.notifications.N_``); it is
+    translated for each reader."""
+
+    lines: tuple[ProposalLine, ...] = ()
+    note: str = ""
+
 
 @dataclass(frozen=True)
 class ApprovalStepSpec:
-    """A sign-off a proposal needs: ``step`` names it, ``role`` says who may decide it."""
+    """A sign-off a proposal needs.
+
+    ``step`` names it; ``positions`` are the positions (e.g. ``marketing_director``) whose
+    holders on the case's business line may decide it — any one of them.
+    """
 
     step: str
-    role: str
+    positions: tuple[str, ...]
+
+    @property
+    def role(self) -> str:
+        """The positions as stored and shown: alternatives separated by ``|``."""
+        return "|".join(self.positions)
 
 
 @dataclass(frozen=True)
@@ -118,7 +151,8 @@ class PriorityReason:
 
 @dataclass(frozen=True)
 class LineFacts:
-    """A business line as plugins see it, with the settings of the plugins enabled on it."""
+    """A business line as plugins see it: the core's settings (``settings``) and those of
+    the plugins enabled on it (``plugin_settings[<key>]``)."""
 
     id: int
     code: str
@@ -126,6 +160,7 @@ class LineFacts:
     timezone: str
     enabled_plugins: frozenset[str] = frozenset()
     plugin_settings: dict[str, dict[str, Any]] = field(default_factory=dict)
+    settings: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -154,6 +189,29 @@ class CaseFacts:
     compensation: tuple[ProposalLine, ...] = ()
     root_cause: str | None = None
     held_from: str | None = None
+    department: str | None = None
+    is_major: bool = False
+    major_reasons: tuple[str, ...] = ()
+    stage_times: dict[str, dt.datetime] = field(default_factory=dict)
+    verified_effective: bool | None = None
+
+    def local_date(self, value: dt.datetime | None) -> dt.date | None:
+        """The calendar day of a moment in the business line's timezone."""
+        return None if value is None else value.astimezone(ZoneInfo(self.line.timezone)).date()
+
+    @property
+    def received_on(self) -> dt.date:
+        """The day the complaint was received, in the line's timezone."""
+        return self.local_date(self.received_at)
+
+    @property
+    def goods_received_on(self) -> dt.date | None:
+        """The day the goods were received, in the line's timezone."""
+        return self.local_date(self.goods_received_at)
+
+    def has_evidence(self, *kinds: str) -> bool:
+        """Whether evidence of any of ``kinds`` was uploaded."""
+        return bool(self.evidence_kinds & set(kinds))
 
 
 @dataclass(frozen=True)
@@ -165,6 +223,15 @@ class CaseEvent:
     new_status: str
     actor: str
     payload: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Panel:
+    """A section a plugin adds to the case page: a title, a template and its context."""
+
+    title: Any
+    template: str
+    context: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

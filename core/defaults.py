@@ -1,4 +1,4 @@
-"""The core's default plugin: generic rules that hold for every category.
+"""The core's default plugin: generic rules that hold for every category (DOMAIN.md section 7).
 
 Registered like any plugin (under the name ``kesu_core``) so that the same hook machinery
 carries core and plugin rules alike.
@@ -6,14 +6,54 @@ carries core and plugin rules alike.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
+from flask_babel import lazy_gettext as _l
+
 from core import hookimpl
-from core.contracts import ApprovalStepSpec, CaseFacts, ProposalLine
-from core.roles import CS_SUPERVISOR
+from core.contracts import ApprovalStepSpec, CaseFacts, Problem, ProposalLine
+
+
+def total(lines) -> Decimal:
+    return sum((line.amount for line in lines), Decimal("0.00"))
+
+
+def above_threshold(case: CaseFacts, lines) -> bool:
+    """A proposal above the line's threshold (CNY 25,000 by default) goes to sales management."""
+    return total(lines) > case.line.settings["approval_threshold"]
 
 
 @hookimpl
 def kesu_approval_steps(case: CaseFacts, lines: tuple[ProposalLine, ...]):
-    """Any compensation needs the customer-service supervisor's sign-off (DOMAIN 7)."""
-    if lines:
-        return [ApprovalStepSpec(step="cs_supervisor", role=CS_SUPERVISOR)]
+    """Any compensation: the customer-service supervisor. Above the threshold: then the
+    regional sales manager, then the sales general manager, in that order."""
+    if not lines:
+        return None
+    steps = [ApprovalStepSpec("cs_supervisor", ("cs_supervisor",))]
+    if above_threshold(case, lines):
+        steps += [
+            ApprovalStepSpec("regional_sales_manager", ("regional_sales_manager",)),
+            ApprovalStepSpec("sales_gm", ("sales_gm",)),
+        ]
+    return steps
+
+
+@hookimpl
+def kesu_action_problems(case: CaseFacts, action: str, payload: dict):
+    """A proposal above the threshold is submitted with a written case report (a document)."""
+    if (
+        action == "submit"
+        and above_threshold(case, case.compensation)
+        and "document" not in case.evidence_kinds
+    ):
+        return [
+            Problem(
+                "missing_case_report",
+                _l(
+                    "A proposal above CNY %(amount)s needs a written case report: upload it as a document.",
+                    amount=case.line.settings["approval_threshold"],
+                ),
+                "case_report",
+            )
+        ]
     return None

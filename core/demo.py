@@ -8,11 +8,12 @@ import datetime as dt
 import io
 
 import sqlalchemy as sa
+from flask import current_app
 
 from core.db import utcnow
 from core.extensions import db
 from core.models import BusinessLine, Customer, Department, KesuUser, Product
-from core.services import cases, evidence, lines, records, workflow
+from core.services import cases, evidence, lines, positions, records, workflow
 from core.services.access import SYSTEM
 from core.services.lines import registry
 from core.services.setup import create_user
@@ -40,7 +41,17 @@ USERS = [
     ("caiwu", "Finance", ["HUACAI", "QINGQUAN"], None, "吴", "财务"),
     ("shenji", "Auditor", ["HUACAI", "QINGQUAN"], None, "郑", "审计"),
     ("qingquan", "CS Agent", ["QINGQUAN"], "CS", "冯", "饮料客服"),
+    ("quyu", "Manager", ["HUACAI", "QINGQUAN"], "SALES", "陈", "区域经理"),
+    ("xszj", "Manager", ["HUACAI", "QINGQUAN"], "SALES", "林", "销售总经理"),
+    ("cangku", "Warehouse", ["HUACAI", "QINGQUAN"], "WH", "何", "仓库"),
 ]
+# username -> approval positions held on every line of theirs (DOMAIN.md section 7)
+POSITIONS = {
+    "zhuguan": ["cs_supervisor"],
+    "quyu": ["regional_sales_manager"],
+    "xszj": ["sales_gm"],
+    "jingli": ["marketing_director", "general_manager", "leadership"],
+}
 CUSTOMERS = {
     "HUACAI": [
         (
@@ -114,7 +125,10 @@ def _reference_data() -> None:
                 Product(business_line_id=line.id, code=product_code, name=name, unit_price=price),
                 "product",
             )
+    roles = set(current_app.config["FAB_ROLES"])
     for username, role, user_lines, department, last, first in USERS:
+        if role not in roles:
+            continue  # the plugin that declares the role is not installed
         create_user(
             SYSTEM,
             username=username,
@@ -126,6 +140,9 @@ def _reference_data() -> None:
             first_name=first,
             email=f"{username}@demo.kesu.invalid",
         )
+        for code in user_lines:
+            for position in POSITIONS.get(username, ()):
+                positions.grant(SYSTEM, username, code, position)
 
 
 def _ago(days: float) -> str:
@@ -146,6 +163,11 @@ def _cases() -> None:
         for user, action, payload in steps:
             workflow.run_action(user, case.id, action, payload)
 
+    def photo(case, kind="photo", name="现场照片.png"):
+        evidence.add_evidence(
+            agent, case.id, io.BytesIO(PNG), filename=name, kind=kind, source="经销商微信发送"
+        )
+
     damage = intake(
         "logistics",
         customer={"name": "上海华东建材经销部"},
@@ -158,17 +180,18 @@ def _cases() -> None:
         description="到货时 6 桶外墙漆桶身凹陷，其中 2 桶渗漏，已在承运商送货单上注明并双方签字。",
         demand="compensation",
         claim_amount="840.00",
+        details={
+            "problem": "transit_damage",
+            "affected_quantity": 6,
+            "carrier": "顺丰物流",
+            "carrier_negotiation": "pending",
+            "damage_severity": "severe",
+        },
     )
     if damage is not None:
-        evidence.add_evidence(
-            agent,
-            damage.id,
-            io.BytesIO(PNG),
-            filename="渗漏照片.png",
-            kind="photo",
-            source="经销商微信发送",
-        )
-    quality = intake(
+        photo(damage)
+        photo(damage, "delivery_note", "签字送货单.png")
+    defect = intake(
         "product_quality",
         customer={"name": "杭州美家装饰连锁"},
         product="HC-I200",
@@ -176,13 +199,20 @@ def _cases() -> None:
         quantity_purchased=300,
         received_at=_ago(3),
         problem_stage="use",
-        description="施工后墙面出现颗粒，同批次多个工地反映。",
         demand="improvement",
+        description="施工后墙面出现颗粒，同批次多个工地反映。",
         claim_amount="6800.00",
+        details={
+            "problem": "quality_defect",
+            "affected_quantity": 40,
+            "defect": "particles",
+            "remedy": "recall_credit_reship",
+        },
     )
-    if quality is not None:
+    if defect is not None:
+        photo(defect)
         act(
-            quality,
+            defect,
             (agent, "accept", {}),
             (supervisor, "assign", {"department": "QA", "handler": "pinbao"}),
         )
@@ -190,10 +220,19 @@ def _cases() -> None:
         "policy_returns",
         customer={"name": "上海华东建材经销部"},
         product="HC-W100",
+        batch_no="HC2609-30",
         quantity_purchased=40,
         received_at=_ago(5),
-        description="年底促销政策调整，经销商要求退回 40 桶未开封产品。",
         demand="refund",
+        description="年底促销政策调整，经销商要求退回 40 桶未开封产品。",
+        details={
+            "liable_party": "customer",
+            "insists_on_return": True,
+            "sku": "HC-W100",
+            "return_quantity": 40,
+            "freight_out": "360.00",
+            "freight_back": "420.00",
+        },
     )
     if returns is not None:
         act(
@@ -214,39 +253,47 @@ def _cases() -> None:
         quantity_purchased=2,
         received_at=_ago(1),
         channel="regulator",
-        description="消费者向市场监管部门投诉刷漆后异味过大，要求退款。",
         demand="refund",
+        description="消费者向市场监管部门投诉刷漆后异味过大，要求退款。",
         claim_amount="1360.00",
+        details={"amount_paid": "1360.00"},
     )
     if consumer is not None:
+        photo(consumer)
         act(consumer, (agent, "accept", {}))
-    closed = intake(
+    short = intake(
         "product_quality",
         customer={"name": "杭州美家装饰连锁"},
         product="HC-W100",
         batch_no="HC2608-11",
+        goods_received_at=_ago(21),
         received_at=_ago(20),
-        description="个别桶标签印刷模糊。",
-        demand="improvement",
+        description="到货少 3 桶外墙漆。",
+        demand="compensation",
+        details={"problem": "short_shipment", "affected_quantity": 3},
     )
-    if closed is not None:
+    if short is not None:
+        photo(short)
         act(
-            closed,
+            short,
             (agent, "accept", {}),
-            (supervisor, "assign", {"department": "PROD"}),
-            (qa, "propose", {"root_cause": "印刷机墨辊老化，已更换。"}),
+            (supervisor, "assign", {"department": "WH"}),
+            (qa, "propose", {"root_cause": "仓库拣货漏装。"}),
             (agent, "submit", {}),
+            (supervisor, "approve", {"comment": "同意补发"}),
+            (sales, "execute", {}),
             (agent, "confirm", {}),
-            (qa, "verify", {"effective": True}),
-            (agent, "close", {}),
         )
     late = intake(
         "logistics",
         customer={"name": "上海华东建材经销部"},
         product="HC-I200",
+        batch_no="HC2610-02",
+        goods_received_at=_ago(30),
         received_at=_ago(2),
         description="上月到货的货物今天发现短少 3 桶。",
         demand="compensation",
+        details={"problem": "transit_shortage", "affected_quantity": 3},
     )
     if late is not None:
         act(late, (agent, "reject", {"comment": "收货时未当场提出，视为货物完好验收，不予受理。"}))
@@ -258,10 +305,28 @@ def _cases() -> None:
         received_at=_ago(0.5),
         description="到货延迟 5 天，影响门店销售。",
         demand="apology",
+        details={"problem": "delay", "transit_days_normal": 3, "transit_days_actual": 8},
     )
     if waiting is not None:
         act(
             waiting, (agent, "accept", {}), (agent, "hold", {"comment": "等待客户提供延迟订单号。"})
+        )
+    for n, customer in enumerate(("成都天府饮品批发", "蜀都超市", "成都天府饮品批发")):
+        intake(
+            "product_quality",
+            business_line="QINGQUAN",
+            customer={"name": customer},
+            product="QQ-TEA",
+            batch_no="QQ2611-05",
+            received_at=_ago(6 - n),
+            quantity_purchased=50,
+            description="茶饮料瓶底有沉淀物。",
+            demand="exchange",
+            details={
+                "problem": "quality_defect",
+                "affected_quantity": 10 + n,
+                "defect": "sediment",
+            },
         )
 
 
@@ -270,4 +335,5 @@ def load_demo() -> list[tuple[str, str, list[str]]]:
     if db.session.scalar(sa.select(BusinessLine).where(BusinessLine.code == LINES[0][0])) is None:
         _reference_data()
         _cases()
-    return [(u, role, user_lines) for u, role, user_lines, *_ in USERS]
+    roles = set(current_app.config["FAB_ROLES"])
+    return [(u, role, user_lines) for u, role, user_lines, *_ in USERS if role in roles]

@@ -226,7 +226,12 @@ def json_schema(specs: Iterable[FieldSpec]) -> dict[str, Any]:
         properties[spec.name] = prop
         if spec.required:
             required.append(spec.name)
-    schema: dict[str, Any] = {"type": "object", "properties": properties}
+    # Unknown keys are refused (400), as the schema says.
+    schema: dict[str, Any] = {
+        "type": "object",
+        "properties": properties,
+        "additionalProperties": False,
+    }
     if required:
         schema["required"] = required
     return schema

@@ -18,6 +18,7 @@ Plugins receive plain data (:mod:`core.contracts`), never ORM objects.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
@@ -29,9 +30,11 @@ from core.contracts import (
     CaseFacts,
     FieldSpec,
     LineFacts,
+    Panel,
     PluginDescriptor,
     PriorityReason,
     Problem,
+    Proposal,
     ProposalLine,
     ViewSpec,
 )
@@ -96,6 +99,18 @@ def kesu_line_settings() -> dict[str, Any] | None:
     """
 
 
+@hookspec
+def kesu_migrations_dirs() -> Iterable[str] | None:
+    """Name directories of Alembic revisions for the plugin's own tables.
+
+    Called at start-up; ``kesu init`` upgrades every branch. A plugin's first revision has
+    ``down_revision = None``, ``branch_labels = ("<plugin key>",)`` and ``depends_on`` the
+    core revision its tables refer to.
+
+    :return: absolute directory paths.
+    """
+
+
 # ---------------------------------------------------------------------------
 # Case hooks: called for one case (or one intake form) at a time.
 # ---------------------------------------------------------------------------
@@ -129,14 +144,29 @@ def kesu_acceptance_issues(case: CaseFacts) -> Iterable[AcceptanceIssue] | None:
 
 
 @hookspec(firstresult=True)
-def kesu_compensation_proposal(case: CaseFacts) -> Iterable[ProposalLine] | None:
+def kesu_compensation_proposal(case: CaseFacts) -> Proposal | Iterable[ProposalLine] | None:
     """Propose the compensation lines for a case reaching ``proposed``.
 
     Stops at the first non-None result: the category plugin's proposal. Returning an empty
-    list means "no compensation".
+    list means "no compensation"; a :class:`~core.contracts.Proposal` also carries a note.
 
     :param case: the case after investigation.
-    :return: the proposed lines, or None to leave the proposal to staff.
+    :return: the proposal (or just its lines), or None to leave the proposal to staff.
+    """
+
+
+@hookspec
+def kesu_compensation_problems(
+    case: CaseFacts, lines: tuple[ProposalLine, ...]
+) -> Iterable[Problem] | None:
+    """Check compensation lines that staff are about to save by hand.
+
+    Called when lines are edited on a proposal; all results are concatenated and any problem
+    refuses the edit with HTTP 422 (nothing is written).
+
+    :param case: the case as it is now.
+    :param lines: the lines as they would be saved.
+    :return: the problems found.
     """
 
 
@@ -179,6 +209,31 @@ def kesu_action_problems(case: CaseFacts, action: str, payload: dict) -> Iterabl
     :param action: the action's name, e.g. ``close``.
     :param payload: the action's input (``comment`` and action-specific keys).
     :return: the problems found.
+    """
+
+
+@hookspec
+def kesu_deadlines(case: CaseFacts) -> dict[str, dt.datetime] | None:
+    """Name deadlines of the case that the plugin's rules set (e.g. QA's first reply).
+
+    Called whenever the case changes; the results are merged into the case's ``deadlines``
+    (a later plugin wins a name clash). Return aware datetimes.
+
+    :param case: the case.
+    :return: a mapping of deadline name to the moment it falls due.
+    """
+
+
+@hookspec
+def kesu_case_panels(case: CaseFacts) -> Iterable[Panel] | None:
+    """Add sections to the case page.
+
+    Called when the case page is shown. Each :class:`~core.contracts.Panel` names a Jinja
+    template (found through one of the plugin's views' ``template_folder``) and its context;
+    the template sees ``case`` (the ORM case, read-only), ``g.user`` and ``kesu_can``.
+
+    :param case: the case shown.
+    :return: the panels, shown after the core's own sections.
     """
 
 
@@ -229,6 +284,10 @@ HOOK_PHASES: dict[str, str] = {
     "kesu_translation_dirs": "startup",
     "kesu_views": "startup",
     "kesu_line_settings": "startup",
+    "kesu_migrations_dirs": "startup",
+    "kesu_compensation_problems": "case",
+    "kesu_deadlines": "case",
+    "kesu_case_panels": "case",
     "kesu_case_fields": "case",
     "kesu_acceptance_issues": "case",
     "kesu_compensation_proposal": "case",

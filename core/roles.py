@@ -74,7 +74,8 @@ COMMON_GRANTS: list[tuple[str, str]] = [
     ("ResetMyPasswordView", "can_this_form_get|can_this_form_post"),
     ("UserDBModelView", "can_userinfo|resetmypassword"),
     ("KesuUserDBModelView", "can_userinfo|resetmypassword"),
-    ("Complaints|Cases|Master data|Customers|Products", "menu_access"),
+    ("Complaints|Cases|Notifications|Master data|Customers|Products", "menu_access"),
+    ("Notification", "can_read"),
     ("Customer|Product", "can_list|can_show"),
     # The API's own description (/api/v1/_openapi) and its Swagger UI.
     ("OpenApi", "can_get"),
@@ -84,6 +85,8 @@ COMMON_GRANTS: list[tuple[str, str]] = [
 
 # The intake menu entry is for the roles that register complaints.
 REGISTER_MENU = ("Register", "menu_access")
+# The approval inbox is for the roles that approve.
+INBOX_MENU = ("Inbox", "menu_access")
 
 
 def role_config(
@@ -100,6 +103,8 @@ def role_config(
     for action, roles in action_roles.items():
         for role in roles:
             grants.setdefault(role, []).append((CASE, f"can_{action}"))
+    for role in action_roles.get("approve", ()):
+        grants.setdefault(role, []).append(INBOX_MENU)
     for extra in plugin_grants:
         for role, pairs in (extra or {}).items():
             grants.setdefault(role, []).extend(tuple(p) for p in pairs)

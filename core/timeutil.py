@@ -37,3 +37,21 @@ def in_zone(value: dt.datetime | None, tz_name: str) -> dt.datetime | None:
 def iso_in_zone(value: dt.datetime | None, tz_name: str) -> str | None:
     local = in_zone(value, tz_name)
     return None if local is None else local.isoformat()
+
+
+DEFAULT_ZONE = "Asia/Shanghai"
+
+
+def reader_zone(user) -> str:
+    """The timezone a user reads cross-line lists in: their first business line's."""
+    lines = getattr(user, "business_lines", None) or []
+    return lines[0].timezone if lines else DEFAULT_ZONE
+
+
+def local_time(value: dt.datetime | str | None, tz_name: str) -> str:
+    """A moment (aware datetime or ISO 8601 text) as ``YYYY-MM-DD HH:MM`` in ``tz_name``."""
+    if value is None:
+        return "—"
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    return in_zone(value, tz_name).strftime("%Y-%m-%d %H:%M")

@@ -84,6 +84,12 @@ POSITIONS = {
     "leadership": _l("Leadership"),
 }
 
+
+def position_label(positions: str) -> str:
+    """``marketing_director|general_manager`` as its readers see it: 营销总监 / 总经理."""
+    return " / ".join(str(POSITIONS.get(p, p)) for p in positions.split("|"))
+
+
 ROLE_LABELS = {
     "Admin": _l("Administrator"),
     "CS Agent": _l("Customer service agent"),

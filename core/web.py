@@ -8,7 +8,9 @@ from flask import Flask, current_app, g, has_request_context, jsonify, request, 
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
 
+from core.services.access import can
 from core.services.errors import ServiceError
+from core.timeutil import local_time
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +61,11 @@ def install_web_handlers(app: Flask) -> None:
     # Flask-AppBuilder's selector pins the default into every new session; Kesu's also
     # honours the business line's language.
     app.extensions["babel"].locale_selector = select_locale
+    # Templates (plugin panels among them) ask what the signed-in user may do.
+    app.jinja_env.globals["kesu_can"] = lambda permission, view="Case": can(
+        g.user, permission, view
+    )
+    app.jinja_env.globals["kesu_time"] = local_time
 
     @app.errorhandler(ServiceError)
     def _service_error(exc: ServiceError):

@@ -36,7 +36,22 @@ USERS = {
     "auditor": ("Auditor", ["L1"]),
     "agent2": ("CS Agent", ["L2"]),
     "supervisor2": ("CS Supervisor", ["L2"]),
+    "rsm": ("Manager", ["L1"]),
+    "salesgm": ("Manager", ["L1"]),
+    "director": ("Manager", ["L1"]),
+    "gm": ("Manager", ["L1"]),
+    "boss": ("Manager", ["L1"]),
 }
+# username -> (line, approval position)
+POSITIONS = [
+    ("supervisor", "L1", "cs_supervisor"),
+    ("supervisor2", "L2", "cs_supervisor"),
+    ("rsm", "L1", "regional_sales_manager"),
+    ("salesgm", "L1", "sales_gm"),
+    ("director", "L1", "marketing_director"),
+    ("gm", "L1", "general_manager"),
+    ("boss", "L1", "leadership"),
+]
 CORE_PLUGINS = [
     "logistics",
     "product_quality",
@@ -48,7 +63,7 @@ CORE_PLUGINS = [
 
 def _seed() -> None:
     from core.models import Customer, Department, Product
-    from core.services import lines, records
+    from core.services import lines, positions, records
     from core.services.access import SYSTEM
     from core.services.setup import create_user, init_database
 
@@ -90,6 +105,8 @@ def _seed() -> None:
             lines=user_lines,
             department="QA" if role in ("QA", "Responsible Dept") else None,
         )
+    for username, line, position in POSITIONS:
+        positions.grant(SYSTEM, username, line, position)
 
 
 def _config(instance: Path, database: Path) -> dict:
@@ -250,6 +267,8 @@ def case_body(**overrides) -> dict:
         "demand": "compensation",
     }
     body.update(overrides)
+    if body.get("category") == "logistics" and "details" not in overrides:
+        body["details"] = {"problem": "delay"}  # the category's one required field
     return {k: v for k, v in body.items() if v is not None}
 
 

@@ -221,32 +221,32 @@ def test_hook_kesu_compensation_proposal(api, temp_plugin):
 def test_hook_kesu_approval_steps(api, temp_plugin):
     def proposal(case):
         return (
-            [ProposalLine(kind="refund", amount=Decimal("30000"))]
-            if case.category == "big"
+            [ProposalLine(kind="refund", amount=Decimal("800"))]
+            if case.category == "swap"
             else None
         )
 
     def steps(case, lines):
-        total = sum(line.amount for line in lines)
-        if case.category == "big" and total > Decimal("25000"):
-            return [
-                ApprovalStepSpec("cs_supervisor", "CS Supervisor"),
-                ApprovalStepSpec("sales_gm", "Manager"),
-            ]
-        return None
+        if case.category != "swap":
+            return None
+        return [
+            ApprovalStepSpec("cs_supervisor", ("cs_supervisor",)),
+            ApprovalStepSpec("returns", ("marketing_director", "general_manager")),
+        ]
 
-    temp_plugin(make_plugin("big", kesu_compensation_proposal=proposal, kesu_approval_steps=steps))
-    cid = _to_investigating(api, "big")
+    temp_plugin(make_plugin("swap", kesu_compensation_proposal=proposal, kesu_approval_steps=steps))
+    cid = _to_investigating(api, "swap")
     api("qa").action(cid, "propose", root_cause="x")
     case = api("agent").action(cid, "submit").get_json()["result"]
     # the core's supervisor step and the plugin's, the duplicate kept once at its first place
     assert [(a["step"], a["role"]) for a in case["approvals"]] == [
-        ("cs_supervisor", "CS Supervisor"),
-        ("sales_gm", "Manager"),
+        ("cs_supervisor", "cs_supervisor"),
+        ("returns", "marketing_director|general_manager"),
     ]
-    assert api("manager").action(cid, "approve").status_code == 403  # the supervisor decides first
+    assert api("director").action(cid, "approve").status_code == 403  # the supervisor decides first
     assert api("supervisor").action(cid, "approve").get_json()["result"]["status"] == "approving"
-    assert api("manager").action(cid, "approve").get_json()["result"]["status"] == "executing"
+    assert api("manager").action(cid, "approve").status_code == 403  # no position on the line
+    assert api("gm").action(cid, "approve").get_json()["result"]["status"] == "executing"
 
 
 def test_hook_kesu_workflow_stages(api, temp_plugin):
@@ -331,3 +331,58 @@ def test_hook_kesu_priority_reasons(api, temp_plugin):
     assert api("agent").create_case(claim_amount="4999.99")["priority"] == "P3"
     case = api("agent").create_case(claim_amount="5000.00")
     assert (case["priority"], case["priority_reasons"]) == ("P2", ["claim_amount"])
+
+
+def test_hook_kesu_migrations_dirs(app):
+    with app.app_context():
+        tables = set(sa.inspect(db.engine).get_table_names())
+        heads = {
+            row[0] for row in db.session.execute(sa.text("SELECT version_num FROM alembic_version"))
+        }
+    assert {"quality_capa_action", "return_receipt", "incident", "incident_case"} <= tables
+    assert {"pq0001", "pr0001", "mi0001"} <= heads
+
+
+def test_hook_kesu_compensation_problems(api, temp_plugin):
+    def problems(case, lines):
+        if case.category == "capped" and sum(line.amount for line in lines) > 1000:
+            return [Problem("too_much", "at most 1000", "lines")]
+        return None
+
+    temp_plugin(make_plugin("capped", kesu_compensation_problems=problems))
+    cid = _to_investigating(api, "capped")
+    api("qa").action(cid, "propose", root_cause="x")
+    body = {"lines": [{"kind": "refund", "amount": "1000.01"}], "reason": "客户要求"}
+    resp = api("qa").put(f"/api/v1/case/{cid}/compensation", json=body)
+    assert resp.status_code == 422 and resp.get_json()["problems"][0]["code"] == "too_much"
+    body["lines"][0]["amount"] = "1000.00"
+    case = api("qa").put(f"/api/v1/case/{cid}/compensation", json=body).get_json()["result"]
+    assert case["compensation_total"] == "1000.00"
+
+
+def test_hook_kesu_deadlines(api, temp_plugin):
+    import datetime as dt
+
+    def deadlines(case):
+        if case.category != "timed":
+            return None
+        return {"call_back": case.received_at + dt.timedelta(hours=4)}
+
+    temp_plugin(make_plugin("timed", kesu_deadlines=deadlines))
+    case = api("agent").create_case(category="timed", received_at="2026-11-20T09:00:00")
+    assert case["deadlines"] == {"call_back": "2026-11-20T13:00:00+08:00"}
+
+
+def test_hook_kesu_case_panels(client, api):
+    from tests.test_screen_rules import login
+
+    case = api("agent").create_case(
+        category="product_quality", details={"problem": "quality_defect", "affected_quantity": 5}
+    )
+    login(client, "qa")
+    page = client.get(f"/cases/{case['id']}").get_data(as_text=True)
+    assert "质量分析与纠正措施" in page
+    assert 'id="quality-analysis"' in page  # QA may record the analysis
+    login(client, "finance")
+    page = client.get(f"/cases/{case['id']}").get_data(as_text=True)
+    assert "质量分析与纠正措施" in page and 'id="quality-analysis"' not in page

@@ -62,6 +62,7 @@ def test_documented_create_body_is_accepted(spec, api):
         "customer": {"name": "上海经销商"},
         "description": "x",
         "claim_amount": "10.00",
+        "details": {"problem": "delay"},
     }
     assert list(_validator(spec, "CaseCreate").iter_errors(body)) == []
     assert api("agent").post("/api/v1/case/", json=body).status_code == 201

@@ -250,7 +250,15 @@ def test_third_party_category_appears_in_the_api_only_where_enabled(service_api)
     l1 = service_api("agent").get("/api/v1/case/fields?business_line=L1").get_json()
     service = next(c for c in l1["categories"] if c["key"] == "service_complaint")
     assert service["name"] == "服务投诉"
-    assert set(service["details"]["properties"]) == {"service_area", "stay_date"}
+    # its own fields, and those of the cross-cutting major-incident plugin enabled on L1
+    assert set(service["details"]["properties"]) == {
+        "service_area",
+        "stay_date",
+        "regulator_involved",
+        "media_involved",
+        "safety_risk",
+        "medical_cost",
+    }
     assert service["details"]["properties"]["service_area"]["description"] == "服务区域"
     l2 = service_api("agent2").get("/api/v1/case/fields?business_line=L2").get_json()
     assert "service_complaint" not in [c["key"] for c in l2["categories"]]

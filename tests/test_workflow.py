@@ -83,7 +83,7 @@ def test_full_path_with_compensation(api, claims):
     assert case["root_cause"] == "承运商装卸不当"
     case = step(api, cid, "submit", "approving")
     assert [(a["step"], a["role"], a["decision"]) for a in case["approvals"]] == [
-        ("cs_supervisor", "CS Supervisor", "pending")
+        ("cs_supervisor", "cs_supervisor", "pending")
     ]
     case = step(api, cid, "approve", "executing")
     assert case["approvals"][0]["decision"] == "approved"

@@ -13,6 +13,7 @@ from core import fields
 from core.api import schemas
 from core.api.base import KesuApi, current_actor, json_body, service_call
 from core.services import cases as case_service
+from core.services import compensation as compensation_service
 from core.services import evidence as evidence_service
 from core.services import workflow
 from core.services.access import get_case, line_for_write
@@ -49,6 +50,8 @@ class CaseApi(KesuApi):
         "upload_evidence": "upload",
         "download_evidence": "read",
         "intake_fields": "read",
+        "compensation": "read",  # the service checks the right to change a proposal
+        "inbox": "read",
     }
     openapi_spec_tag = "Cases"
 
@@ -62,6 +65,7 @@ class CaseApi(KesuApi):
             "CaseCreate": schemas.case_create_schema(list(details)),
             "CaseUpdate": schemas.case_update_schema(list(details)),
             "CaseAction": schemas.ACTION_SCHEMA,
+            "CompensationEdit": schemas.compensation_edit_schema(),
         }
         for name, schema in components.items():
             try:
@@ -249,6 +253,66 @@ class CaseApi(KesuApi):
         payload = json_body() if request.content_length else {}
         case = workflow.run_action(actor, pk, name, payload)
         return self.response(200, id=case.id, result=case_json(actor, case))
+
+    @expose("/<int:pk>/compensation", methods=["PUT"])
+    @protect()
+    @safe
+    @service_call
+    def compensation(self, pk: int):
+        """Replace the compensation lines of a proposal, with the reason.
+        ---
+        put:
+          summary: Edit compensation lines
+          parameters:
+          - {in: path, name: pk, required: true, schema: {type: integer}}
+          requestBody:
+            required: true
+            content:
+              application/json:
+                schema: {$ref: '#/components/schemas/CompensationEdit'}
+          responses:
+            200:
+              description: The case with its new lines
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    properties:
+                      id: {type: integer}
+                      result: {$ref: '#/components/schemas/Case'}
+            400: {$ref: '#/components/responses/400'}
+            403: {$ref: '#/components/responses/403'}
+            404: {$ref: '#/components/responses/404'}
+            409: {$ref: '#/components/responses/409'}
+            422: {$ref: '#/components/responses/422'}
+        """
+        actor = current_actor()
+        case = compensation_service.set_compensation(actor, pk, json_body())
+        return self.response(200, id=case.id, result=case_json(actor, case))
+
+    @expose("/inbox", methods=["GET"])
+    @protect()
+    @safe
+    @service_call
+    def inbox(self):
+        """The cases whose pending approval step you may decide.
+        ---
+        get:
+          summary: Approval inbox
+          responses:
+            200:
+              description: Cases waiting for your decision, oldest first
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    properties:
+                      count: {type: integer}
+                      result: {type: array, items: {$ref: '#/components/schemas/Case'}}
+        """
+        actor = current_actor()
+        cases = workflow.waiting_for(actor)
+        return self.response(200, count=len(cases), result=[case_json(actor, c) for c in cases])
 
     @expose("/<int:pk>/evidence", methods=["POST"])
     @protect()

@@ -7,6 +7,7 @@ from typing import Any
 from core import fields
 from core.contracts import LineFacts
 from core.services.cases import CORE_FIELDS, CUSTOMER_FIELDS
+from core.services.compensation import LINE_FIELDS
 from core.services.lines import registry
 from core.vocab import COMPENSATION_KINDS, EVIDENCE_KINDS
 from core.workflow import ACTIONS, STAGES
@@ -64,7 +65,7 @@ def case_create_schema(details_names: list[str]) -> dict[str, Any]:
     props["customer_id"] = {"type": "integer", "description": "instead of customer"}
     props["details"] = {
         "description": "the category plugins' fields (see Details_<category>)",
-        "oneOf": [{"$ref": f"#/components/schemas/{n}"} for n in details_names]
+        "anyOf": [{"$ref": f"#/components/schemas/{n}"} for n in details_names]
         or [{"type": "object"}],
     }
     schema["required"] = ["business_line", "category", *schema.get("required", [])]
@@ -159,6 +160,7 @@ CASE_SCHEMA: dict[str, Any] = {
             },
         },
         "compensation_total": _MONEY,
+        "proposal_note": {**_NS, "description": "the proposal's remark, e.g. who else pays"},
         "approvals": {
             "type": "array",
             "items": {
@@ -195,6 +197,23 @@ EVIDENCE_SCHEMA: dict[str, Any] = {
         "url": {"type": "string", "description": "download address (same access rule as the case)"},
     },
 }
+
+
+def compensation_edit_schema() -> dict[str, Any]:
+    line = fields.json_schema(LINE_FIELDS)
+    line["description"] = (
+        "reship and free_goods: quantity and unit_price; amount = quantity × unit_price"
+    )
+    return {
+        "type": "object",
+        "required": ["lines", "reason"],
+        "properties": {
+            "lines": {"type": "array", "items": line},
+            "reason": {"type": "string", "description": "why the proposal is changed (audited)"},
+            "version": {"type": "integer", "description": "optional: refuse with 409 if stale"},
+        },
+    }
+
 
 ACTION_SCHEMA: dict[str, Any] = {
     "type": "object",

@@ -4,6 +4,8 @@ from core.models.audit import AuditChainHead, AuditEvent
 from core.models.business_line import BusinessLine, Department, LinePlugin
 from core.models.case import ApprovalStep, Case, CaseCounter, CompensationLine, Evidence
 from core.models.customer import Customer, Product
+from core.models.notification import Notification
+from core.models.position import LinePosition
 from core.models.user import KesuUser, user_business_line
 
 __all__ = [
@@ -19,6 +21,8 @@ __all__ = [
     "Evidence",
     "KesuUser",
     "LinePlugin",
+    "LinePosition",
+    "Notification",
     "Product",
     "user_business_line",
 ]

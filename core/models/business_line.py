@@ -23,6 +23,8 @@ class BusinessLine(Model):
     timezone: Mapped[str] = mapped_column(sa.String(64), nullable=False, default=DEFAULT_TIMEZONE)
     locale: Mapped[str] = mapped_column(sa.String(16), nullable=False, default=DEFAULT_LOCALE)
     active: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=True)
+    # The core's thresholds for this line (see core.settings); plugins keep theirs per plugin.
+    settings: Mapped[dict[str, Any]] = mapped_column(sa.JSON, nullable=False, default=dict)
 
     plugins: Mapped[list[LinePlugin]] = relationship(
         back_populates="business_line", cascade="all, delete-orphan", lazy="selectin"

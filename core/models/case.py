@@ -51,10 +51,13 @@ class Case(Model):
     claim_amount: Mapped[Decimal | None] = mapped_column(Money)
     details: Mapped[dict[str, Any]] = mapped_column(sa.JSON, nullable=False, default=dict)
     deadlines: Mapped[dict[str, str]] = mapped_column(sa.JSON, nullable=False, default=dict)
+    # When the case last entered each stage (ISO 8601, UTC).
+    stage_times: Mapped[dict[str, str]] = mapped_column(sa.JSON, nullable=False, default=dict)
 
     department_id: Mapped[int | None] = mapped_column(sa.ForeignKey("department.id"))
     handler_id: Mapped[int | None] = mapped_column(sa.ForeignKey("ab_user.id"))
     root_cause: Mapped[str | None] = mapped_column(sa.Text)
+    proposal_note: Mapped[str | None] = mapped_column(sa.Text)
     verified_effective: Mapped[bool | None] = mapped_column(sa.Boolean)
 
     version: Mapped[int] = mapped_column(sa.Integer, nullable=False)

@@ -14,7 +14,7 @@ from flask_babel import lazy_gettext as _l
 
 from core import fields
 from core.contracts import CaseEvent, CaseFacts, FieldSpec, LineFacts, PriorityReason, ProposalLine
-from core.db import utcnow, write_transaction
+from core.db import for_update, utcnow, write_transaction
 from core.extensions import db
 from core.models import BusinessLine, Case, Customer, KesuUser, Product
 from core.roles import CAN_CREATE, CAN_EDIT
@@ -87,6 +87,8 @@ AUDITED = (
     "acceptance_override",
     "verified_effective",
     "held_from",
+    "major_reasons",
+    "deadlines",
 )
 
 
@@ -130,6 +132,14 @@ def display_field_specs(line: LineFacts, category: str) -> list[FieldSpec]:
     keys = reg.case_plugin_keys(category, line.enabled_plugins) | {category}
     caller = reg.caller("kesu_case_fields", keys & set(reg.descriptors))
     return list({s.name: s for s in _flatten(caller(line=line, category=category))}.values())
+
+
+def panels(case: Case) -> list:
+    """The sections the case's plugins add to its page."""
+    line = line_facts(case.business_line)
+    return _flatten(
+        case_caller("kesu_case_panels", line, case.category)(case=case_facts(case, line))
+    )
 
 
 def category_enabled(case: Case) -> bool:
@@ -187,7 +197,14 @@ def case_facts(case: Case, line: LineFacts | None = None) -> CaseFacts:
         status=case.status,
         priority=case.priority,
         customer=_customer_dict(case.customer),
-        product={"id": product.id, "code": product.code, "name": product.name} if product else {},
+        product={
+            "id": product.id,
+            "code": product.code,
+            "name": product.name,
+            "unit_price": product.unit_price,
+        }
+        if product
+        else {},
         batch_no=case.batch_no,
         quantity_purchased=case.quantity_purchased,
         purchase_date=case.purchase_date,
@@ -201,6 +218,11 @@ def case_facts(case: Case, line: LineFacts | None = None) -> CaseFacts:
         compensation=proposal_lines(case),
         root_cause=case.root_cause,
         held_from=case.held_from,
+        department=case.department.code if case.department else None,
+        is_major=bool(case.is_major),
+        major_reasons=tuple(case.major_reasons or ()),
+        stage_times={k: dt.datetime.fromisoformat(v) for k, v in (case.stage_times or {}).items()},
+        verified_effective=case.verified_effective,
     )
 
 
@@ -209,25 +231,38 @@ PRIORITY_ORDER = ("P1", "P2", "P3")
 
 def recompute(case: Case) -> None:
     """Re-evaluate acceptance issues, major triggers and priority from the plugins."""
-    line = line_facts(case.business_line)
-    facts = case_facts(case, line)
-    issues = _flatten(case_caller("kesu_acceptance_issues", line, case.category)(case=facts))
-    case.acceptance_issues = [i.as_dict() for i in issues]
-    reasons = list(dict.fromkeys(_flatten(line_caller("kesu_major_reasons", line)(case=facts))))
-    case.major_reasons = reasons
-    case.is_major = bool(reasons)
-    priority_reasons = _flatten(line_caller("kesu_priority_reasons", line)(case=facts))
-    if case.is_major:
-        priority_reasons.insert(0, _major_reason())
-    best = min((r.priority for r in priority_reasons), key=PRIORITY_ORDER.index, default="P3")
-    case.priority = best
-    case.priority_reasons = list(
-        dict.fromkeys(r.code for r in priority_reasons if r.priority == best)
-    )
+    # Plugins query other cases; the case being written must not be flushed half-made.
+    with db.session.no_autoflush:
+        line = line_facts(case.business_line)
+        facts = case_facts(case, line)
+        issues = _flatten(case_caller("kesu_acceptance_issues", line, case.category)(case=facts))
+        case.acceptance_issues = [i.as_dict() for i in issues]
+        reasons = list(dict.fromkeys(_flatten(line_caller("kesu_major_reasons", line)(case=facts))))
+        case.major_reasons = reasons
+        case.is_major = bool(reasons)
+        priority_reasons = _flatten(line_caller("kesu_priority_reasons", line)(case=facts))
+        if case.is_major:
+            priority_reasons.insert(0, _major_reason())
+        best = min((r.priority for r in priority_reasons), key=PRIORITY_ORDER.index, default="P3")
+        case.priority = best
+        deadlines: dict[str, Any] = {}
+        for result in case_caller("kesu_deadlines", line, case.category)(case=facts):
+            deadlines.update(
+                {name: when.astimezone(dt.UTC).isoformat() for name, when in (result or {}).items()}
+            )
+        case.deadlines = deadlines
+        case.priority_reasons = list(
+            dict.fromkeys(r.code for r in priority_reasons if r.priority == best)
+        )
 
 
 def _major_reason() -> PriorityReason:
     return PriorityReason("P1", "major")
+
+
+def touch(case: Case) -> None:
+    """Mark the case changed when only its lines or steps changed, so its version moves on."""
+    case.updated_at = utcnow()
 
 
 def emit(case: Case, action: str, old_status: str | None, actor: KesuUser, payload=None) -> None:
@@ -434,7 +469,9 @@ def create_case(actor: KesuUser, data: Any) -> Case:
         if isinstance(customer, dict):
             customer = _save_customer(actor, line, customer)
         case.customer = customer
-        case.number = next_case_number(in_zone(utcnow(), line.timezone))
+        now = utcnow()
+        case.number = next_case_number(in_zone(now, line.timezone))
+        case.stage_times = {"new": now.isoformat()}
         case.created_by_id = actor.id
         db.session.add(case)
         recompute(case)
@@ -578,3 +615,77 @@ def list_cases(
 
 def money_total(lines: Iterable[Any]) -> Decimal:
     return sum((Decimal(line.amount) for line in lines), Decimal("0.00"))
+
+
+def refresh(actor, case_ids: Iterable[int]) -> None:
+    """Re-evaluate cases that another change affects (a batch outbreak joins earlier cases).
+
+    For plugins' ``kesu_case_event`` reactions: runs in the current write transaction, skips
+    no record rule because the change that triggers it already passed its own, and audits
+    what changed on each case as ``recompute``.
+    """
+    with write_transaction():
+        for case_id in sorted(set(case_ids)):
+            case = db.session.scalar(for_update(sa.select(Case).where(Case.id == case_id), of=Case))
+            if case is None:
+                continue
+            before = snapshot(case)
+            recompute(case)
+            changes = audit.diff(before, snapshot(case))
+            if changes:
+                db.session.flush()
+                audit.record(
+                    actor,
+                    "recompute",
+                    entity="case",
+                    entity_id=case.id,
+                    case_id=case.id,
+                    changes=changes,
+                )
+
+
+def set_details(
+    actor,
+    case_id: int,
+    values: Mapping[str, Any],
+    *,
+    permission: str,
+    view: str = "Case",
+    action: str = "update",
+    root_cause: str | None = None,
+) -> Case:
+    """Change some of a case's plugin fields under a plugin's own permission.
+
+    For plugin screens such as QA's analysis: the values are validated like the API's
+    ``details`` (errors name ``details.<field>``), the change is audited under ``action``.
+    ``root_cause``, when given, becomes the case's root cause too (the one ``propose`` uses).
+    """
+    require(actor, permission, view)
+    if not isinstance(values, Mapping):
+        raise Invalid(_l("Must be an object."), field="details")
+    with write_transaction():
+        case = get_case(actor, case_id, lock=True)
+        if case.status in FINAL:
+            raise Conflict(_l("A closed or rejected case cannot be edited."), status=case.status)
+        if not category_enabled(case):
+            raise Conflict(
+                _l("This category is disabled on the business line; the case is read-only.")
+            )
+        out = _Input({})
+        details = _validate_details(
+            case.business_line, case.category, {**(case.details or {}), **values}, out
+        )
+        invalid_if(out.errors)
+        before = snapshot(case)
+        case.details = details
+        if root_cause:
+            case.root_cause = root_cause
+        recompute(case)
+        changes = audit.diff(before, snapshot(case))
+        if changes:
+            db.session.flush()
+            audit.record(
+                actor, action, entity="case", entity_id=case.id, case_id=case.id, changes=changes
+            )
+            emit(case, action, case.status, actor)
+    return case

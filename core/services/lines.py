@@ -17,6 +17,7 @@ from core.plugins import PluginRegistry
 from core.services import audit
 from core.services.access import require
 from core.services.errors import Conflict, Invalid, invalid_if
+from core.settings import line_settings
 from core.timeutil import is_valid_zone
 from core.workflow import FINAL
 
@@ -41,6 +42,7 @@ def line_facts(line: BusinessLine) -> LineFacts:
         timezone=line.timezone,
         enabled_plugins=frozenset(k for k in enabled if k in registry().descriptors),
         plugin_settings=settings,
+        settings=line_settings(line.settings),
     )
 
 

@@ -6,9 +6,11 @@ Phone numbers and e-mail addresses are masked (``138****5678``) for roles withou
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from flask import url_for
+from flask_babel import gettext
 
 from core.fields import to_json
 from core.models import Case, Customer, KesuUser
@@ -98,7 +100,10 @@ def case_json(actor: KesuUser, case: Case, *, summary: bool = False) -> dict[str
         "demand": case.demand,
         "claim_amount": to_json(case.claim_amount),
         "details": dict(case.details or {}),
-        "deadlines": dict(case.deadlines or {}),
+        "deadlines": {
+            name: iso_in_zone(dt.datetime.fromisoformat(when), tz)
+            for name, when in (case.deadlines or {}).items()
+        },
         "department": case.department.code if case.department else None,
         "handler": case.handler.username if case.handler else None,
         "root_cause": case.root_cause,
@@ -124,6 +129,7 @@ def case_json(actor: KesuUser, case: Case, *, summary: bool = False) -> dict[str
         for c in case.compensation
     ]
     out["compensation_total"] = to_json(money_total(case.compensation))
+    out["proposal_note"] = gettext(case.proposal_note) if case.proposal_note else None
     out["approvals"] = [
         {
             "round": s.round,

@@ -83,3 +83,22 @@ def save(actor, item: Any, entity: str) -> None:
                 entity_id=getattr(item, "id", None),
                 changes=changes,
             )
+
+
+def delete(actor, item: Any, entity: str) -> None:
+    """Remove a record that only states a fact now true no longer (e.g. a position held)."""
+    with joined_write():
+        check_line_rule(actor, item)
+        snapshot = {
+            attr.key: _value(getattr(item, attr.key))
+            for attr in sa.inspect(item).mapper.column_attrs
+        }
+        db.session.delete(item)
+        db.session.flush()
+        audit.record(
+            actor,
+            "delete",
+            entity=entity,
+            entity_id=snapshot.get("id"),
+            changes={k: [v, None] for k, v in snapshot.items()},
+        )

@@ -41,7 +41,7 @@ def init_database() -> list[str]:
     """
     from core.app import MIGRATIONS_DIR
 
-    upgrade(directory=str(MIGRATIONS_DIR))
+    upgrade(directory=str(MIGRATIONS_DIR), revision="heads")
     appbuilder = current_app.appbuilder
     sm = appbuilder.sm
     role_names = list(dict.fromkeys([*ROLES, *current_app.config["FAB_ROLES"]]))

@@ -9,13 +9,14 @@ from typing import Any
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
+from core.contracts import Proposal
 from core.db import utcnow, write_transaction
 from core.extensions import db
 from core.fields import is_blank
 from core.models import ApprovalStep, Case, CompensationLine, Department, KesuUser
 from core.roles import CAN_OVERRIDE_ACCEPTANCE
-from core.services import audit
-from core.services.access import can, department_bound, get_case, is_admin, require_department
+from core.services import audit, positions
+from core.services.access import can, cases_query, department_bound, get_case, require_department
 from core.services.cases import (
     _flatten,
     case_caller,
@@ -25,15 +26,17 @@ from core.services.cases import (
     proposal_lines,
     recompute,
     snapshot,
+    touch,
 )
 from core.services.errors import Conflict, Forbidden, Invalid, NotFound, PreconditionFailed
 from core.services.lines import line_facts
-from core.vocab import ROLE_LABELS
+from core.vocab import position_label
 from core.workflow import ACTIONS, Action, next_used, reopen_target, used_stages
 
 
-def _holds_role(actor: KesuUser, role: str) -> bool:
-    return is_admin(actor) or any(r.name == role for r in actor.roles)
+def may_decide(actor, case: Case, step: ApprovalStep) -> bool:
+    """Only a holder of one of the step's positions on the case's line decides it."""
+    return positions.holds(actor, case.business_line_id, step.role.split("|"))
 
 
 def current_steps(case: Case) -> list[ApprovalStep]:
@@ -58,7 +61,7 @@ def allowed_actions(actor: KesuUser, case: Case) -> list[str]:
             continue
         if name in ("approve", "refuse"):
             step = pending_step(case)
-            if step is None or not _holds_role(actor, step.role):
+            if step is None or not may_decide(actor, case, step):
                 continue
         out.append(name)
     return out
@@ -166,7 +169,10 @@ def _propose(actor, case, action, payload, comment):
     facts = case_facts(case)
     proposal = case_caller("kesu_compensation_proposal", facts.line, case.category)(case=facts)
     if proposal is not None:
-        replace_compensation(case, proposal)
+        if not isinstance(proposal, Proposal):
+            proposal = Proposal(lines=tuple(proposal))
+        replace_compensation(case, proposal.lines)
+        case.proposal_note = proposal.note or None
     case.status = action.target
     return {"compensation": [dataclasses.asdict(line) for line in proposal_lines(case)]}
 
@@ -200,15 +206,16 @@ def _decide(actor, case, decision: str, comment: str | None) -> ApprovalStep:
     step = pending_step(case)
     if step is None:
         raise Conflict(_l("No approval step is waiting."), status=case.status)
-    if not _holds_role(actor, step.role):
+    if not may_decide(actor, case, step):
         raise Forbidden(
-            _l("This step waits for %(role)s.", role=ROLE_LABELS.get(step.role, step.role)),
+            _l("This step waits for %(position)s.", position=position_label(step.role)),
             field="step",
         )
     step.decision = decision
     step.decided_by = actor if isinstance(actor, KesuUser) else None
     step.decided_at = utcnow()
     step.comment = comment
+    touch(case)
     return step
 
 
@@ -312,6 +319,16 @@ def replace_compensation(case: Case, proposal) -> None:
         )
 
 
+def waiting_for(actor) -> list[Case]:
+    """The cases whose pending approval step the actor may decide (their inbox)."""
+    pending = db.session.scalars(
+        cases_query(actor).where(Case.status == "approving").order_by(Case.received_at)
+    )
+    return [
+        case for case in pending if (step := pending_step(case)) and may_decide(actor, case, step)
+    ]
+
+
 def run_action(actor: KesuUser, case_id: int, name: str, payload: Any = None) -> Case:
     """Run workflow action ``name`` on a case.
 
@@ -377,6 +394,8 @@ def run_action(actor: KesuUser, case_id: int, name: str, payload: Any = None) ->
         old_status = case.status
         before = snapshot(case)
         extra = HANDLERS[name](actor, case, action, payload, comment)
+        if case.status != old_status:
+            case.stage_times = {**(case.stage_times or {}), case.status: utcnow().isoformat()}
         recompute(case)
         db.session.flush()
         changes = audit.diff(before, snapshot(case))

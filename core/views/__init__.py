@@ -16,11 +16,13 @@ def register_core_views(appbuilder) -> None:
         BusinessLineView,
         CustomerView,
         DepartmentView,
+        LinePositionView,
         PluginAdminView,
         ProductView,
     )
     from core.views.audit import AuditView
     from core.views.cases import CaseView
+    from core.views.inbox import InboxView, NotificationView
 
     appbuilder.add_view(
         CaseView,
@@ -36,6 +38,20 @@ def register_core_views(appbuilder) -> None:
         href="/cases/new",
         label=_l("Register a complaint"),
         icon="fa-plus",
+        category=COMPLAINTS,
+    )
+    appbuilder.add_view(
+        InboxView,
+        "Inbox",
+        label=_l("Waiting for my approval"),
+        icon="fa-inbox",
+        category=COMPLAINTS,
+    )
+    appbuilder.add_view(
+        NotificationView,
+        "Notifications",
+        label=_l("Notifications"),
+        icon="fa-bell",
         category=COMPLAINTS,
     )
     appbuilder.add_view(
@@ -67,6 +83,13 @@ def register_core_views(appbuilder) -> None:
         category=ADMINISTRATION,
         category_label=_l("Administration"),
         category_icon="fa-cogs",
+    )
+    appbuilder.add_view(
+        LinePositionView,
+        "Positions",
+        label=_l("Positions"),
+        icon="fa-id-badge",
+        category=ADMINISTRATION,
     )
     appbuilder.add_view(
         BusinessLineView,

@@ -14,15 +14,16 @@ from wtforms.validators import NumberRange, Optional, ValidationError
 
 from core.extensions import db
 from core.forms import select_choices
-from core.models import BusinessLine, Customer, Department, Product
+from core.models import BusinessLine, Customer, Department, LinePosition, Product
 from core.services import lines as line_service
 from core.services.access import can, can_view_contact, visible_line_ids
 from core.services.errors import ServiceError
 from core.services.pickers import open_counts
+from core.services.positions import POSITIONS_VIEW
 from core.services.present import mask_email, mask_phone
 from core.timeutil import is_valid_zone
 from core.views.datamodel import AuditedInterface
-from core.vocab import CUSTOMER_KINDS, CUSTOMER_LABELS, choices
+from core.vocab import CUSTOMER_KINDS, CUSTOMER_LABELS, POSITIONS, choices
 from core.workflow import STAGE_LABELS
 
 
@@ -204,4 +205,27 @@ class ProductView(ModelView):
         "unit_price": DecimalField(
             _l("Unit price (CNY)"), places=2, validators=[Optional(), NumberRange(min=0)]
         ),
+    }
+
+
+class LinePositionView(ModelView):
+    """Who holds which approval position on which business line."""
+
+    datamodel = AuditedInterface(LinePosition, entity="line_position", deletable=True)
+    class_permission_name = POSITIONS_VIEW
+    base_permissions = ["can_list", "can_show", "can_add", "can_edit", "can_delete"]
+    list_title = show_title = _l("Positions")
+    add_title = _l("Give a position")
+    edit_title = _l("Edit position")
+    list_columns = ["user", "business_line", "position"]
+    add_columns = edit_columns = show_columns = ["user", "business_line", "position"]
+    search_columns = ["user", "business_line", "position"]
+    formatters_columns = {"position": lambda value: POSITIONS.get(value, value)}
+    label_columns = {
+        "user": _l("User"),
+        "business_line": _l("Business line"),
+        "position": _l("Position"),
+    }
+    add_form_extra_fields = edit_form_extra_fields = {
+        "position": SelectField(_l("Position"), choices=select_choices(choices(POSITIONS))),
     }

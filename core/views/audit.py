@@ -8,10 +8,9 @@ from flask import g, request
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
 
-from core.models.business_line import DEFAULT_TIMEZONE
 from core.roles import AUDIT
 from core.services import audit
-from core.timeutil import in_zone
+from core.timeutil import in_zone, reader_zone
 
 PAGE_SIZE = 50
 
@@ -35,10 +34,9 @@ class AuditView(BaseView):
         }
         events, total = audit.list_events(g.user, filters, page=page, page_size=PAGE_SIZE)
         numbers = audit.case_numbers({e.case_id for e in events if e.case_id})
-        lines = g.user.business_lines
         return self.render_template(
             "kesu/audit.html",
-            tz=lines[0].timezone if lines else DEFAULT_TIMEZONE,
+            tz=reader_zone(g.user),
             events=events,
             total=total,
             page=page,

@@ -17,6 +17,7 @@ from core import fields, forms
 from core.extensions import db
 from core.models import BusinessLine, Customer, Department, KesuUser, Product
 from core.services import cases as case_service
+from core.services import compensation as compensation_service
 from core.services import evidence as evidence_service
 from core.services import pickers, workflow
 from core.services.access import can, can_view_contact, get_case, visible_lines
@@ -36,6 +37,7 @@ from core.vocab import (
     PRIORITIES,
     PROBLEM_STAGES,
     ROLE_LABELS,
+    position_label,
 )
 from core.workflow import ACTIONS, STAGE_LABELS, STAGES
 
@@ -182,6 +184,7 @@ class CaseView(BaseView):
         "action": "read",  # each action checks its own can_<action> in the service
         "upload": "upload",
         "download": "read",
+        "compensation": "read",  # the service checks the right to change a proposal
     }
 
     # -- list -----------------------------------------------------------------------------------
@@ -325,6 +328,10 @@ class CaseView(BaseView):
             stage_labels=STAGE_LABELS,
             action_labels={name: a.label for name, a in ACTIONS.items()},
             can_override=can(actor, "can_override_acceptance"),
+            can_edit_compensation=case.status == "proposed"
+            and "propose" in workflow.allowed_actions(actor, case),
+            panels=case_service.panels(case),
+            position_label=position_label,
         )
 
     @expose("/<int:pk>/action/<name>", methods=["POST"])
@@ -347,6 +354,33 @@ class CaseView(BaseView):
         else:
             flash(str(_l("%(action)s: done.", action=ACTIONS[name].label)), "success")
         return redirect(url_for("CaseView.show", pk=pk))
+
+    @expose("/<int:pk>/compensation", methods=["POST"])
+    @has_access
+    def compensation(self, pk: int):
+        lines = []
+        for n in range(len(request.form)):
+            kind = request.form.get(f"kind-{n}")
+            if kind is None:
+                break
+            if not kind:
+                continue
+            line = {"kind": kind}
+            for key in ("sku", "batch_no", "quantity", "unit_price", "amount", "note"):
+                value = request.form.get(f"{key}-{n}", "").strip()
+                if value:
+                    line[key] = int(value) if key == "quantity" and value.isdigit() else value
+            lines.append(line)
+        payload = {"lines": lines, "reason": request.form.get("reason", "")}
+        if request.form.get("version", "").isdigit():
+            payload["version"] = int(request.form["version"])
+        try:
+            compensation_service.set_compensation(g.user, pk, payload)
+        except ServiceError as exc:
+            flash_error(exc)
+        else:
+            flash(str(_l("Compensation saved.")), "success")
+        return redirect(url_for("CaseView.show", pk=pk) + "#compensation")
 
     # -- evidence -------------------------------------------------------------------------------
 

@@ -17,9 +17,12 @@ class AuditedInterface(SQLAInterface):
     Deleting is refused: reference records that cases point to are kept for the ledger.
     """
 
-    def __init__(self, obj, session=None, entity: str | None = None) -> None:
+    def __init__(
+        self, obj, session=None, entity: str | None = None, deletable: bool = False
+    ) -> None:
         super().__init__(obj, session=session)
         self.entity = entity or obj.__tablename__
+        self.deletable = deletable
 
     def _save(self, item, ok_message) -> bool:
         try:
@@ -46,11 +49,19 @@ class AuditedInterface(SQLAInterface):
         return self._save(item, _l("Changed Row"))
 
     def delete(self, item, raise_exception: bool = False) -> bool:
-        self.message = (
-            str(_l("Records are never deleted; they are kept for the ledger.")),
-            "warning",
-        )
-        return False
+        if not self.deletable or item is None:
+            self.message = (
+                str(_l("Records are never deleted; they are kept for the ledger.")),
+                "warning",
+            )
+            return False
+        try:
+            records.delete(g.user, item, self.entity)
+        except ServiceError as exc:
+            self.message = (str(exc.message), "danger")
+            return False
+        self.message = (str(_l("Deleted Row")), "success")
+        return True
 
     def delete_all(self, items) -> bool:
         return self.delete(None)

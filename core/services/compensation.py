@@ -1,0 +1,161 @@
+"""Editing a proposal's compensation lines by hand, with a reason (audited)."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+
+from core import fields
+from core.contracts import GOODS_KINDS, FieldSpec, ProposalLine
+from core.db import write_transaction
+from core.extensions import db
+from core.services import audit
+from core.services.access import can, get_case, require_department
+from core.services.cases import (
+    _flatten,
+    case_caller,
+    case_facts,
+    category_enabled,
+    emit,
+    proposal_lines,
+    recompute,
+    touch,
+)
+from core.services.errors import Conflict, Forbidden, Invalid, PreconditionFailed, invalid_if
+from core.services.workflow import replace_compensation
+from core.vocab import COMPENSATION_KINDS, choices
+
+LINE_FIELDS: tuple[FieldSpec, ...] = (
+    FieldSpec("kind", "choice", _l("Kind"), required=True, choices=choices(COMPENSATION_KINDS)),
+    FieldSpec("quantity", "integer", _l("Quantity"), min_value=0),
+    FieldSpec("unit_price", "decimal", _l("Unit price (CNY)"), min_value=0),
+    FieldSpec("amount", "decimal", _l("Amount (CNY)"), min_value=0),
+    FieldSpec("sku", "string", _l("SKU"), max_length=64),
+    FieldSpec("batch_no", "string", _l("Batch"), max_length=64),
+    FieldSpec("note", "text", _l("Note"), max_length=1000),
+)
+EDITABLE_IN = "proposed"
+
+
+def parse_lines(raw: Any) -> list[ProposalLine]:
+    """Validate lines given as a list of objects; errors name ``lines.<n>.<field>``."""
+    if not isinstance(raw, list):
+        raise Invalid(_l("Must be a list of lines."), field="lines")
+    errors: dict[str, list[str]] = {}
+    out: list[ProposalLine] = []
+    for n, item in enumerate(raw):
+        prefix = f"lines.{n}."
+        if not isinstance(item, dict):
+            errors[f"lines.{n}"] = [str(_l("Must be an object."))]
+            continue
+        clean, line_errors = fields.validate(LINE_FIELDS, item, prefix=prefix)
+        errors.update(line_errors)
+        if line_errors:
+            continue
+        if clean["kind"] in GOODS_KINDS:
+            missing = [k for k in ("quantity", "unit_price") if clean.get(k) is None]
+            for key in missing:
+                errors[prefix + key] = [str(_l("Goods lines need a quantity and a unit price."))]
+            if missing:
+                continue
+            line = ProposalLine.goods(
+                clean["kind"],
+                clean["quantity"],
+                clean["unit_price"],
+                sku=clean.get("sku"),
+                batch_no=clean.get("batch_no"),
+                note=clean.get("note") or "",
+            )
+            if clean.get("amount") is not None and clean["amount"] != line.amount:
+                errors[prefix + "amount"] = [
+                    str(_l("Must be quantity × unit price (%(amount)s).", amount=line.amount))
+                ]
+                continue
+        else:
+            if clean.get("amount") is None:
+                errors[prefix + "amount"] = [str(_l("This field is required."))]
+                continue
+            line = ProposalLine(
+                kind=clean["kind"],
+                amount=clean["amount"],
+                quantity=clean.get("quantity"),
+                unit_price=clean.get("unit_price"),
+                sku=clean.get("sku"),
+                batch_no=clean.get("batch_no"),
+                note=clean.get("note") or "",
+            )
+        out.append(line)
+    invalid_if(errors)
+    return out
+
+
+def set_compensation(actor, case_id: int, data: Any):
+    """Replace a proposal's lines: ``{"lines": [...], "reason": "...", "version": n}``.
+
+    Allowed while the case is ``proposed``, to those who may propose; the category's plugin
+    may refuse lines (422); the old and new lines and the reason go into the audit trail.
+    """
+    if not isinstance(data, dict):
+        raise Invalid(_l("The body must be a JSON object."), field="body")
+    unknown = set(data) - {"lines", "reason", "version"}
+    if unknown:
+        raise Invalid(
+            _l("Unknown field."), errors={k: [str(_l("Unknown field."))] for k in sorted(unknown)}
+        )
+    reason = data.get("reason")
+    if not isinstance(reason, str) or not reason.strip():
+        raise Invalid(_l("Give the reason for changing the compensation."), field="reason")
+    version = data.get("version")
+    if version is not None and (not isinstance(version, int) or isinstance(version, bool)):
+        raise Invalid(_l("Must be a whole number."), field="version")
+    lines = parse_lines(data.get("lines"))
+    with write_transaction():
+        case = get_case(actor, case_id, lock=True)
+        if not can(actor, "can_propose"):
+            raise Forbidden(_l("Your role may not change a proposal."), field="lines")
+        require_department(actor, case)
+        if version is not None and version != case.version:
+            raise Conflict(
+                _l("The case was changed by someone else; reload it and try again."),
+                field="version",
+                current_version=case.version,
+            )
+        if not category_enabled(case) or case.status != EDITABLE_IN:
+            raise Conflict(
+                _l("Compensation can be changed only while the case is at the proposal stage."),
+                status=case.status,
+            )
+        facts = case_facts(case)
+        problems = _flatten(
+            case_caller("kesu_compensation_problems", facts.line, case.category)(
+                case=facts, lines=tuple(lines)
+            )
+        )
+        if problems:
+            raise PreconditionFailed(
+                problems[0].message,
+                errors={(p.field or p.code): [str(p.message)] for p in problems},
+                problems=[
+                    {"code": p.code, "field": p.field, "message": str(p.message)} for p in problems
+                ],
+            )
+        before = [dataclasses.asdict(line) for line in proposal_lines(case)]
+        replace_compensation(case, lines)
+        touch(case)
+        recompute(case)
+        db.session.flush()
+        audit.record(
+            actor,
+            "compensation",
+            entity="case",
+            entity_id=case.id,
+            case_id=case.id,
+            changes={
+                "compensation": [before, [dataclasses.asdict(line) for line in lines]],
+                "reason": reason.strip(),
+            },
+        )
+        emit(case, "compensation", case.status, actor, {"reason": reason.strip()})
+    return case

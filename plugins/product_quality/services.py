@@ -1,0 +1,113 @@
+"""Product quality's own writes: QA's analysis and the CAPA actions, under the core's rules."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+
+from core import fields
+from core.contracts import FieldSpec
+from core.db import write_transaction
+from core.extensions import db
+from core.services import audit, cases
+from core.services.access import get_case, require, require_department
+from core.services.errors import Conflict, Invalid, invalid_if
+from core.workflow import FINAL
+from plugins.product_quality import DESCRIPTOR
+from plugins.product_quality.models import CapaAction
+
+ANALYSIS_VIEW, CAN_RECORD = "QualityAnalysis", "can_record"
+CAPA_VIEW, CAN_ADD = "CapaAction", "can_add"
+
+ANALYSIS_FIELDS: tuple[FieldSpec, ...] = (
+    FieldSpec("root_cause", "text", _l("Root cause"), required=True, max_length=4000),
+    FieldSpec("responsible_unit", "string", _l("Responsible unit"), required=True, max_length=128),
+    FieldSpec("engineering_change_no", "string", _l("Engineering change number"), max_length=64),
+)
+ACTION_FIELDS: tuple[FieldSpec, ...] = (
+    FieldSpec(
+        "kind",
+        "choice",
+        _l("Kind"),
+        required=True,
+        choices=(("corrective", _l("Corrective action")), ("preventive", _l("Preventive action"))),
+    ),
+    FieldSpec("description", "text", _l("Action"), required=True, max_length=2000),
+    FieldSpec("responsible_unit", "string", _l("Responsible unit"), required=True, max_length=128),
+    FieldSpec("due_date", "date", _l("Due date"), required=True),
+)
+
+
+def _body(data: Any) -> dict[str, Any]:
+    if not isinstance(data, dict):
+        raise Invalid(_l("The body must be a JSON object."), field="body")
+    return data
+
+
+def record_analysis(actor, case_id: int, data: Any):
+    """QA's first reply: the root cause, the responsible unit and any engineering change."""
+    clean, errors = fields.validate(ANALYSIS_FIELDS, _body(data))
+    invalid_if(errors)
+    case = get_case(actor, case_id)
+    if case.category != DESCRIPTOR.key:
+        raise Conflict(_l("This is not a product-quality case."), field="category")
+    values = {k: clean.get(k) for k in ("root_cause", "responsible_unit", "engineering_change_no")}
+    return cases.set_details(
+        actor,
+        case_id,
+        values,
+        permission=CAN_RECORD,
+        view=ANALYSIS_VIEW,
+        action="quality_analysis",
+        root_cause=clean["root_cause"],
+    )
+
+
+def add_action(actor, case_id: int, data: Any) -> CapaAction:
+    """The responsible unit commits to a corrective or preventive action with a due date."""
+    require(actor, CAN_ADD, CAPA_VIEW)
+    clean, errors = fields.validate(ACTION_FIELDS, _body(data))
+    invalid_if(errors)
+    with write_transaction():
+        case = get_case(actor, case_id, lock=True)
+        require_department(actor, case)
+        if case.category != DESCRIPTOR.key:
+            raise Conflict(_l("This is not a product-quality case."), field="category")
+        if case.status in FINAL:
+            raise Conflict(_l("A closed or rejected case cannot be edited."), status=case.status)
+        action = CapaAction(case_id=case.id, created_by=actor.username, **clean)
+        db.session.add(action)
+        cases.touch(case)
+        db.session.flush()
+        audit.record(
+            actor,
+            "capa_action",
+            entity="quality_capa_action",
+            entity_id=action.id,
+            case_id=case.id,
+            changes={k: [None, v] for k, v in clean.items()},
+        )
+    return action
+
+
+def actions_of(case_id: int) -> list[CapaAction]:
+    """A case's actions in the order they were recorded (call after the case's access check)."""
+    return list(
+        db.session.scalars(
+            sa.select(CapaAction).where(CapaAction.case_id == case_id).order_by(CapaAction.id)
+        )
+    )
+
+
+def action_json(action: CapaAction) -> dict[str, Any]:
+    return {
+        "id": action.id,
+        "kind": action.kind,
+        "description": action.description,
+        "responsible_unit": action.responsible_unit,
+        "due_date": action.due_date.isoformat(),
+        "created_by": action.created_by,
+        "created_at": action.created_at.isoformat(),
+    }
