@@ -41,6 +41,7 @@ USERS = {
     "director": ("Manager", ["L1"]),
     "gm": ("Manager", ["L1"]),
     "boss": ("Manager", ["L1"]),
+    "warehouse": ("Warehouse", ["L1"]),  # a role the policy_returns plugin declares
 }
 # username -> (line, approval position)
 POSITIONS = [

@@ -106,7 +106,7 @@ def timeline_formatter(events, tz: str):
             return "—"
         if key in ("status", "held_from") and value in STAGE_LABELS:
             return str(STAGE_LABELS[value])
-        if (key, value) in names:
+        if isinstance(value, int) and (key, value) in names:
             return names[(key, value)]
         if isinstance(value, bool):
             return str(_l("Yes") if value else _l("No"))

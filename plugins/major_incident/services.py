@@ -170,7 +170,7 @@ def affected_quantity(case: Case) -> int:
 
 
 def incident_json(incident: Incident) -> dict[str, Any]:
-    rows = [link.case for link in incident.links]
+    rows = sorted((link.case for link in incident.links), key=lambda c: (c.received_at, c.id))
     return {
         "id": incident.id,
         "business_line": incident.business_line.code,

@@ -57,6 +57,7 @@ def record_receipt(actor, case_id: int, data: Any) -> ReturnReceipt:
 
     A refusal is recorded too, with its reasons; the costs stay with the returning customer.
     """
+    get_case(actor, case_id)  # a case of another line does not exist for the actor
     require(actor, CAN_RECORD, RECEIPT_VIEW)
     if not isinstance(data, dict):
         raise Invalid(_l("The body must be a JSON object."), field="body")

@@ -67,6 +67,7 @@ def record_analysis(actor, case_id: int, data: Any):
 
 def add_action(actor, case_id: int, data: Any) -> CapaAction:
     """The responsible unit commits to a corrective or preventive action with a due date."""
+    get_case(actor, case_id)  # a case of another line does not exist for the actor
     require(actor, CAN_ADD, CAPA_VIEW)
     clean, errors = fields.validate(ACTION_FIELDS, _body(data))
     invalid_if(errors)
