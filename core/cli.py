@@ -177,6 +177,31 @@ def plugins_disable(key: str, line: str) -> None:
     _switch(False, key, line)
 
 
+@plugins_group.command("settings")
+@click.argument("key")
+@click.option("--line", required=True, help="Business line code.")
+@click.argument("values", nargs=-1)
+@with_appcontext
+def plugins_settings(key: str, line: str, values: tuple[str, ...]) -> None:
+    """Show or change the settings of plugin KEY (or kesu_core) on a line: name=value ..."""
+    from core.services import lines
+    from core.services.access import SYSTEM
+    from core.services.errors import ServiceError
+
+    pairs = dict(v.split("=", 1) for v in values if "=" in v)
+    if len(pairs) != len(values):
+        raise click.ClickException("give settings as name=value")
+    try:
+        if pairs:
+            current = lines.update_plugin_settings(SYSTEM, line, key, pairs)
+        else:
+            current = lines.effective_settings(lines.get_line(line), key)
+    except ServiceError as exc:
+        raise click.ClickException(f"{exc.message} {exc.errors or ''}".strip()) from None
+    for name, value in current.items():
+        click.echo(f"{name} = {', '.join(value) if isinstance(value, list) else value}")
+
+
 @click.group("audit")
 def audit_group() -> None:
     """The audit trail."""

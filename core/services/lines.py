@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
@@ -17,7 +18,7 @@ from core.plugins import PluginRegistry
 from core.services import audit
 from core.services.access import require
 from core.services.errors import Conflict, Invalid, invalid_if
-from core.settings import line_settings
+from core.settings import CORE_SETTINGS, line_settings
 from core.timeutil import is_valid_zone
 from core.workflow import FINAL
 
@@ -198,18 +199,67 @@ def create_line(
     return line
 
 
+CORE_KEY = "kesu_core"  # the line's own settings (the core's thresholds), beside the plugins'
+
+
+def declared_settings(key: str) -> dict[str, Any]:
+    """The settings ``key`` (a plugin key, or ``kesu_core``) declares, with their defaults."""
+    if key == CORE_KEY:
+        return dict(CORE_SETTINGS)
+    _plugin(key)
+    return dict(registry().settings_defaults.get(key, {}))
+
+
+def parse_setting(default: Any, raw: Any) -> Any:
+    """A setting's value in the default's kind, from JSON or from text (a form, the shell)."""
+    kind = type(default)
+    if isinstance(raw, str) and kind is not str:
+        text = raw.strip()
+        if kind is bool:
+            if text.lower() not in ("true", "false", "1", "0", "yes", "no"):
+                raise ValueError(text)
+            return text.lower() in ("true", "1", "yes")
+        if kind is list:
+            return [
+                part.strip()
+                for part in text.replace("，", ",").replace("\n", ",").split(",")
+                if part.strip()
+            ]
+        return kind(text)
+    if kind is Decimal and isinstance(raw, (int, float)) and not isinstance(raw, bool):
+        return Decimal(str(raw))
+    if type(raw) is not kind or (kind is list and not all(isinstance(v, str) for v in raw)):
+        raise ValueError(raw)
+    return raw
+
+
+def effective_settings(line: BusinessLine, key: str) -> dict[str, Any]:
+    """A line's settings of ``key``: its stored values over the declared defaults."""
+    if key == CORE_KEY:
+        return line_settings(line.settings)
+    row = next((p for p in line.plugins if p.plugin_key == key), None)
+    return {**declared_settings(key), **((row.settings if row else None) or {})}
+
+
 def update_plugin_settings(
     actor, line_code: str, key: str, values: dict[str, Any]
 ) -> dict[str, Any]:
-    """Change a plugin's settings on a line; only declared settings, with the default's type."""
+    """Change the settings of a plugin (or, with ``kesu_core``, the core's) on a line (audited).
+
+    Only declared settings; each value in its default's kind (text is converted, as from a
+    form or the shell). Returns the effective settings.
+    """
     require(actor, CAN_CONFIGURE, PLUGINS_VIEW)
-    _plugin(key)
-    defaults = registry().settings_defaults.get(key, {})
+    defaults = declared_settings(key)
     errors: dict[str, list[str]] = {}
-    for name, value in values.items():
+    clean: dict[str, Any] = {}
+    for name, raw in values.items():
         if name not in defaults:
             errors[name] = [str(_l("Unknown field."))]
-        elif type(value) is not type(defaults[name]):
+            continue
+        try:
+            clean[name] = parse_setting(defaults[name], raw)
+        except (ValueError, ArithmeticError):
             errors[name] = [
                 str(
                     _l(
@@ -219,19 +269,23 @@ def update_plugin_settings(
                 )
             ]
     invalid_if(errors)
+    stored = {k: str(v) if isinstance(v, Decimal) else v for k, v in clean.items()}
     with write_transaction():
         line = get_line(line_code)
-        row = next((p for p in line.plugins if p.plugin_key == key), None)
-        if row is None:
-            raise Conflict(_l("Enable the plugin on this line first."), field="plugin")
-        before = dict(row.settings or {})
-        row.settings = {**before, **values}
+        before = effective_settings(line, key)
+        if key == CORE_KEY:
+            line.settings = {**(line.settings or {}), **stored}
+        else:
+            row = next((p for p in line.plugins if p.plugin_key == key), None)
+            if row is None:
+                raise Conflict(_l("Enable the plugin on this line first."), field="plugin")
+            row.settings = {**(row.settings or {}), **stored}
         db.session.flush()
         audit.record(
             actor,
-            "plugin_settings",
+            "settings",
             entity="business_line",
             entity_id=line.id,
-            changes={f"{key}.{k}": [before.get(k, defaults[k]), v] for k, v in values.items()},
+            changes={f"{key}.{k}": [before.get(k), v] for k, v in clean.items()},
         )
-        return {**defaults, **row.settings}
+        return effective_settings(line, key)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import flash, g, redirect, url_for
+from flask import abort, flash, g, redirect, request, url_for
 from flask_appbuilder import BaseView, IndexView, ModelView, expose
 from flask_appbuilder.models.sqla.filters import FilterInFunction
 from flask_appbuilder.security.decorators import has_access
@@ -62,7 +62,7 @@ class PluginAdminView(BaseView):
     default_view = "matrix"
     class_permission_name = line_service.PLUGINS_VIEW
     base_permissions = ["can_configure"]
-    method_permission_name = {"matrix": "configure", "switch": "configure"}
+    method_permission_name = {"matrix": "configure", "switch": "configure", "settings": "configure"}
 
     @expose("/")
     @has_access
@@ -75,10 +75,48 @@ class PluginAdminView(BaseView):
         }
         return self.render_template(
             "kesu/plugins.html",
+            settings_keys={
+                key for key, values in line_service.registry().settings_defaults.items() if values
+            },
+            core_key=line_service.CORE_KEY,
             rows=rows,
             lines=lines,
             open_cases=open_cases,
             locale=str(get_locale()),
+        )
+
+    @expose("/<key>/<line>/settings", methods=["GET", "POST"])
+    @has_access
+    def settings(self, key: str, line: str):
+        try:
+            business_line = line_service.get_line(line)
+            declared = line_service.declared_settings(key)
+        except ServiceError:
+            abort(404)
+        errors: dict[str, list[str]] = {}
+        if request.method == "POST":
+            values = {name: request.form.get(name, "") for name in declared}
+            try:
+                line_service.update_plugin_settings(g.user, line, key, values)
+            except ServiceError as exc:
+                errors = exc.errors
+                flash(str(exc.message), "danger")
+            else:
+                flash(str(_l("Settings saved.")), "success")
+                return redirect(url_for("PluginAdminView.matrix"))
+        current = line_service.effective_settings(business_line, key)
+        shown = {
+            name: request.form.get(name) if errors else _as_text(value)
+            for name, value in current.items()
+        }
+        descriptor = line_service.registry().descriptors.get(key)
+        return self.render_template(
+            "kesu/plugin_settings.html",
+            key=key,
+            line=business_line,
+            values=shown,
+            errors=errors,
+            title=descriptor.name(str(get_locale())) if descriptor else _l("Core settings"),
         )
 
     @expose("/<key>/<line>/<state>", methods=["POST"])
@@ -99,6 +137,10 @@ class PluginAdminView(BaseView):
             )
             flash(str(message), "success")
         return redirect(url_for("PluginAdminView.matrix"))
+
+
+def _as_text(value) -> str:
+    return ", ".join(value) if isinstance(value, list) else str(value)
 
 
 class BusinessLineView(ModelView):
