@@ -109,32 +109,52 @@ def test_admin_changes_plugin_and_core_settings_per_line(app, client):
 
     login(client, "admin")
     page = client.get("/plugins/").get_data(as_text=True)
-    assert "/plugins/product_quality/L1/settings" in page and "/plugins/kesu_core/L1/settings" in page
+    assert (
+        "/plugins/product_quality/L1/settings" in page and "/plugins/kesu_core/L1/settings" in page
+    )
     form = client.get("/plugins/major_incident/L1/settings").get_data(as_text=True)
     assert 'name="outbreak_cases"' in form and 'value="3"' in form
-    resp = client.post("/plugins/major_incident/L1/settings", data={"outbreak_cases": "4", "outbreak_days": "14"})
+    resp = client.post(
+        "/plugins/major_incident/L1/settings", data={"outbreak_cases": "4", "outbreak_days": "14"}
+    )
     assert resp.status_code == 302
-    client.post("/plugins/product_quality/L1/settings", data={"defects": "particles，颗粒_custom, caking"})
+    client.post(
+        "/plugins/product_quality/L1/settings", data={"defects": "particles，颗粒_custom, caking"}
+    )
     bad = client.post("/plugins/kesu_core/L1/settings", data={"approval_threshold": "lots"})
     assert bad.status_code == 200 and "has-error" in bad.get_data(as_text=True)
     client.post("/plugins/kesu_core/L1/settings", data={"approval_threshold": "30000.00"})
     with app.app_context():
         line = _line(app, "L1")
         line = db.session.merge(line)
-        assert lines.effective_settings(line, "major_incident") == {"outbreak_cases": 4, "outbreak_days": 14}
-        assert lines.effective_settings(line, "product_quality")["defects"] == ["particles", "颗粒_custom", "caking"]
+        assert lines.effective_settings(line, "major_incident") == {
+            "outbreak_cases": 4,
+            "outbreak_days": 14,
+        }
+        assert lines.effective_settings(line, "product_quality")["defects"] == [
+            "particles",
+            "颗粒_custom",
+            "caking",
+        ]
         assert str(lines.effective_settings(line, "kesu_core")["approval_threshold"]) == "30000.00"
-        event = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "settings")
-                                   .order_by(AuditEvent.id)).first()
+        event = db.session.scalars(
+            sa.select(AuditEvent).where(AuditEvent.action == "settings").order_by(AuditEvent.id)
+        ).first()
     assert event.changes["major_incident.outbreak_cases"] == [3, 4]
 
 
 def test_settings_from_the_shell(runner):
     shown = runner.invoke(args=["plugins", "settings", "major_incident", "--line", "L1"])
     assert shown.exit_code == 0 and "outbreak_days = 30" in shown.output
-    changed = runner.invoke(args=["plugins", "settings", "major_incident", "--line", "L1", "outbreak_days=10"])
+    changed = runner.invoke(
+        args=["plugins", "settings", "major_incident", "--line", "L1", "outbreak_days=10"]
+    )
     assert changed.exit_code == 0 and "outbreak_days = 10" in changed.output
-    bad = runner.invoke(args=["plugins", "settings", "major_incident", "--line", "L1", "outbreak_days=ten"])
+    bad = runner.invoke(
+        args=["plugins", "settings", "major_incident", "--line", "L1", "outbreak_days=ten"]
+    )
     assert bad.exit_code != 0
-    unknown = runner.invoke(args=["plugins", "settings", "major_incident", "--line", "L1", "colour=red"])
+    unknown = runner.invoke(
+        args=["plugins", "settings", "major_incident", "--line", "L1", "colour=red"]
+    )
     assert unknown.exit_code != 0

@@ -30,7 +30,7 @@ from core.services.cases import (
 )
 from core.services.errors import Conflict, Forbidden, Invalid, NotFound, PreconditionFailed
 from core.services.lines import line_facts
-from core.vocab import position_label
+from core.vocab import POSITIONS, position_label
 from core.workflow import ACTIONS, Action, next_used, reopen_target, used_stages
 
 
@@ -183,11 +183,7 @@ def _submit(actor, case, action, payload, comment):
     specs = _flatten(
         case_caller("kesu_approval_steps", facts.line, case.category)(case=facts, lines=lines)
     )
-    steps, seen = [], set()
-    for spec in specs:  # a step named twice is kept at its first place
-        if spec.step not in seen:
-            seen.add(spec.step)
-            steps.append(spec)
+    steps = order_steps(specs)
     used = _used(case, bool(lines))
     if not steps:
         used = used - {"approving"}
@@ -200,6 +196,20 @@ def _submit(actor, case, action, payload, comment):
             )
     case.status = target
     return {"approval_steps": [s.step for s in steps] if target == "approving" else []}
+
+
+def order_steps(specs) -> list:
+    """One step per name (its first occurrence), ordered by the rank of its positions.
+
+    The supervisor signs first, then sales management, then the directors and the leadership
+    (the order of ``core.vocab.POSITIONS``); positions unknown to the core come last, each group
+    in the order the plugins named them.
+    """
+    unique: dict[str, object] = {}
+    for spec in specs:
+        unique.setdefault(spec.step, spec)
+    rank = {position: n for n, position in enumerate(POSITIONS)}
+    return sorted(unique.values(), key=lambda s: min(rank.get(p, len(rank)) for p in s.positions))
 
 
 def _decide(actor, case, decision: str, comment: str | None) -> ApprovalStep:

@@ -99,7 +99,7 @@ def kesu_major_reasons(case):
 
 @hookimpl
 def kesu_case_event(case, event):
-    if not case.is_major or event.action not in ("create", "update", "upload", "reopen"):
+    if not case.is_major:
         return
     actor = _actor(event.actor)
     services.group_outbreak(case, actor)
