@@ -72,8 +72,14 @@ class AcceptanceIssue:
     message: str
     field: str | None = None
 
-    def as_dict(self) -> dict[str, str]:
-        out = {"code": self.code, "message": str(self.message)}
+    def as_dict(self) -> dict[str, Any]:
+        """The stored form: the message as its msgid (and variables), translated when read."""
+        from core.i18n import msgid_of
+
+        msgid, params = msgid_of(self.message)
+        out: dict[str, Any] = {"code": self.code, "message": msgid}
+        if params:
+            out["params"] = params
         if self.field:
             out["field"] = self.field
         return out

@@ -100,6 +100,16 @@ def kesu_line_settings() -> dict[str, Any] | None:
 
 
 @hookspec
+def kesu_event_labels() -> dict[str, Any] | None:
+    """Name the audit-trail actions the plugin writes, as the case's timeline shows them.
+
+    Called at start-up; results are merged (the core's own labels cannot be replaced).
+
+    :return: a mapping of action (e.g. ``capa_action``) to its label (a lazy translation).
+    """
+
+
+@hookspec
 def kesu_migrations_dirs() -> Iterable[str] | None:
     """Name directories of Alembic revisions for the plugin's own tables.
 
@@ -285,6 +295,7 @@ HOOK_PHASES: dict[str, str] = {
     "kesu_views": "startup",
     "kesu_line_settings": "startup",
     "kesu_migrations_dirs": "startup",
+    "kesu_event_labels": "startup",
     "kesu_compensation_problems": "case",
     "kesu_deadlines": "case",
     "kesu_case_panels": "case",

@@ -16,12 +16,12 @@ from flask_babel import lazy_gettext as _l
 from flask_jwt_extended import create_access_token, create_refresh_token
 
 from core.models import KesuUser
-from core.views.datamodel import AuditedInterface
+from core.views.datamodel import AuditedInterface, AuditedViewMixin
 
 MEMBERSHIP = ["business_lines", "department"]
 
 
-class KesuUserDBModelView(UserDBModelView):
+class KesuUserDBModelView(AuditedViewMixin, UserDBModelView):
     """The admin's user screen, with business lines and department."""
 
     add_columns = UserDBModelView.add_columns[:-2] + MEMBERSHIP + UserDBModelView.add_columns[-2:]

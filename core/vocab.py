@@ -66,6 +66,7 @@ APPROVAL_DECISIONS = {
     "pending": _l("Pending"),
     "approved": _l("Approved"),
     "refused": _l("Refused"),
+    "cancelled": _l("Cancelled"),
 }
 
 
@@ -88,16 +89,3 @@ POSITIONS = {
 def position_label(positions: str) -> str:
     """``marketing_director|general_manager`` as its readers see it: 营销总监 / 总经理."""
     return " / ".join(str(POSITIONS.get(p, p)) for p in positions.split("|"))
-
-
-ROLE_LABELS = {
-    "Admin": _l("Administrator"),
-    "CS Agent": _l("Customer service agent"),
-    "CS Supervisor": _l("Customer service supervisor"),
-    "QA": _l("Quality assurance"),
-    "Responsible Dept": _l("Responsible department"),
-    "Sales": _l("Sales / technical service"),
-    "Manager": _l("Manager"),
-    "Finance": _l("Finance"),
-    "Auditor": _l("Auditor"),
-}

@@ -159,3 +159,67 @@ def test_lines_change_only_at_the_proposal_stage_by_those_who_propose(api):
     assert stale.status_code == 409
     act(api, case["id"], "agent", "submit")
     assert api("qa").put(f"/api/v1/case/{case['id']}/compensation", json=body).status_code == 409
+
+
+def test_inbox_needs_the_right_to_approve(app, api):
+    from core.services import positions
+    from core.services.access import SYSTEM
+
+    with app.app_context():
+        positions.grant(
+            SYSTEM, "sales", "L1", "cs_supervisor"
+        )  # a position, but no approve permission
+    case = proposal_of(api, "100.00")
+    act(api, case["id"], "agent", "submit")
+    assert api("sales").get("/api/v1/case/inbox").get_json()["count"] == 0
+    act(api, case["id"], "sales", "approve", status=403)
+
+
+def test_positions_screen_keeps_the_membership_rule(app, client):
+    from core.models import BusinessLine, KesuUser, LinePosition
+    from tests.test_screen_rules import login
+
+    with app.app_context():
+        agent2 = db.session.scalar(sa.select(KesuUser).where(KesuUser.username == "agent2"))
+        l1 = db.session.scalar(sa.select(BusinessLine).where(BusinessLine.code == "L1"))
+        ids = (agent2.id, l1.id)
+        before = db.session.scalar(sa.select(sa.func.count()).select_from(LinePosition))
+    login(client, "admin")
+    page = client.post(
+        "/linepositionview/add",
+        data={"user": str(ids[0]), "business_line": str(ids[1]), "position": "leadership"},
+        follow_redirects=True,
+    )
+    assert "该用户不属于此业务线" in page.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(LinePosition)) == before
+
+
+def test_timeline_shows_a_proposal_as_old_to_new(client, api):
+    from tests.test_screen_rules import login
+
+    case = api("agent").create_case(
+        category="product_quality",
+        details={
+            "problem": "quality_defect",
+            "affected_quantity": 2,
+            "unit_price": "10.00",
+            "remedy": "recall_credit_reship",
+            "responsible_unit": "生产部",
+        },
+    )
+    to_investigating(api, case["id"])
+    api("qa").post(
+        f"/api/v1/quality/{case['id']}/actions",
+        json={
+            "kind": "corrective",
+            "description": "x",
+            "responsible_unit": "生产部",
+            "due_date": "2026-12-01",
+        },
+    )
+    act(api, case["id"], "qa", "propose", root_cause="x")
+    login(client, "agent")
+    page = client.get(f"/cases/{case['id']}").get_data(as_text=True)
+    event = page[page.index('data-action="propose"') :]
+    assert "理赔: — → " in event

@@ -386,3 +386,19 @@ def test_hook_kesu_case_panels(client, api):
     login(client, "finance")
     page = client.get(f"/cases/{case['id']}").get_data(as_text=True)
     assert "质量分析与纠正措施" in page and 'id="quality-analysis"' not in page
+
+
+def test_hook_kesu_event_labels(client, api):
+    from tests.test_screen_rules import login
+
+    case = api("agent").create_case(
+        category="product_quality", details={"problem": "quality_defect"}
+    )
+    resp = api("qa").post(
+        f"/api/v1/quality/{case['id']}/analysis",
+        json={"root_cause": "筛网破损", "responsible_unit": "生产部"},
+    )
+    assert resp.status_code == 200
+    login(client, "qa")
+    timeline = client.get(f"/cases/{case['id']}").get_data(as_text=True)
+    assert '<li data-action="quality_analysis"><strong>登记品保分析</strong>' in timeline

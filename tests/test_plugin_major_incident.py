@@ -90,6 +90,7 @@ def test_third_case_of_a_batch_within_30_days_opens_an_incident(app, api):
     assert incidents["count"] == 1
     incident = incidents["result"][0]
     assert incident["batch_no"] == "HC-OUT" and incident["product"]["code"] == "P-100"
+    assert incident["opened_at"].endswith("+08:00")
     assert [c["number"] for c in incident["cases"]] == [
         first["number"],
         second["number"],

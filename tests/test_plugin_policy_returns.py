@@ -122,3 +122,13 @@ def test_only_the_warehouse_records_receipts(api):
     assert _receipt(api, case["id"], user="agent2").status_code == 404
     bad = api("warehouse").post(f"/api/v1/returns/{case['id']}/receipts", json={"sku": "P-100"})
     assert bad.status_code == 400 and {"batch_no", "quantity"} <= set(bad.get_json()["errors"])
+
+
+def test_receipts_only_on_open_cases_of_an_enabled_category(api, runner):
+    case = proposed(api, liable_party="customer", insists_on_return=True)
+    recorded = _receipt(api, case["id"]).get_json()["result"]
+    assert recorded["recorded_at"].endswith("+08:00")
+    assert (
+        runner.invoke(args=["plugins", "disable", "policy_returns", "--line", "L1"]).exit_code == 0
+    )
+    assert _receipt(api, case["id"]).status_code == 409

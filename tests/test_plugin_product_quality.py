@@ -236,7 +236,7 @@ def test_defect_remedies(api, remedy, lines):
     if remedy == "free_goods":
         assert (
             case["compensation"][0]["note"]
-            == "Zero-price free-goods order; quote the case number on the order"
+            == "免费订货单（单价为零），订单须注明投诉编号"  # translated for the reader
         )
     if remedy == "explain":
         assert case["proposal_note"].startswith("非我方责任")
@@ -268,3 +268,45 @@ def test_capa_rules_follow_the_record_rule(api):
     assert api("dept").post(f"/api/v1/quality/{case['id']}/actions", json=body).status_code == 403
     other = api("agent").create_case(category="logistics")
     assert api("qa").post(f"/api/v1/quality/{other['id']}/actions", json=body).status_code == 409
+
+
+def test_issues_are_read_in_the_readers_language(api):
+    case = receipt_case(api, batch=None, affected_quantity=4)
+    zh = api("agent").get(f"/api/v1/case/{case['id']}").get_json()["result"]["acceptance_issues"]
+    en = (
+        api("agent")
+        .get(f"/api/v1/case/{case['id']}?_l_=en")
+        .get_json()["result"]["acceptance_issues"]
+    )
+    assert zh == [{"code": "missing_evidence", "field": "batch_no", "message": "请填写生产批次。"}]
+    assert en == [
+        {"code": "missing_evidence", "field": "batch_no", "message": "Give the production batch."}
+    ]
+
+
+def test_capa_times_are_in_the_lines_timezone_and_checks_come_in_order(api):
+    case = api("agent").create_case(
+        category="product_quality", details={"problem": "quality_defect"}
+    )
+    resp = api("qa").post(
+        f"/api/v1/quality/{case['id']}/actions",
+        json={
+            "kind": "preventive",
+            "description": "x",
+            "responsible_unit": "y",
+            "due_date": "2026-12-01",
+        },
+    )
+    assert resp.get_json()["result"]["created_at"].endswith("+08:00")
+    assert api("agent").post(f"/api/v1/quality/{case['id']}/analysis", json=[]).status_code == 403
+    act(api, case["id"], "agent", "reject", comment="不予受理")
+    resp = api("qa").post(
+        f"/api/v1/quality/{case['id']}/actions",
+        json={
+            "kind": "preventive",
+            "description": "x",
+            "responsible_unit": "y",
+            "due_date": "2026-12-01",
+        },
+    )
+    assert resp.status_code == 409

@@ -260,6 +260,14 @@ def _major_reason() -> PriorityReason:
     return PriorityReason("P1", "major")
 
 
+def require_writable(case: Case) -> None:
+    """409 unless the case may still change: not closed or rejected, its category enabled."""
+    if case.status in FINAL:
+        raise Conflict(_l("A closed or rejected case cannot be edited."), status=case.status)
+    if not category_enabled(case):
+        raise Conflict(_l("This category is disabled on the business line; the case is read-only."))
+
+
 def touch(case: Case) -> None:
     """Mark the case changed when only its lines or steps changed, so its version moves on."""
     case.updated_at = utcnow()
@@ -511,12 +519,7 @@ def update_case(actor: KesuUser, case_id: int, data: Any) -> Case:
                 field="version",
                 current_version=case.version,
             )
-        if case.status in FINAL:
-            raise Conflict(_l("A closed or rejected case cannot be edited."), status=case.status)
-        if not category_enabled(case):
-            raise Conflict(
-                _l("This category is disabled on the business line; the case is read-only.")
-            )
+        require_writable(case)
         before = snapshot(case)
         line, category = case.business_line, case.category
         if data.get("business_line", line.code) != line.code:
@@ -665,12 +668,7 @@ def set_details(
         raise Invalid(_l("Must be an object."), field="details")
     with write_transaction():
         case = get_case(actor, case_id, lock=True)
-        if case.status in FINAL:
-            raise Conflict(_l("A closed or rejected case cannot be edited."), status=case.status)
-        if not category_enabled(case):
-            raise Conflict(
-                _l("This category is disabled on the business line; the case is read-only.")
-            )
+        require_writable(case)
         out = _Input({})
         details = _validate_details(
             case.business_line, case.category, {**(case.details or {}), **values}, out

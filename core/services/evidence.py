@@ -26,11 +26,10 @@ from core.models import Evidence, KesuUser
 from core.roles import CAN_UPLOAD
 from core.services import audit
 from core.services.access import get_case, require, require_department
-from core.services.cases import category_enabled, emit, recompute
-from core.services.errors import Conflict, Invalid, NotFound, invalid_if
+from core.services.cases import emit, recompute, require_writable
+from core.services.errors import Invalid, NotFound, invalid_if
 from core.timeutil import localize
 from core.vocab import EVIDENCE_KINDS
-from core.workflow import FINAL
 
 # What a kind must contain; document and delivery_note accept any file (scans, PDFs, photos).
 KIND_MIME_PREFIX = {"photo": ("image/",), "video": ("video/",)}
@@ -103,14 +102,7 @@ def add_evidence(
         with write_transaction():
             case = get_case(actor, case_id, lock=True)
             require_department(actor, case)
-            if case.status in FINAL:
-                raise Conflict(
-                    _l("A closed or rejected case takes no more evidence."), status=case.status
-                )
-            if not category_enabled(case):
-                raise Conflict(
-                    _l("This category is disabled on the business line; the case is read-only.")
-                )
+            require_writable(case)
             evidence = Evidence(
                 kind=kind,
                 source=(source or "").strip() or None,

@@ -213,6 +213,10 @@ def declared_settings(key: str) -> dict[str, Any]:
 def parse_setting(default: Any, raw: Any) -> Any:
     """A setting's value in the default's kind, from JSON or from text (a form, the shell)."""
     kind = type(default)
+    if kind is Decimal:
+        return Decimal(str(raw).strip() if not isinstance(raw, bool) else "x").quantize(
+            Decimal("0.01")
+        )
     if isinstance(raw, str) and kind is not str:
         text = raw.strip()
         if kind is bool:

@@ -47,6 +47,18 @@ def holders(line_id: int, positions: Iterable[str]) -> list[KesuUser]:
     )
 
 
+def check(row: LinePosition) -> None:
+    """A position is one the core knows, held on a line the user belongs to."""
+    if row.position not in POSITIONS:
+        raise Invalid(
+            _l("Must be one of: %(values)s.", values=", ".join(POSITIONS)), field="position"
+        )
+    line_id = row.business_line_id or (row.business_line.id if row.business_line else None)
+    user = row.user or (db.session.get(KesuUser, row.user_id) if row.user_id else None)
+    if user is None or line_id not in {line.id for line in user.business_lines}:
+        raise Conflict(_l("The user does not belong to this business line."), field="business_line")
+
+
 def grant(actor, username: str, line_code: str, position: str) -> bool:
     """Give a user a position on a line (audited); False when they already hold it."""
     require(actor, "can_add", POSITIONS_VIEW)
@@ -61,11 +73,10 @@ def grant(actor, username: str, line_code: str, position: str) -> bool:
         line = db.session.scalar(sa.select(BusinessLine).where(BusinessLine.code == line_code))
         if line is None:
             raise Invalid(_l("Unknown business line."), field="line")
-        if line not in user.business_lines:
-            raise Conflict(_l("The user does not belong to this business line."), field="line")
         if holds(user, line.id, [position]):
             return False
-        row = LinePosition(user_id=user.id, business_line_id=line.id, position=position)
+        row = LinePosition(user=user, business_line=line, position=position)
+        check(row)
         db.session.add(row)
         db.session.flush()
         audit.record(

@@ -10,9 +10,9 @@ import datetime as dt
 from typing import Any
 
 from flask import url_for
-from flask_babel import gettext
 
 from core.fields import to_json
+from core.i18n import translated, translated_issues
 from core.models import Case, Customer, KesuUser
 from core.services.access import can_view_contact
 from core.services.cases import money_total
@@ -83,7 +83,7 @@ def case_json(actor: KesuUser, case: Case, *, summary: bool = False) -> dict[str
         "priority_reasons": list(case.priority_reasons or []),
         "is_major": case.is_major,
         "major_reasons": list(case.major_reasons or []),
-        "acceptance_issues": list(case.acceptance_issues or []),
+        "acceptance_issues": translated_issues(case.acceptance_issues),
         "acceptance_override": case.acceptance_override,
         "customer": customer_json(case.customer, can_view_contact(actor)),
         "product": {"id": product.id, "code": product.code, "name": product.name}
@@ -124,12 +124,12 @@ def case_json(actor: KesuUser, case: Case, *, summary: bool = False) -> dict[str
             "amount": to_json(c.amount),
             "sku": c.sku,
             "batch_no": c.batch_no,
-            "note": c.note,
+            "note": translated(c.note),
         }
         for c in case.compensation
     ]
     out["compensation_total"] = to_json(money_total(case.compensation))
-    out["proposal_note"] = gettext(case.proposal_note) if case.proposal_note else None
+    out["proposal_note"] = translated(case.proposal_note)
     out["approvals"] = [
         {
             "round": s.round,

@@ -67,12 +67,22 @@ def check_line_rule(actor, item: Any) -> None:
         raise Forbidden(_l("You do not belong to this business line."), field="business_line")
 
 
-def save(actor, item: Any, entity: str) -> None:
-    """Write a new or changed reference record with its audit event, in one transaction."""
+def check(actor, item: Any, rule=None) -> None:
+    """Raise a service error if the record may not be written: the line rule, then ``rule``."""
+    check_line_rule(actor, item)
+    if rule is not None:
+        rule(item)
+
+
+def save(actor, item: Any, entity: str, rule=None) -> None:
+    """Write a new or changed reference record with its audit event, in one transaction.
+
+    ``rule(item)`` raises a service error when the record breaks a rule of its own.
+    """
     is_new = sa.inspect(item).transient or sa.inspect(item).pending
     with joined_write():
         db.session.add(item)
-        check_line_rule(actor, item)
+        check(actor, item, rule)
         changes = pending_changes(item)
         db.session.flush()
         if changes or is_new:

@@ -13,6 +13,7 @@ from core.contracts import Proposal
 from core.db import utcnow, write_transaction
 from core.extensions import db
 from core.fields import is_blank
+from core.i18n import translated_issues
 from core.models import ApprovalStep, Case, CompensationLine, Department, KesuUser
 from core.roles import CAN_OVERRIDE_ACCEPTANCE
 from core.services import audit, positions
@@ -114,7 +115,7 @@ def _accept(actor, case, action, payload, comment):
             raise PreconditionFailed(
                 _l("Acceptance issues remain; a supervisor may override them with a reason."),
                 field="acceptance_issues",
-                acceptance_issues=case.acceptance_issues,
+                acceptance_issues=translated_issues(case.acceptance_issues),
             )
         if not can(actor, CAN_OVERRIDE_ACCEPTANCE):
             raise Forbidden(
@@ -162,6 +163,7 @@ def _assign(actor, case, action, payload, comment):
 
 
 def _propose(actor, case, action, payload, comment):
+    before = [dataclasses.asdict(line) for line in proposal_lines(case)]
     root_cause = _text(payload, "root_cause") or case.root_cause
     if root_cause is None:
         raise PreconditionFailed(_l("Record the root cause first."), field="root_cause")
@@ -174,7 +176,7 @@ def _propose(actor, case, action, payload, comment):
         replace_compensation(case, proposal.lines)
         case.proposal_note = proposal.note or None
     case.status = action.target
-    return {"compensation": [dataclasses.asdict(line) for line in proposal_lines(case)]}
+    return {"compensation": [before, [dataclasses.asdict(line) for line in proposal_lines(case)]]}
 
 
 def _submit(actor, case, action, payload, comment):
@@ -195,7 +197,7 @@ def _submit(actor, case, action, payload, comment):
                 ApprovalStep(round=round_no, seq=seq, step=spec.step, role=spec.role)
             )
     case.status = target
-    return {"approval_steps": [s.step for s in steps] if target == "approving" else []}
+    return {"approval_steps": [None, [s.step for s in steps]]} if target == "approving" else {}
 
 
 def order_steps(specs) -> list:
@@ -331,6 +333,8 @@ def replace_compensation(case: Case, proposal) -> None:
 
 def waiting_for(actor) -> list[Case]:
     """The cases whose pending approval step the actor may decide (their inbox)."""
+    if not can(actor, "can_approve"):
+        return []
     pending = db.session.scalars(
         cases_query(actor).where(Case.status == "approving").order_by(Case.received_at)
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import abort, flash, g, redirect, request, url_for
-from flask_appbuilder import BaseView, IndexView, ModelView, expose
+from flask_appbuilder import BaseView, IndexView, expose
 from flask_appbuilder.models.sqla.filters import FilterInFunction
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import get_locale
@@ -16,13 +16,14 @@ from core.extensions import db
 from core.forms import select_choices
 from core.models import BusinessLine, Customer, Department, LinePosition, Product
 from core.services import lines as line_service
+from core.services import positions
 from core.services.access import can, can_view_contact, visible_line_ids
 from core.services.errors import ServiceError
 from core.services.pickers import open_counts
 from core.services.positions import POSITIONS_VIEW
 from core.services.present import mask_email, mask_phone
 from core.timeutil import is_valid_zone
-from core.views.datamodel import AuditedInterface
+from core.views.datamodel import AuditedInterface, AuditedModelView
 from core.vocab import CUSTOMER_KINDS, CUSTOMER_LABELS, POSITIONS, choices
 from core.workflow import STAGE_LABELS
 
@@ -143,7 +144,7 @@ def _as_text(value) -> str:
     return ", ".join(value) if isinstance(value, list) else str(value)
 
 
-class BusinessLineView(ModelView):
+class BusinessLineView(AuditedModelView):
     datamodel = AuditedInterface(BusinessLine, entity="business_line")
     class_permission_name = "BusinessLine"
     base_permissions = ["can_list", "can_show", "can_add", "can_edit"]
@@ -170,7 +171,7 @@ class BusinessLineView(ModelView):
     }
 
 
-class DepartmentView(ModelView):
+class DepartmentView(AuditedModelView):
     datamodel = AuditedInterface(Department, entity="department")
     class_permission_name = "Department"
     base_permissions = ["can_list", "can_show", "can_add", "can_edit"]
@@ -193,7 +194,7 @@ _LINE_RULE = [["business_line_id", FilterInFunction, my_line_ids]]
 _LINE_PICKER = {"business_line": [["id", FilterInFunction, my_line_ids]]}
 
 
-class CustomerView(ModelView):
+class CustomerView(AuditedModelView):
     datamodel = AuditedInterface(Customer, entity="customer")
     class_permission_name = "Customer"
     base_permissions = ["can_list", "can_show", "can_add", "can_edit"]
@@ -225,7 +226,7 @@ class CustomerView(ModelView):
     }
 
 
-class ProductView(ModelView):
+class ProductView(AuditedModelView):
     datamodel = AuditedInterface(Product, entity="product")
     class_permission_name = "Product"
     base_permissions = ["can_list", "can_show", "can_add", "can_edit"]
@@ -250,10 +251,12 @@ class ProductView(ModelView):
     }
 
 
-class LinePositionView(ModelView):
+class LinePositionView(AuditedModelView):
     """Who holds which approval position on which business line."""
 
-    datamodel = AuditedInterface(LinePosition, entity="line_position", deletable=True)
+    datamodel = AuditedInterface(
+        LinePosition, entity="line_position", deletable=True, check=positions.check
+    )
     class_permission_name = POSITIONS_VIEW
     base_permissions = ["can_list", "can_show", "can_add", "can_edit", "can_delete"]
     list_title = show_title = _l("Positions")

@@ -15,6 +15,7 @@ from wtforms import HiddenField, SelectField
 
 from core import fields, forms
 from core.extensions import db
+from core.i18n import translated_issues
 from core.models import BusinessLine, Customer, Department, KesuUser, Product
 from core.services import cases as case_service
 from core.services import compensation as compensation_service
@@ -36,7 +37,6 @@ from core.vocab import (
     POSITIONS,
     PRIORITIES,
     PROBLEM_STAGES,
-    ROLE_LABELS,
     position_label,
 )
 from core.workflow import ACTIONS, STAGE_LABELS, STAGES
@@ -47,6 +47,8 @@ EVENT_LABELS = {
     "create": _l("Registered"),
     "update": _l("Edited"),
     "upload": _l("Evidence uploaded"),
+    "compensation": _l("Compensation changed"),
+    "recompute": _l("Re-evaluated"),
     **{name: action.label for name, action in ACTIONS.items()},
 }
 CHANGE_LABELS = {
@@ -86,6 +88,14 @@ REFERENCES = {
     "department_id": (Department, Department.name),
     "handler_id": (KesuUser, KesuUser.username),
 }
+
+
+def event_labels() -> dict:
+    """The timeline's labels of audit actions: the plugins' and the core's."""
+    labels = {}
+    for result in registry().call_all("kesu_event_labels"):
+        labels.update(result or {})
+    return {**labels, **EVENT_LABELS}
 
 
 def timeline_formatter(events, tz: str):
@@ -304,7 +314,7 @@ class CaseView(BaseView):
             display_value=display_value,
             labels={**CHANGE_LABELS, **labels},
             events=events,
-            event_labels=EVENT_LABELS,
+            event_labels=event_labels(),
             show_value=timeline_formatter(events, line.timezone),
             actions=[ACTIONS[name] for name in allowed],
             pending_step=step,
@@ -323,7 +333,6 @@ class CaseView(BaseView):
                 "decision": APPROVAL_DECISIONS,
                 "priority": PRIORITIES,
                 "position": POSITIONS,
-                "role": ROLE_LABELS,
             },
             stage_labels=STAGE_LABELS,
             action_labels={name: a.label for name, a in ACTIONS.items()},
@@ -332,6 +341,7 @@ class CaseView(BaseView):
             and "propose" in workflow.allowed_actions(actor, case),
             panels=case_service.panels(case),
             position_label=position_label,
+            issues=translated_issues(case.acceptance_issues),
         )
 
     @expose("/<int:pk>/action/<name>", methods=["POST"])

@@ -1,44 +1,49 @@
-"""Flask-AppBuilder's data model, with writes routed through the service layer."""
+"""Flask-AppBuilder's data model and model view, with writes routed through the service layer.
+
+Flask-AppBuilder's screens ignore what its data model returns and flash "added" unless the
+data model raises; so the rules are checked in the view's ``pre_add``/``pre_update`` hooks
+(their errors are shown to the user and stop the write), and the data model raises on any
+failure left.
+"""
 
 from __future__ import annotations
 
 from flask import g
+from flask_appbuilder import ModelView
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from core.services import records
-from core.services.errors import ServiceError
+from core.services.errors import Conflict
 
 
 class AuditedInterface(SQLAInterface):
-    """Adds and edits check the record rule on the written values and are audited.
-
-    Deleting is refused: reference records that cases point to are kept for the ledger.
-    """
+    """Adds and edits check the record rule (and ``check``) on the written values and are
+    audited. Deleting is refused unless ``deletable``: reference records that cases point to
+    are kept for the ledger."""
 
     def __init__(
-        self, obj, session=None, entity: str | None = None, deletable: bool = False
+        self, obj, session=None, entity: str | None = None, deletable: bool = False, check=None
     ) -> None:
         super().__init__(obj, session=session)
         self.entity = entity or obj.__tablename__
         self.deletable = deletable
+        self.check = check
+
+    def validate(self, item) -> None:
+        """Raise a service error if ``item`` may not be written by the signed-in user."""
+        records.check(g.user, item, self.check)
 
     def _save(self, item, ok_message) -> bool:
         try:
-            records.save(g.user, item, self.entity)
-        except ServiceError as exc:
-            self.message = (str(exc.message), "danger")
-            return False
+            records.save(g.user, item, self.entity, self.check)
         except IntegrityError:
-            self.message = (
-                str(_l("This record clashes with an existing one (same code or name).")),
-                "danger",
-            )
-            return False
+            raise Conflict(
+                _l("This record clashes with an existing one (same code or name).")
+            ) from None
         except OperationalError:
-            self.message = (str(_l("The database is busy; please try again.")), "danger")
-            return False
+            raise Conflict(_l("The database is busy; please try again.")) from None
         self.message = (str(ok_message), "success")
         return True
 
@@ -48,20 +53,36 @@ class AuditedInterface(SQLAInterface):
     def edit(self, item, raise_exception: bool = False) -> bool:
         return self._save(item, _l("Changed Row"))
 
+    def refuse_delete(self) -> None:
+        if not self.deletable:
+            raise Conflict(_l("Records are never deleted; they are kept for the ledger."))
+
     def delete(self, item, raise_exception: bool = False) -> bool:
-        if not self.deletable or item is None:
-            self.message = (
-                str(_l("Records are never deleted; they are kept for the ledger.")),
-                "warning",
-            )
-            return False
-        try:
-            records.delete(g.user, item, self.entity)
-        except ServiceError as exc:
-            self.message = (str(exc.message), "danger")
-            return False
+        self.refuse_delete()
+        records.delete(g.user, item, self.entity)
         self.message = (str(_l("Deleted Row")), "success")
         return True
 
     def delete_all(self, items) -> bool:
-        return self.delete(None)
+        self.refuse_delete()
+        return all(self.delete(item) for item in items)
+
+
+class AuditedViewMixin:
+    """For model views over an :class:`AuditedInterface`: rules are checked before writing."""
+
+    def pre_add(self, item) -> None:
+        super().pre_add(item)
+        self.datamodel.validate(item)
+
+    def pre_update(self, item) -> None:
+        super().pre_update(item)
+        self.datamodel.validate(item)
+
+    def pre_delete(self, item) -> None:
+        super().pre_delete(item)
+        self.datamodel.refuse_delete()
+
+
+class AuditedModelView(AuditedViewMixin, ModelView):
+    """A model view whose writes go through the service layer."""

@@ -103,7 +103,7 @@ def kesu_case_event(case, event):
         return
     actor = _actor(event.actor)
     services.group_outbreak(case, actor)
-    services.escalate(case, db.session.get(Case, case.id))
+    services.escalate(db.session.get(Case, case.id))
 
 
 def _actor(username: str):

@@ -15,6 +15,7 @@ from core.roles import CS_SUPERVISOR, MANAGER
 from core.services import cases
 from core.services.access import line_filter
 from core.services.notifications import N_, line_staff, notify, sent
+from core.timeutil import iso_in_zone
 from plugins.major_incident import DESCRIPTOR, rules
 from plugins.major_incident.models import Incident, IncidentCase
 
@@ -101,7 +102,10 @@ def group_outbreak(case: CaseFacts, actor) -> Incident | None:
     for cid in new:
         db.session.add(IncidentCase(incident_id=incident.id, case_id=cid))
     db.session.flush()
-    cases.refresh(actor, [cid for cid in new if cid != case.id])  # earlier cases become major too
+    earlier = [cid for cid in new if cid != case.id]
+    cases.refresh(actor, earlier)  # earlier cases become major too, and are escalated
+    for cid in earlier:
+        escalate(db.session.get(Case, cid))
     if created or new:
         _, days = settings(case)
         staff = line_staff(case.line.id, ALERTED_ROLES)
@@ -126,16 +130,16 @@ def group_outbreak(case: CaseFacts, actor) -> Incident | None:
     return incident
 
 
-def escalate(case: CaseFacts, case_row: Case) -> None:
+def escalate(case: Case) -> None:
     """A case that has become major is escalated once to the line's management."""
     if not case.is_major or sent(case.id, "major_case"):
         return
     notify(
-        line_staff(case.line.id, ALERTED_ROLES),
+        line_staff(case.business_line_id, ALERTED_ROLES),
         "major_case",
         N_("Major complaint %(number)s: escalated to management and the mediation committee."),
         {"number": case.number},
-        case=case_row,
+        case=case,
         link=f"/cases/{case.id}",
     )
 
@@ -178,7 +182,7 @@ def incident_json(incident: Incident) -> dict[str, Any]:
         if incident.product
         else None,
         "batch_no": incident.batch_no,
-        "opened_at": incident.opened_at.isoformat(),
+        "opened_at": iso_in_zone(incident.opened_at, incident.business_line.timezone),
         "affected_quantity": sum(affected_quantity(c) for c in rows),
         "cases": [
             {

@@ -35,6 +35,11 @@ def kesu_translation_dirs():
 
 
 @hookimpl
+def kesu_event_labels():
+    return {"return_receipt": _l("Return received at the warehouse")}
+
+
+@hookimpl
 def kesu_migrations_dirs():
     return [str(HERE / "migrations")]
 

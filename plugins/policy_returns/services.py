@@ -15,6 +15,7 @@ from core.services import audit, cases
 from core.services.access import get_case, require
 from core.services.errors import Conflict, Invalid, invalid_if
 from core.services.workflow import current_steps
+from core.timeutil import iso_in_zone
 from plugins.policy_returns import DESCRIPTOR, rules
 from plugins.policy_returns.models import ReturnReceipt
 
@@ -67,6 +68,7 @@ def record_receipt(actor, case_id: int, data: Any) -> ReturnReceipt:
         case = get_case(actor, case_id, lock=True)
         if case.category != DESCRIPTOR.key:
             raise Conflict(_l("This is not a return case."), field="category")
+        cases.require_writable(case)
         received = {k: clean.get(k) for k in ("sku", "batch_no", "quantity")}
         reasons = (
             ["not_approved"]
@@ -109,7 +111,7 @@ def receipts_of(case_id: int) -> list[ReturnReceipt]:
     )
 
 
-def receipt_json(receipt: ReturnReceipt) -> dict[str, Any]:
+def receipt_json(receipt: ReturnReceipt, tz: str) -> dict[str, Any]:
     return {
         "id": receipt.id,
         "sku": receipt.sku,
@@ -120,5 +122,5 @@ def receipt_json(receipt: ReturnReceipt) -> dict[str, Any]:
         "reason_texts": [str(REASONS[r]) for r in receipt.reasons],
         "comment": receipt.comment,
         "recorded_by": receipt.recorded_by,
-        "recorded_at": receipt.recorded_at.isoformat(),
+        "recorded_at": iso_in_zone(receipt.recorded_at, tz),
     }

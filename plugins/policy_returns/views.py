@@ -77,9 +77,9 @@ class ReturnsApi(KesuApi):
                       result: {type: array, items: {$ref: '#/components/schemas/ReturnReceipt'}}
             404: {$ref: '#/components/responses/404'}
         """
-        get_case(current_actor(), case_id)
+        tz = get_case(current_actor(), case_id).business_line.timezone
         return self.response(
-            200, result=[services.receipt_json(r) for r in services.receipts_of(case_id)]
+            200, result=[services.receipt_json(r, tz) for r in services.receipts_of(case_id)]
         )
 
     @expose("/<int:case_id>/receipts", methods=["POST"])
@@ -120,8 +120,10 @@ class ReturnsApi(KesuApi):
             404: {$ref: '#/components/responses/404'}
             409: {$ref: '#/components/responses/409'}
         """
-        receipt = services.record_receipt(current_actor(), case_id, json_body())
-        return self.response(201, id=receipt.id, result=services.receipt_json(receipt))
+        actor = current_actor()
+        receipt = services.record_receipt(actor, case_id, json_body())
+        tz = get_case(actor, case_id).business_line.timezone
+        return self.response(201, id=receipt.id, result=services.receipt_json(receipt, tz))
 
     def add_apispec_components(self, api_spec) -> None:
         super().add_apispec_components(api_spec)

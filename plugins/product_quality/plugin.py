@@ -78,6 +78,14 @@ def kesu_translation_dirs():
 
 
 @hookimpl
+def kesu_event_labels():
+    return {
+        "quality_analysis": _l("Quality analysis recorded"),
+        "capa_action": _l("Corrective or preventive action"),
+    }
+
+
+@hookimpl
 def kesu_migrations_dirs():
     return [str(HERE / "migrations")]
 

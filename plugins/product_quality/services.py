@@ -14,7 +14,7 @@ from core.extensions import db
 from core.services import audit, cases
 from core.services.access import get_case, require, require_department
 from core.services.errors import Conflict, Invalid, invalid_if
-from core.workflow import FINAL
+from core.timeutil import iso_in_zone
 from plugins.product_quality import DESCRIPTOR
 from plugins.product_quality.models import CapaAction
 
@@ -34,7 +34,7 @@ ACTION_FIELDS: tuple[FieldSpec, ...] = (
         required=True,
         choices=(("corrective", _l("Corrective action")), ("preventive", _l("Preventive action"))),
     ),
-    FieldSpec("description", "text", _l("Action"), required=True, max_length=2000),
+    FieldSpec("description", "text", _l("Measure"), required=True, max_length=2000),
     FieldSpec("responsible_unit", "string", _l("Responsible unit"), required=True, max_length=128),
     FieldSpec("due_date", "date", _l("Due date"), required=True),
 )
@@ -48,9 +48,10 @@ def _body(data: Any) -> dict[str, Any]:
 
 def record_analysis(actor, case_id: int, data: Any):
     """QA's first reply: the root cause, the responsible unit and any engineering change."""
+    case = get_case(actor, case_id)
+    require(actor, CAN_RECORD, ANALYSIS_VIEW)
     clean, errors = fields.validate(ANALYSIS_FIELDS, _body(data))
     invalid_if(errors)
-    case = get_case(actor, case_id)
     if case.category != DESCRIPTOR.key:
         raise Conflict(_l("This is not a product-quality case."), field="category")
     values = {k: clean.get(k) for k in ("root_cause", "responsible_unit", "engineering_change_no")}
@@ -76,8 +77,7 @@ def add_action(actor, case_id: int, data: Any) -> CapaAction:
         require_department(actor, case)
         if case.category != DESCRIPTOR.key:
             raise Conflict(_l("This is not a product-quality case."), field="category")
-        if case.status in FINAL:
-            raise Conflict(_l("A closed or rejected case cannot be edited."), status=case.status)
+        cases.require_writable(case)
         action = CapaAction(case_id=case.id, created_by=actor.username, **clean)
         db.session.add(action)
         cases.touch(case)
@@ -102,7 +102,7 @@ def actions_of(case_id: int) -> list[CapaAction]:
     )
 
 
-def action_json(action: CapaAction) -> dict[str, Any]:
+def action_json(action: CapaAction, tz: str) -> dict[str, Any]:
     return {
         "id": action.id,
         "kind": action.kind,
@@ -110,5 +110,5 @@ def action_json(action: CapaAction) -> dict[str, Any]:
         "responsible_unit": action.responsible_unit,
         "due_date": action.due_date.isoformat(),
         "created_by": action.created_by,
-        "created_at": action.created_at.isoformat(),
+        "created_at": iso_in_zone(action.created_at, tz),
     }

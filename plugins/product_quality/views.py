@@ -134,9 +134,9 @@ class QualityApi(KesuApi):
                       result: {type: array, items: {$ref: '#/components/schemas/CapaAction'}}
             404: {$ref: '#/components/responses/404'}
         """
-        get_case(current_actor(), case_id)
+        tz = get_case(current_actor(), case_id).business_line.timezone
         return self.response(
-            200, result=[services.action_json(a) for a in services.actions_of(case_id)]
+            200, result=[services.action_json(a, tz) for a in services.actions_of(case_id)]
         )
 
     @expose("/<int:case_id>/actions", methods=["POST"])
@@ -177,8 +177,10 @@ class QualityApi(KesuApi):
             404: {$ref: '#/components/responses/404'}
             409: {$ref: '#/components/responses/409'}
         """
-        action = services.add_action(current_actor(), case_id, json_body())
-        return self.response(201, id=action.id, result=services.action_json(action))
+        actor = current_actor()
+        action = services.add_action(actor, case_id, json_body())
+        tz = get_case(actor, case_id).business_line.timezone
+        return self.response(201, id=action.id, result=services.action_json(action, tz))
 
     def add_apispec_components(self, api_spec) -> None:
         super().add_apispec_components(api_spec)

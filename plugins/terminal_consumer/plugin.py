@@ -128,7 +128,7 @@ def kesu_action_problems(case, action, payload):
                 bool(d.get("complaint_withdrawn")),
             )
         )
-    if action in ("close", "confirm"):
+    if action == "confirm":  # no verification stage: confirming closes the case
         return _problems(
             rules.closing_problems(
                 d.get("outcome"),
