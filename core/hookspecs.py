@@ -101,11 +101,12 @@ def kesu_line_settings() -> dict[str, Any] | None:
 
 @hookspec
 def kesu_event_labels() -> dict[str, Any] | None:
-    """Name the audit-trail actions the plugin writes, as the case's timeline shows them.
+    """Name the codes the plugin writes into the audit trail, as the case's timeline shows them:
+    its audit actions (e.g. ``capa_action``) and the names of its deadlines.
 
     Called at start-up; results are merged (the core's own labels cannot be replaced).
 
-    :return: a mapping of action (e.g. ``capa_action``) to its label (a lazy translation).
+    :return: a mapping of code to its label (a lazy translation).
     """
 
 

@@ -168,3 +168,20 @@ def test_language_follows_the_business_line_until_chosen(app, client):
     assert "登记客诉" in client.get("/cases/new").get_data(as_text=True)
     login(client, "agent")
     assert "登记客诉" in client.get("/cases/new").get_data(as_text=True)
+
+
+def test_timeline_shows_labels_and_local_times(client, api):
+    from tests.test_evidence import PNG, upload
+
+    case = api("agent").create_case(
+        category="product_quality", details={"problem": "quality_defect"}
+    )
+    upload(api("agent"), case["id"], PNG)
+    api("agent").action(case["id"], "accept")
+    api("supervisor").action(case["id"], "assign", department="QA")
+    login(client, "agent")
+    page = client.get(f"/cases/{case['id']}").get_data(as_text=True)
+    timeline = page[page.index('id="timeline"') :]
+    assert "类型: — → 照片" in timeline
+    assert "期限: — → 品保首次回复期限: 20" in timeline
+    assert "+00:00" not in timeline and "qa_first_reply" not in timeline

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import datetime as dt
+import re
 from typing import Any
 
 import sqlalchemy as sa
@@ -26,7 +26,7 @@ from core.services.audit import case_events
 from core.services.errors import ServiceError
 from core.services.lines import line_facts, registry
 from core.services.present import customer_json
-from core.timeutil import in_zone
+from core.timeutil import in_zone, local_time
 from core.vocab import (
     APPROVAL_DECISIONS,
     CHANNELS,
@@ -78,6 +78,8 @@ CHANGE_LABELS = {
     "source": _l("Source"),
     "sha256": "SHA-256",
     "acceptance_issues": _l("Acceptance issues"),
+    "deadlines": _l("Deadlines"),
+    "major_reasons": _l("Major"),
 }
 
 
@@ -90,6 +92,18 @@ REFERENCES = {
 }
 
 
+# Values the timeline shows by their label, per audited field.
+VALUE_LABELS = {
+    "kind": {**EVIDENCE_KINDS, **COMPENSATION_KINDS},
+    "channel": CHANNELS,
+    "demand": DEMANDS,
+    "problem_stage": PROBLEM_STAGES,
+    "priority": PRIORITIES,
+    "step": POSITIONS,
+}
+ISO_MOMENT = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?([+-]\d\d:\d\d|Z)$")
+
+
 def event_labels() -> dict:
     """The timeline's labels of audit actions: the plugins' and the core's."""
     labels = {}
@@ -98,7 +112,7 @@ def event_labels() -> dict:
     return {**labels, **EVENT_LABELS}
 
 
-def timeline_formatter(events, tz: str):
+def timeline_formatter(events, tz: str, labels: dict):
     """A function showing audit-trail values as the timeline shows them: labels, names, local times."""
     wanted: dict[str, set[int]] = {}
     for event in events:
@@ -112,7 +126,7 @@ def timeline_formatter(events, tz: str):
             names[(key, pk)] = name
 
     def show(key: str, value: Any) -> str:
-        if value is None or value == "" or value == []:
+        if value is None or value in ("", [], {}):
             return "—"
         if key in ("status", "held_from") and value in STAGE_LABELS:
             return str(STAGE_LABELS[value])
@@ -120,13 +134,12 @@ def timeline_formatter(events, tz: str):
             return names[(key, value)]
         if isinstance(value, bool):
             return str(_l("Yes") if value else _l("No"))
-        if key.endswith("_at") and isinstance(value, str):
-            try:
-                return in_zone(dt.datetime.fromisoformat(value), tz).strftime("%Y-%m-%d %H:%M")
-            except ValueError:
-                return value
+        if key in VALUE_LABELS and isinstance(value, str):
+            return str(VALUE_LABELS[key].get(value, value))
+        if isinstance(value, str) and ISO_MOMENT.match(value):
+            return local_time(value, tz)
         if isinstance(value, dict):
-            return "; ".join(f"{k}: {show(k, v)}" for k, v in value.items())
+            return "; ".join(f"{labels.get(k, k)}: {show(k, v)}" for k, v in value.items())
         if isinstance(value, list):
             return ", ".join(show(key, v) for v in value)
         return str(value)
@@ -315,7 +328,7 @@ class CaseView(BaseView):
             labels={**CHANGE_LABELS, **labels},
             events=events,
             event_labels=event_labels(),
-            show_value=timeline_formatter(events, line.timezone),
+            show_value=timeline_formatter(events, line.timezone, event_labels()),
             actions=[ACTIONS[name] for name in allowed],
             pending_step=step,
             departments=db.session.scalars(sa.select(Department).order_by(Department.code)).all(),

@@ -82,6 +82,7 @@ def kesu_event_labels():
     return {
         "quality_analysis": _l("Quality analysis recorded"),
         "capa_action": _l("Corrective or preventive action"),
+        "qa_first_reply": _l("QA's first reply due"),
     }
 
 
