@@ -229,6 +229,7 @@ class CaseEvent:
     new_status: str
     actor: str
     payload: dict[str, Any] = field(default_factory=dict)
+    actor_id: int | None = None  # None for the shell
 
 
 @dataclass(frozen=True)

@@ -277,7 +277,9 @@ def emit(case: Case, action: str, old_status: str | None, actor: KesuUser, paylo
     """Tell the case's plugins what happened (inside the same transaction)."""
     line = line_facts(case.business_line)
     facts = case_facts(case, line)
-    event = CaseEvent(action, old_status, case.status, actor.username, dict(payload or {}))
+    event = CaseEvent(
+        action, old_status, case.status, actor.username, dict(payload or {}), actor.id
+    )
     case_caller("kesu_case_event", line, case.category)(case=facts, event=event)
 
 

@@ -27,7 +27,7 @@ class Incident(Model):
     business_line: Mapped[BusinessLine] = relationship(lazy="joined")
     product: Mapped[Product | None] = relationship(lazy="joined")
     links: Mapped[list[IncidentCase]] = relationship(
-        back_populates="incident", lazy="selectin", order_by="IncidentCase.id"
+        back_populates="incident", order_by="IncidentCase.id"
     )
 
 
@@ -42,4 +42,4 @@ class IncidentCase(Model):
     linked_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
 
     incident: Mapped[Incident] = relationship(back_populates="links")
-    case: Mapped[Case] = relationship(lazy="joined")
+    case: Mapped[Case] = relationship()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from core import hookimpl
@@ -101,13 +100,9 @@ def kesu_major_reasons(case):
 def kesu_case_event(case, event):
     if not case.is_major:
         return
-    actor = _actor(event.actor)
+    actor = db.session.get(KesuUser, event.actor_id) if event.actor_id else SYSTEM
     services.group_outbreak(case, actor)
     services.escalate(db.session.get(Case, case.id))
-
-
-def _actor(username: str):
-    return db.session.scalar(sa.select(KesuUser).where(KesuUser.username == username)) or SYSTEM
 
 
 @hookimpl

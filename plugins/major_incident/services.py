@@ -97,7 +97,11 @@ def group_outbreak(case: CaseFacts, actor) -> Incident | None:
         return None
     members = [cid for cid in outbreak_members(case) if cid is not None]
     incident, created = _open_incident(case)
-    linked = {link.case_id for link in incident.links}
+    linked = set(
+        db.session.scalars(
+            sa.select(IncidentCase.case_id).where(IncidentCase.incident_id == incident.id)
+        )
+    )
     new = [cid for cid in members if cid not in linked]
     for cid in new:
         db.session.add(IncidentCase(incident_id=incident.id, case_id=cid))
