@@ -12,6 +12,7 @@ from flask_appbuilder.basemanager import BaseManager
 
 from core.api.cases import CaseApi
 from core.api.reference import CustomerApi, ProductApi
+from core.api.sla import SlaApi
 
 
 class KesuManager(BaseManager):
@@ -22,6 +23,7 @@ class KesuManager(BaseManager):
         ab.add_api(CaseApi)
         ab.add_api(CustomerApi)
         ab.add_api(ProductApi)
+        ab.add_api(SlaApi)
         register_core_views(ab)
         registry = current_app.extensions["kesu_plugins"]
         for specs in registry.call_all("kesu_views"):

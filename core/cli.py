@@ -32,6 +32,8 @@ def register_commands(app) -> None:
         plugins_group,
         positions_group,
         audit_group,
+        sweep_command,
+        calendar_group,
         serve_command,
         demo_command,
     ):
@@ -200,6 +202,92 @@ def plugins_settings(key: str, line: str, values: tuple[str, ...]) -> None:
         raise click.ClickException(f"{exc.message} {exc.errors or ''}".strip()) from None
     for name, value in current.items():
         click.echo(f"{name} = {', '.join(value) if isinstance(value, list) else value}")
+
+
+@click.command("sweep")
+@click.option("--now", default=None, help="Sweep as of this moment (ISO 8601; default: now).")
+@with_appcontext
+def sweep_command(now: str | None) -> None:
+    """Flag and escalate every case whose running deadline has passed (for cron)."""
+    import datetime as dt
+
+    from core.services import sla
+
+    moment = None
+    if now:
+        try:
+            moment = dt.datetime.fromisoformat(now)
+        except ValueError:
+            raise click.BadParameter("an ISO 8601 moment such as 2026-11-25T09:00+08:00") from None
+        if moment.tzinfo is None:
+            raise click.BadParameter("give the moment with its offset, e.g. +08:00")
+    result = sla.sweep(None, moment)
+    for code, count in result.per_line.items():
+        click.echo(f"{code}: {count} deadlines escalated")
+    click.echo(f"{result.total} deadlines escalated in all")
+
+
+@click.group("calendar")
+def calendar_group() -> None:
+    """Working calendars of the business lines (holidays and make-up working days)."""
+
+
+def _calendar_line(code: str):
+    from core.services import lines
+    from core.services.errors import ServiceError
+
+    try:
+        return lines.get_line(code)
+    except ServiceError as exc:
+        raise click.ClickException(str(exc.message)) from None
+
+
+@calendar_group.command("list")
+@click.option("--line", required=True, help="Business line code.")
+@click.option("--year", type=int, required=True)
+@with_appcontext
+def calendar_list(line: str, year: int) -> None:
+    """Show a line's holidays and make-up working days of a year."""
+    from core.services import sla
+
+    for row in sla.calendar_days(_calendar_line(line), year):
+        click.echo(f"{row.day.isoformat()} {row.kind:<8} {row.note or ''}".rstrip())
+
+
+@calendar_group.command("seed")
+@click.option("--line", required=True, help="Business line code.")
+@click.option("--year", "years", type=int, multiple=True, help="Only this year; repeatable.")
+@with_appcontext
+def calendar_seed(line: str, years: tuple[int, ...]) -> None:
+    """Add China's official holidays and make-up days (dates already entered are kept)."""
+    from core.services import sla
+    from core.services.access import SYSTEM
+
+    added = sla.seed_china(SYSTEM, _calendar_line(line), years or None)
+    click.echo(f"{added} dates added")
+
+
+@calendar_group.command("import")
+@click.option("--line", required=True, help="Business line code.")
+@click.option("--replace-year", type=int, default=None, help="Replace that year's dates.")
+@click.argument("source", type=click.File(encoding="utf-8"))
+@with_appcontext
+def calendar_import(line: str, replace_year: int | None, source) -> None:
+    """Import dates from SOURCE (a file, or - for standard input): one per line,
+    ``2027-01-01 holiday 元旦`` or a range ``2027-02-10..2027-02-16 holiday 春节``."""
+    from core.services import sla
+    from core.services.access import SYSTEM
+    from core.services.errors import ServiceError
+
+    try:
+        entries = sla.parse_day_list(source.read())
+        written = sla.set_calendar_days(
+            SYSTEM, _calendar_line(line), entries, replace_year=replace_year
+        )
+    except ServiceError as exc:
+        details = "; ".join(m for ms in exc.errors.values() for m in ms)
+        raise click.ClickException(details or str(exc.message)) from None
+    click.echo(f"{written} dates written")
 
 
 @click.group("audit")

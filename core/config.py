@@ -9,6 +9,12 @@ KESU_UPLOAD_DIR       where evidence files are stored (``uploads`` in the instan
 KESU_MAX_UPLOAD_MB    largest accepted upload in MB (50)
 KESU_PLUGINS          comma-separated plugin keys to load; unset loads every installed one
 KESU_INSTANCE_PATH    the instance folder itself
+KESU_SMTP_HOST        SMTP server for overdue e-mail (unset: in-app notifications only)
+KESU_SMTP_PORT        its port (25)
+KESU_SMTP_USER        login name, if the server wants one (with KESU_SMTP_PASSWORD)
+KESU_SMTP_STARTTLS    ``1`` to upgrade the connection with STARTTLS
+KESU_MAIL_FROM        the sender address (``kesu@localhost``)
+KESU_BASE_URL         the address users open Kesu at, for links in e-mail
 ===================== ==================================================================
 """
 
@@ -55,6 +61,13 @@ def build_config(instance: Path) -> dict[str, Any]:
         "KESU_UPLOAD_DIR": os.environ.get("KESU_UPLOAD_DIR") or str(instance / "uploads"),
         "MAX_CONTENT_LENGTH": int(os.environ.get("KESU_MAX_UPLOAD_MB", "50")) * 1024 * 1024,
         "KESU_PLUGINS": os.environ.get("KESU_PLUGINS"),
+        "KESU_SMTP_HOST": os.environ.get("KESU_SMTP_HOST") or None,
+        "KESU_SMTP_PORT": int(os.environ.get("KESU_SMTP_PORT") or 25),
+        "KESU_SMTP_USER": os.environ.get("KESU_SMTP_USER") or None,
+        "KESU_SMTP_PASSWORD": os.environ.get("KESU_SMTP_PASSWORD") or None,
+        "KESU_SMTP_STARTTLS": os.environ.get("KESU_SMTP_STARTTLS", "") in ("1", "true", "yes"),
+        "KESU_MAIL_FROM": os.environ.get("KESU_MAIL_FROM") or "kesu@localhost",
+        "KESU_BASE_URL": (os.environ.get("KESU_BASE_URL") or "http://127.0.0.1:5000").rstrip("/"),
         # Flask-AppBuilder
         "APP_NAME": "客诉 Kesu",
         "AUTH_TYPE": AUTH_DB,

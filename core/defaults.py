@@ -1,4 +1,5 @@
-"""The core's default plugin: generic rules that hold for every category (DOMAIN.md section 7).
+"""The core's default plugin: generic rules that hold for every category (DOMAIN.md sections
+5 and 7).
 
 Registered like any plugin (under the name ``kesu_core``) so that the same hook machinery
 carries core and plugin rules alike.
@@ -11,7 +12,7 @@ from decimal import Decimal
 from flask_babel import lazy_gettext as _l
 
 from core import hookimpl
-from core.contracts import ApprovalStepSpec, CaseFacts, Problem, ProposalLine
+from core.contracts import ApprovalStepSpec, CaseFacts, PriorityReason, Problem, ProposalLine
 
 
 def total(lines) -> Decimal:
@@ -57,3 +58,22 @@ def kesu_action_problems(case: CaseFacts, action: str, payload: dict):
             )
         ]
     return None
+
+
+@hookimpl
+def kesu_priority_reasons(case: CaseFacts):
+    """P2 (DOMAIN.md section 5): a claim of at least CNY 5,000 (the line's ``p2_claim_amount``),
+    a key account, or a repeat complaint (the same customer within ``repeat_days``, 30)."""
+    from core.extensions import db
+    from core.models import BusinessLine
+    from core.services.sla import is_repeat
+
+    reasons = []
+    if case.claim_amount is not None and case.claim_amount >= case.line.settings["p2_claim_amount"]:
+        reasons.append(PriorityReason("P2", "claim_amount"))
+    if case.customer.get("kind") == "key_account":
+        reasons.append(PriorityReason("P2", "key_account"))
+    line = db.session.get(BusinessLine, case.line.id)
+    if is_repeat(case.customer.get("id"), case.id, case.received_at, line):
+        reasons.append(PriorityReason("P2", "repeat_complaint"))
+    return reasons

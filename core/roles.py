@@ -28,6 +28,9 @@ CAN_CREATE = "can_create"
 CAN_EDIT = "can_edit"
 CAN_UPLOAD = "can_upload"
 CAN_OVERRIDE_ACCEPTANCE = "can_override_acceptance"
+CAN_SET_PRIORITY = "can_set_priority"
+# SLA: the supervisors' dashboard, attainment and at-risk customers; the overdue sweep.
+SLA = "SLA"
 # "View contact": unmasked customer phone and e-mail.
 CONTACT = "Contact"
 CAN_VIEW_CONTACT = "can_view"
@@ -45,9 +48,15 @@ BASE_GRANTS: dict[str, list[tuple[str, str]]] = {
         ("Customer", "can_add|can_edit"),
     ],
     CS_SUPERVISOR: [
-        (CASE, f"{CAN_READ}|{CAN_CREATE}|{CAN_EDIT}|{CAN_UPLOAD}|{CAN_OVERRIDE_ACCEPTANCE}"),
+        (
+            CASE,
+            f"{CAN_READ}|{CAN_CREATE}|{CAN_EDIT}|{CAN_UPLOAD}|{CAN_OVERRIDE_ACCEPTANCE}"
+            f"|{CAN_SET_PRIORITY}",
+        ),
         (CONTACT, CAN_VIEW_CONTACT),
         (AUDIT, CAN_READ_AUDIT),
+        (SLA, "can_read"),
+        ("SLA dashboard", "menu_access"),
         ("Administration|Audit trail", "menu_access"),
         ("Customer", "can_add|can_edit"),
     ],
@@ -55,14 +64,18 @@ BASE_GRANTS: dict[str, list[tuple[str, str]]] = {
     RESPONSIBLE_DEPT: [(CASE, f"{CAN_READ}|{CAN_UPLOAD}")],
     SALES: [(CASE, f"{CAN_READ}|{CAN_CREATE}|{CAN_UPLOAD}"), (CONTACT, CAN_VIEW_CONTACT)],
     MANAGER: [
-        (CASE, CAN_READ),
+        (CASE, f"{CAN_READ}|{CAN_SET_PRIORITY}"),
         (AUDIT, CAN_READ_AUDIT),
+        (SLA, "can_read"),
+        ("SLA dashboard", "menu_access"),
         ("Administration|Audit trail", "menu_access"),
     ],
     FINANCE: [(CASE, CAN_READ)],
     AUDITOR: [
         (CASE, CAN_READ),
         (AUDIT, CAN_READ_AUDIT),
+        (SLA, "can_read"),
+        ("SLA dashboard", "menu_access"),
         ("Administration|Audit trail", "menu_access"),
     ],
 }

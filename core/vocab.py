@@ -89,3 +89,32 @@ POSITIONS = {
 def position_label(positions: str) -> str:
     """``marketing_director|general_manager`` as its readers see it: 营销总监 / 总经理."""
     return " / ".join(str(POSITIONS.get(p, p)) for p in positions.split("|"))
+
+
+PRIORITY_REASONS = {
+    "major": _l("Major incident"),
+    "claim_amount": _l("Claim amount at or above the P2 threshold"),
+    "key_account": _l("Key account"),
+    "repeat_complaint": _l("Repeat complaint of the same customer"),
+    "manual": _l("Set by hand"),
+}
+DEADLINES = {
+    "registered": _l("Registered (1 working day)"),
+    "first_response": _l("First response"),
+    "classified": _l("Classified"),
+    "assigned": _l("Assigned to a department"),
+    "start_handling": _l("Handling started"),
+    "investigation": _l("Investigation done"),
+    "reply": _l("Reply to the customer"),
+    "reply_max": _l("Reply to the customer at the latest"),
+    "solution": _l("Investigation and proposal (5 working days)"),
+    "proposal": _l("Proposal after the investigation"),
+    "compensation_done": _l("Feedback and compensation done"),
+    "closed": _l("Case closed"),
+}
+DEADLINE_STATES = {
+    "running": _l("Running"),
+    "paused": _l("Paused (on hold)"),
+    "met": _l("Met"),
+    "void": _l("Void (rejected)"),
+}

@@ -325,12 +325,12 @@ def test_hook_kesu_major_reasons(api, temp_plugin):
 
 def test_hook_kesu_priority_reasons(api, temp_plugin):
     def reasons(case):
-        return [PriorityReason("P2", "claim_amount")] if (case.claim_amount or 0) >= 5000 else None
+        return [PriorityReason("P1", "vip_claim")] if (case.claim_amount or 0) >= 9000 else None
 
     temp_plugin(make_plugin("money", category=False, kesu_priority_reasons=reasons))
-    assert api("agent").create_case(claim_amount="4999.99")["priority"] == "P3"
-    case = api("agent").create_case(claim_amount="5000.00")
-    assert (case["priority"], case["priority_reasons"]) == ("P2", ["claim_amount"])
+    assert api("agent").create_case(claim_amount="100.00")["priority"] == "P3"
+    case = api("agent").create_case(claim_amount="9000.00", customer={"name": "新客户"})
+    assert (case["priority"], case["priority_reasons"]) == ("P1", ["vip_claim"])
 
 
 def test_hook_kesu_migrations_dirs(app):
@@ -370,7 +370,8 @@ def test_hook_kesu_deadlines(api, temp_plugin):
 
     temp_plugin(make_plugin("timed", kesu_deadlines=deadlines))
     case = api("agent").create_case(category="timed", received_at="2026-11-20T09:00:00")
-    assert case["deadlines"] == {"call_back": "2026-11-20T13:00:00+08:00"}
+    assert case["deadlines"]["call_back"] == "2026-11-20T13:00:00+08:00"
+    assert case["sla"]["call_back"]["state"] == "running"
 
 
 def test_hook_kesu_case_panels(client, api):

@@ -159,6 +159,8 @@ def test_quality_defect_capa_loop(api):
     assert resp.status_code == 200, resp.get_json()
     assert resp.get_json()["result"]["details"]["responsible_unit"] == "生产部"
     assert resp.get_json()["result"]["root_cause"] == "研磨工序筛网破损，颗粒混入"
+    first_reply = resp.get_json()["result"]["sla"]["qa_first_reply"]
+    assert (first_reply["state"], first_reply["missed"]) == ("met", False)  # QA replied in time
     bad = api("dept").post(
         f"/api/v1/quality/{cid}/actions", json={"kind": "corrective", "description": "x"}
     )

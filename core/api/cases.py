@@ -15,6 +15,7 @@ from core.api.base import KesuApi, current_actor, json_body, service_call
 from core.services import cases as case_service
 from core.services import compensation as compensation_service
 from core.services import evidence as evidence_service
+from core.services import sla as sla_service
 from core.services import workflow
 from core.services.access import get_case, line_for_write
 from core.services.errors import Invalid
@@ -52,6 +53,7 @@ class CaseApi(KesuApi):
         "intake_fields": "read",
         "compensation": "read",  # the service checks the right to change a proposal
         "inbox": "read",
+        "priority": "read",  # the service checks can_set_priority
     }
     openapi_spec_tag = "Cases"
 
@@ -66,6 +68,8 @@ class CaseApi(KesuApi):
             "CaseUpdate": schemas.case_update_schema(list(details)),
             "CaseAction": schemas.ACTION_SCHEMA,
             "CompensationEdit": schemas.compensation_edit_schema(),
+            "PriorityChange": schemas.PRIORITY_CHANGE_SCHEMA,
+            "Deadline": schemas.DEADLINE_SCHEMA,
         }
         for name, schema in components.items():
             try:
@@ -90,7 +94,9 @@ class CaseApi(KesuApi):
           - {in: query, name: status, schema: {type: string}}
           - {in: query, name: priority, schema: {type: string, enum: [P1, P2, P3]}}
           - {in: query, name: is_major, schema: {type: boolean}}
+          - {in: query, name: overdue, schema: {type: boolean}, description: a running deadline has passed}
           - {in: query, name: q, schema: {type: string}, description: 'number, customer or batch'}
+          - {in: query, name: sort, schema: {type: string, enum: [received, deadline], default: received}, description: 'newest first, or the soonest running deadline first'}
           responses:
             200:
               description: A page of cases (without evidence, compensation and approvals)
@@ -288,6 +294,42 @@ class CaseApi(KesuApi):
         """
         actor = current_actor()
         case = compensation_service.set_compensation(actor, pk, json_body())
+        return self.response(200, id=case.id, result=case_json(actor, case))
+
+    @expose("/<int:pk>/priority", methods=["POST"])
+    @protect()
+    @safe
+    @service_call
+    def priority(self, pk: int):
+        """Set the case's priority by hand with a reason, or hand it back to the rules (null).
+        ---
+        post:
+          summary: Change the priority
+          parameters:
+          - {in: path, name: pk, required: true, schema: {type: integer}}
+          requestBody:
+            required: true
+            content:
+              application/json:
+                schema: {$ref: '#/components/schemas/PriorityChange'}
+          responses:
+            200:
+              description: The case with its new priority and deadlines
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    properties:
+                      id: {type: integer}
+                      result: {$ref: '#/components/schemas/Case'}
+            400: {$ref: '#/components/responses/400'}
+            403: {$ref: '#/components/responses/403'}
+            404: {$ref: '#/components/responses/404'}
+            409: {$ref: '#/components/responses/409'}
+            422: {$ref: '#/components/responses/422'}
+        """
+        actor = current_actor()
+        case = sla_service.set_priority(actor, pk, json_body())
         return self.response(200, id=case.id, result=case_json(actor, case))
 
     @expose("/inbox", methods=["GET"])

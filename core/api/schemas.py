@@ -91,7 +91,13 @@ CASE_SCHEMA: dict[str, Any] = {
         "status": {"type": "string", "enum": list(STAGES)},
         "held_from": _NS,
         "priority": {"type": "string", "enum": ["P1", "P2", "P3"]},
-        "priority_reasons": {"type": "array", "items": _S},
+        "priority_reasons": {
+            "type": "array",
+            "items": _S,
+            "description": "claim_amount, key_account, repeat_complaint, major; manual first "
+            "when set by hand",
+        },
+        "priority_override_reason": {**_NS, "description": "why the priority was set by hand"},
         "is_major": {"type": "boolean"},
         "major_reasons": {"type": "array", "items": _S},
         "acceptance_issues": {
@@ -179,7 +185,47 @@ CASE_SCHEMA: dict[str, Any] = {
                 },
             },
         },
+        "sla": {
+            "type": "object",
+            "description": "each deadline: its state and whether (and by how much) it was missed",
+            "additionalProperties": {"$ref": "#/components/schemas/Deadline"},
+        },
+        "customer_at_risk": {
+            "type": "boolean",
+            "description": "the customer has the line's at-risk number of cases in its window",
+        },
+        "customer_recent_cases": {"type": "integer"},
         "allowed_actions": {"type": "array", "items": {"type": "string", "enum": list(ACTIONS)}},
+    },
+}
+
+_NMIN = {"type": "integer", "nullable": True}
+DEADLINE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "due_at": {"type": "string", "format": "date-time"},
+        "state": {"type": "string", "enum": ["running", "paused", "met", "void"]},
+        "met_at": _TIME,
+        "missed": {"type": "boolean"},
+        "late_minutes": {**_NMIN, "description": "met: minutes after the deadline (0 on time)"},
+        "overdue_minutes": {**_NMIN, "description": "open and past due: minutes since"},
+        "left_minutes": {**_NMIN, "description": "open: minutes left"},
+        "hold_minutes": {"type": "integer", "description": "working minutes added by holds"},
+    },
+}
+
+PRIORITY_CHANGE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["priority", "reason"],
+    "properties": {
+        "priority": {
+            "type": "string",
+            "enum": ["P1", "P2", "P3"],
+            "nullable": True,
+            "description": "null hands the priority back to the rules",
+        },
+        "reason": {"type": "string", "description": "why (required, audited)"},
+        "version": {"type": "integer", "description": "optional: refuse with 409 if stale"},
     },
 }
 

@@ -6,6 +6,7 @@ from core.models.case import ApprovalStep, Case, CaseCounter, CompensationLine, 
 from core.models.customer import Customer, Product
 from core.models.notification import Notification
 from core.models.position import LinePosition
+from core.models.sla import CalendarDay, CaseDeadline
 from core.models.user import KesuUser, user_business_line
 
 __all__ = [
@@ -13,8 +14,10 @@ __all__ = [
     "AuditChainHead",
     "AuditEvent",
     "BusinessLine",
+    "CalendarDay",
     "Case",
     "CaseCounter",
+    "CaseDeadline",
     "CompensationLine",
     "Customer",
     "Department",

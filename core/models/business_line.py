@@ -25,6 +25,10 @@ class BusinessLine(Model):
     active: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=True)
     # The core's thresholds for this line (see core.settings); plugins keep theirs per plugin.
     settings: Mapped[dict[str, Any]] = mapped_column(sa.JSON, nullable=False, default=dict)
+    # Moves on with every change of the line's calendar days (cached calendars key on it).
+    calendar_revision: Mapped[int] = mapped_column(
+        sa.Integer, nullable=False, default=0, server_default="0"
+    )
 
     plugins: Mapped[list[LinePlugin]] = relationship(
         back_populates="business_line", cascade="all, delete-orphan", lazy="selectin"

@@ -13,12 +13,16 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from core.db import Money, UTCDateTime, utcnow
 from core.models.business_line import BusinessLine, Department
 from core.models.customer import Customer, Product
+from core.models.sla import CaseDeadline
 from core.models.user import KesuUser
 
 
 class Case(Model):
     __tablename__ = "kesu_case"
-    __table_args__ = (sa.Index("ix_case_line_status", "business_line_id", "status"),)
+    __table_args__ = (
+        sa.Index("ix_case_line_status", "business_line_id", "status"),
+        sa.Index("ix_case_customer_received", "customer_id", "received_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(sa.String(20), unique=True, nullable=False)
@@ -27,9 +31,14 @@ class Case(Model):
     channel: Mapped[str] = mapped_column(sa.String(32), nullable=False)
     status: Mapped[str] = mapped_column(sa.String(16), nullable=False, default="new")
     held_from: Mapped[str | None] = mapped_column(sa.String(16))
+    # When the current hold began (the SLA clocks stop until resume).
+    held_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     priority: Mapped[str] = mapped_column(sa.String(2), nullable=False, default="P3")
     priority_reasons: Mapped[list[str]] = mapped_column(sa.JSON, nullable=False, default=list)
+    # A priority set by hand wins over the computed one; the reason is required and audited.
+    priority_override: Mapped[str | None] = mapped_column(sa.String(2))
+    priority_override_reason: Mapped[str | None] = mapped_column(sa.Text)
     is_major: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False)
     major_reasons: Mapped[list[str]] = mapped_column(sa.JSON, nullable=False, default=list)
     acceptance_issues: Mapped[list[dict[str, Any]]] = mapped_column(
@@ -79,6 +88,11 @@ class Case(Model):
     compensation: Mapped[list[CompensationLine]] = relationship(
         back_populates="case",
         order_by="CompensationLine.position",
+        cascade="all, delete-orphan",
+        lazy="selectin",
+    )
+    deadline_rows: Mapped[list[CaseDeadline]] = relationship(
+        order_by="(CaseDeadline.due_at, CaseDeadline.name)",
         cascade="all, delete-orphan",
         lazy="selectin",
     )

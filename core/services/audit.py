@@ -47,13 +47,25 @@ def chain_hash(prev_hash: str, event: AuditEvent) -> str:
 
 
 def diff(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, list[Any]]:
-    """``{field: [old, new]}`` for every field whose value differs, JSON-safe."""
+    """``{field: [old, new]}`` for every field whose value differs, JSON-safe.
+
+    Of a mapping field in ``KEYED`` (such as the deadlines) only the keys that changed are
+    recorded, so a moved deadline shows as itself rather than as the whole mapping.
+    """
     out: dict[str, list[Any]] = {}
     for key in sorted(set(old) | set(new)):
         before, after = to_json(old.get(key)), to_json(new.get(key))
-        if before != after:
-            out[key] = [before, after]
+        if before == after:
+            continue
+        if key in KEYED and isinstance(before, dict) and isinstance(after, dict):
+            changed = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
+            before = {k: before[k] for k in changed if k in before} or None
+            after = {k: after[k] for k in changed if k in after} or None
+        out[key] = [before, after]
     return out
+
+
+KEYED = frozenset({"deadlines"})
 
 
 def _lock_head() -> AuditChainHead:

@@ -18,7 +18,7 @@ from core.db import for_update, utcnow, write_transaction
 from core.extensions import db
 from core.models import BusinessLine, Case, Customer, KesuUser, Product
 from core.roles import CAN_CREATE, CAN_EDIT
-from core.services import audit
+from core.services import audit, sla
 from core.services.access import cases_query, get_case, line_for_write, require
 from core.services.errors import Conflict, Invalid, invalid_if
 from core.services.lines import line_facts, registry
@@ -67,6 +67,8 @@ AUDITED = (
     "channel",
     "status",
     "priority",
+    "priority_override",
+    "priority_override_reason",
     "is_major",
     "customer_id",
     "product_id",
@@ -244,16 +246,15 @@ def recompute(case: Case) -> None:
         if case.is_major:
             priority_reasons.insert(0, _major_reason())
         best = min((r.priority for r in priority_reasons), key=PRIORITY_ORDER.index, default="P3")
+        codes = list(dict.fromkeys(r.code for r in priority_reasons if r.priority == best))
+        if case.priority_override in PRIORITY_ORDER:
+            best, codes = case.priority_override, ["manual", *codes]
         case.priority = best
+        case.priority_reasons = codes
         deadlines: dict[str, Any] = {}
         for result in case_caller("kesu_deadlines", line, case.category)(case=facts):
-            deadlines.update(
-                {name: when.astimezone(dt.UTC).isoformat() for name, when in (result or {}).items()}
-            )
-        case.deadlines = deadlines
-        case.priority_reasons = list(
-            dict.fromkeys(r.code for r in priority_reasons if r.priority == best)
-        )
+            deadlines.update(result or {})
+        sla.sync_deadlines(case, deadlines)
 
 
 def _major_reason() -> PriorityReason:
@@ -574,7 +575,17 @@ def update_case(actor: KesuUser, case_id: int, data: Any) -> Case:
 
 # -- lists ---------------------------------------------------------------------------------------
 
-LIST_FILTERS = ("business_line", "category", "status", "priority", "is_major", "q")
+LIST_FILTERS = (
+    "business_line",
+    "category",
+    "status",
+    "priority",
+    "is_major",
+    "overdue",
+    "q",
+    "sort",
+)
+SORTS = ("received", "deadline")
 
 
 def list_cases(
@@ -599,6 +610,13 @@ def list_cases(
         stmt = stmt.where(Case.is_major.is_(True))
     elif f.get("is_major") in (False, "false", "0"):
         stmt = stmt.where(Case.is_major.is_(False))
+    if f.get("overdue") in (True, "true", "1"):
+        stmt = stmt.where(sla.overdue_clause(utcnow()))
+    elif f.get("overdue") in (False, "false", "0"):
+        stmt = stmt.where(~sla.overdue_clause(utcnow()))
+    sort = f.get("sort") or "received"
+    if sort not in SORTS:
+        raise Invalid(_l("Must be one of: %(values)s.", values=", ".join(SORTS)), field="sort")
     if f.get("q"):
         term = f"%{f['q'].strip()}%"
         stmt = stmt.join(Customer, Case.customer_id == Customer.id).where(
@@ -607,11 +625,17 @@ def list_cases(
     total = db.session.scalar(
         sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery())
     )
+    if sort == "deadline":  # the soonest running deadline first; cases without one last
+        nxt = sla.next_due_subquery()
+        stmt = stmt.outerjoin(nxt, nxt.c.case_id == Case.id).order_by(
+            nxt.c.next_due.is_(None), nxt.c.next_due, Case.id
+        )
+    else:
+        stmt = stmt.order_by(Case.received_at.desc(), Case.id.desc())
     rows = db.session.scalars(
         stmt.options(
             *(sa.orm.lazyload(rel) for rel in (Case.evidence, Case.compensation, Case.approvals))
         )
-        .order_by(Case.received_at.desc(), Case.id.desc())
         .limit(page_size)
         .offset((page - 1) * page_size)
     )

@@ -9,16 +9,17 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
+from core.calendar import parse_hhmm
 from core.contracts import LineFacts
 from core.db import write_transaction
 from core.extensions import db
 from core.models import BusinessLine, Case, LinePlugin
 from core.models.business_line import DEFAULT_LOCALE, DEFAULT_TIMEZONE
 from core.plugins import PluginRegistry
-from core.services import audit
+from core.services import audit, sla
 from core.services.access import require
 from core.services.errors import Conflict, Invalid, invalid_if
-from core.settings import CORE_SETTINGS, line_settings
+from core.settings import CORE_SETTINGS, VALIDATORS, line_settings
 from core.timeutil import is_valid_zone
 from core.workflow import FINAL
 
@@ -196,6 +197,7 @@ def create_line(
                 "plugins": [None, sorted(plugins)],
             },
         )
+        sla.seed_china(actor, line)  # China's calendar by default (DOMAIN.md section 6)
     return line
 
 
@@ -272,13 +274,29 @@ def update_plugin_settings(
                     )
                 )
             ]
+    if key == CORE_KEY:
+        for name, value in clean.items():
+            check, message = VALIDATORS.get(name, (None, None))
+            if check is None or name in errors:
+                continue
+            try:
+                check(value)
+            except (ValueError, TypeError, ArithmeticError):
+                errors[name] = [str(message)]
     invalid_if(errors)
     stored = {k: str(v) if isinstance(v, Decimal) else v for k, v in clean.items()}
     with write_transaction():
         line = get_line(line_code)
         before = effective_settings(line, key)
         if key == CORE_KEY:
+            merged = line_settings({**(line.settings or {}), **stored})
+            if parse_hhmm(merged["work_end"]) <= parse_hhmm(merged["work_start"]):
+                raise Invalid(
+                    _l("The working day must end after it starts."),
+                    field="work_end" if "work_end" in clean else "work_start",
+                )
             line.settings = {**(line.settings or {}), **stored}
+            line.calendar_revision = (line.calendar_revision or 0) + 1
         else:
             row = next((p for p in line.plugins if p.plugin_key == key), None)
             if row is None:

@@ -53,3 +53,15 @@ def open_counts(actor) -> dict[str, int]:
         .group_by(Case.status)
     )
     return dict(rows.all())
+
+
+def overdue_count(actor) -> int:
+    """Cases of the actor's lines with a running deadline that has passed (the home page)."""
+    from core.db import utcnow
+    from core.services.sla import overdue_clause
+
+    return db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(Case)
+        .where(line_filter(actor, Case.business_line_id), overdue_clause(utcnow()))
+    )

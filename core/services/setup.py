@@ -13,7 +13,7 @@ from werkzeug.security import generate_password_hash
 from core.db import write_transaction
 from core.extensions import db
 from core.models import BusinessLine, Department, KesuUser
-from core.roles import AUDIT, CASE, CONTACT, ROLES
+from core.roles import AUDIT, CAN_SET_PRIORITY, CASE, CONTACT, ROLES
 from core.services import audit
 from core.services.access import require
 from core.services.errors import Conflict, Invalid, invalid_if
@@ -27,6 +27,10 @@ DOMAIN_PERMISSIONS = [
     ("can_edit", CASE),
     ("can_upload", CASE),
     ("can_override_acceptance", CASE),
+    (CAN_SET_PRIORITY, CASE),
+    ("can_read", "SLA"),
+    ("can_sweep", "SLA"),
+    ("can_edit", "Calendar"),
     ("can_view", CONTACT),
     ("can_read", AUDIT),
     ("can_configure", "Plugins"),
@@ -51,7 +55,23 @@ def init_database() -> list[str]:
     appbuilder.add_permissions(update_perms=True)
     for permission, view in DOMAIN_PERMISSIONS:
         sm.add_permission_view_menu(permission, view)
+    _seed_missing_calendars()
     return role_names
+
+
+def _seed_missing_calendars() -> None:
+    """Lines from before calendars existed get China's calendar (as a new line does)."""
+    from core.models import CalendarDay
+    from core.services.access import SYSTEM
+    from core.services.sla import seed_china
+
+    bare = db.session.scalars(
+        sa.select(BusinessLine).where(
+            ~sa.exists().where(CalendarDay.business_line_id == BusinessLine.id)
+        )
+    ).all()
+    for line in bare:
+        seed_china(SYSTEM, line)
 
 
 def create_user(

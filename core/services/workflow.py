@@ -16,7 +16,7 @@ from core.fields import is_blank
 from core.i18n import translated_issues
 from core.models import ApprovalStep, Case, CompensationLine, Department, KesuUser
 from core.roles import CAN_OVERRIDE_ACCEPTANCE
-from core.services import audit, positions
+from core.services import audit, positions, sla
 from core.services.access import can, cases_query, department_bound, get_case, require_department
 from core.services.cases import (
     _flatten,
@@ -285,13 +285,15 @@ def _reopen(actor, case, action, payload, comment):
 def _hold(actor, case, action, payload, comment):
     case.held_from = case.status
     case.status = action.target
+    sla.start_hold(case)
     return {}
 
 
 def _resume(actor, case, action, payload, comment):
     case.status = case.held_from or "new"
     case.held_from = None
-    return {}
+    seconds = sla.end_hold(case)
+    return {"hold_minutes": seconds // 60}
 
 
 HANDLERS: dict[str, Handler] = {

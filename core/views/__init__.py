@@ -23,6 +23,7 @@ def register_core_views(appbuilder) -> None:
     from core.views.audit import AuditView
     from core.views.cases import CaseView
     from core.views.inbox import InboxView, NotificationView
+    from core.views.sla import CalendarView, SlaView
 
     appbuilder.add_view(
         CaseView,
@@ -52,6 +53,13 @@ def register_core_views(appbuilder) -> None:
         "Notifications",
         label=_l("Notifications"),
         icon="fa-bell",
+        category=COMPLAINTS,
+    )
+    appbuilder.add_view(
+        SlaView,
+        "SLA dashboard",
+        label=_l("SLA dashboard"),
+        icon="fa-clock-o",
         category=COMPLAINTS,
     )
     appbuilder.add_view(
@@ -89,6 +97,13 @@ def register_core_views(appbuilder) -> None:
         "Positions",
         label=_l("Positions"),
         icon="fa-id-badge",
+        category=ADMINISTRATION,
+    )
+    appbuilder.add_view(
+        CalendarView,
+        "Calendars",
+        label=_l("Working calendars"),
+        icon="fa-calendar",
         category=ADMINISTRATION,
     )
     appbuilder.add_view(

@@ -19,9 +19,10 @@ from core.services import lines as line_service
 from core.services import positions
 from core.services.access import can, can_view_contact, visible_line_ids
 from core.services.errors import ServiceError
-from core.services.pickers import open_counts
+from core.services.pickers import open_counts, overdue_count
 from core.services.positions import POSITIONS_VIEW
 from core.services.present import mask_email, mask_phone
+from core.settings import SETTING_LABELS
 from core.timeutil import is_valid_zone
 from core.views.datamodel import AuditedInterface, AuditedModelView
 from core.vocab import CUSTOMER_KINDS, CUSTOMER_LABELS, POSITIONS, choices
@@ -45,13 +46,15 @@ class KesuIndexView(IndexView):
 
     @expose("/")
     def index(self):
-        counts = {}
+        counts, overdue = {}, 0
         if g.user is not None and g.user.is_authenticated and can(g.user, "can_read"):
             counts = open_counts(g.user)
+            overdue = overdue_count(g.user)
         return self.render_template(
             self.index_template,
             appbuilder=self.appbuilder,
             counts=counts,
+            overdue=overdue,
             stage_labels=STAGE_LABELS,
         )
 
@@ -96,7 +99,7 @@ class PluginAdminView(BaseView):
             abort(404)
         errors: dict[str, list[str]] = {}
         if request.method == "POST":
-            values = {name: request.form.get(name, "") for name in declared}
+            values = {name: request.form[name] for name in declared if name in request.form}
             try:
                 line_service.update_plugin_settings(g.user, line, key, values)
             except ServiceError as exc:
@@ -117,6 +120,7 @@ class PluginAdminView(BaseView):
             line=business_line,
             values=shown,
             errors=errors,
+            labels=SETTING_LABELS if key == line_service.CORE_KEY else {},
             title=descriptor.name(str(get_locale())) if descriptor else _l("Core settings"),
         )
 

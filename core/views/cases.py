@@ -14,13 +14,15 @@ from flask_babel import lazy_gettext as _l
 from wtforms import HiddenField, SelectField
 
 from core import fields, forms
+from core.db import utcnow
 from core.extensions import db
 from core.i18n import translated_issues
 from core.models import BusinessLine, Customer, Department, KesuUser, Product
+from core.roles import CAN_SET_PRIORITY
 from core.services import cases as case_service
 from core.services import compensation as compensation_service
 from core.services import evidence as evidence_service
-from core.services import pickers, workflow
+from core.services import pickers, sla, workflow
 from core.services.access import can, can_view_contact, get_case, visible_lines
 from core.services.audit import case_events
 from core.services.errors import ServiceError
@@ -32,10 +34,13 @@ from core.vocab import (
     CHANNELS,
     COMPENSATION_KINDS,
     CUSTOMER_KINDS,
+    DEADLINE_STATES,
+    DEADLINES,
     DEMANDS,
     EVIDENCE_KINDS,
     POSITIONS,
     PRIORITIES,
+    PRIORITY_REASONS,
     PROBLEM_STAGES,
     position_label,
 )
@@ -49,7 +54,9 @@ EVENT_LABELS = {
     "upload": _l("Evidence uploaded"),
     "compensation": _l("Compensation changed"),
     "recompute": _l("Re-evaluated"),
+    "priority": _l("Priority changed by hand"),
     **{name: action.label for name, action in ACTIONS.items()},
+    **DEADLINES,
 }
 CHANGE_LABELS = {
     "number": _l("Case number"),
@@ -80,6 +87,10 @@ CHANGE_LABELS = {
     "acceptance_issues": _l("Acceptance issues"),
     "deadlines": _l("Deadlines"),
     "major_reasons": _l("Major"),
+    "priority_override": _l("Priority set by hand"),
+    "priority_override_reason": _l("Reason for the priority"),
+    "reason": _l("Reason"),
+    "hold_minutes": _l("Working minutes on hold"),
 }
 
 
@@ -99,6 +110,7 @@ VALUE_LABELS = {
     "demand": DEMANDS,
     "problem_stage": PROBLEM_STAGES,
     "priority": PRIORITIES,
+    "priority_override": PRIORITIES,
     "step": POSITIONS,
 }
 ISO_MOMENT = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?([+-]\d\d:\d\d|Z)$")
@@ -145,6 +157,23 @@ def timeline_formatter(events, tz: str, labels: dict):
         return str(value)
 
     return show
+
+
+def duration_text(seconds: int | None) -> str:
+    """A span of time as a reader reads it: days, hours and minutes (e.g. 2 d 3 h 5 min)."""
+    if seconds is None:
+        return "—"
+    minutes = max(int(seconds) // 60, 0)
+    days, rest = divmod(minutes, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    parts = []
+    if days:
+        parts.append(str(_l("%(n)s d", n=days)))
+    if hours:
+        parts.append(str(_l("%(n)s h", n=hours)))
+    if mins or not parts:
+        parts.append(str(_l("%(n)s min", n=mins)))
+    return " ".join(parts)
 
 
 def _locale() -> str:
@@ -208,6 +237,7 @@ class CaseView(BaseView):
         "upload": "upload",
         "download": "read",
         "compensation": "read",  # the service checks the right to change a proposal
+        "priority": "read",  # the service checks can_set_priority
     }
 
     # -- list -----------------------------------------------------------------------------------
@@ -221,8 +251,11 @@ class CaseView(BaseView):
         except ValueError:
             page = 1
         filters = {k: request.args.get(k) for k in case_service.LIST_FILTERS if request.args.get(k)}
+        if filters.get("sort") not in (None, *case_service.SORTS):
+            filters.pop("sort")
         items, count = case_service.list_cases(actor, filters, page=page, page_size=PAGE_SIZE)
         pages = max((count + PAGE_SIZE - 1) // PAGE_SIZE, 1)
+        now = utcnow()
         return self.render_template(
             "kesu/case_list.html",
             cases=items,
@@ -238,6 +271,11 @@ class CaseView(BaseView):
             stage_labels=STAGE_LABELS,
             can_create=can(actor, "can_create"),
             in_zone=in_zone,
+            next_deadline=lambda case: next(
+                (r for r in case.deadline_rows if r.state == "running"), None
+            ),
+            deadline_labels=DEADLINES,
+            now=now,
         )
 
     # -- intake ---------------------------------------------------------------------------------
@@ -355,7 +393,32 @@ class CaseView(BaseView):
             panels=case_service.panels(case),
             position_label=position_label,
             issues=translated_issues(case.acceptance_issues),
+            deadlines=sla.deadline_views(case),
+            deadline_labels={**event_labels(), **DEADLINES},
+            deadline_states=DEADLINE_STATES,
+            duration=duration_text,
+            priority_reasons=PRIORITY_REASONS,
+            risk=sla.customer_risk(case),
+            can_set_priority=can(actor, CAN_SET_PRIORITY)
+            and case.status not in ("closed", "rejected"),
         )
+
+    @expose("/<int:pk>/priority", methods=["POST"])
+    @has_access
+    def priority(self, pk: int):
+        actor = g.user
+        raw = request.form.get("priority") or None
+        data = {"priority": raw, "reason": request.form.get("reason", "")}
+        version = request.form.get("version")
+        if version and version.isdigit():
+            data["version"] = int(version)
+        try:
+            sla.set_priority(actor, pk, data)
+        except ServiceError as exc:
+            flash_error(exc)
+        else:
+            flash(str(_l("Priority changed.")), "success")
+        return redirect(url_for("CaseView.show", pk=pk))
 
     @expose("/<int:pk>/action/<name>", methods=["POST"])
     @has_access

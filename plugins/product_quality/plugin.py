@@ -232,7 +232,9 @@ def kesu_deadlines(case):
     if case.category != KEY or case.details.get("problem") != "quality_defect":
         return None
     assigned = case.stage_times.get("investigating")
-    return {"qa_first_reply": rules.qa_first_reply_due(assigned)} if assigned else None
+    if not assigned or case.details.get("root_cause") or case.root_cause:
+        return None  # not assigned yet, or QA has replied with its analysis: met
+    return {"qa_first_reply": rules.qa_first_reply_due(assigned)}
 
 
 @hookimpl
