@@ -4,8 +4,8 @@
 
 Builds one SQLite database of open cases, each with a few running deadlines of which a
 fraction (``--overdue``) has passed at the sweep moment, then times, each on its own fresh
-copy of that file: the service's sweep (count per line, the set-based UPDATE through the
-partial index ``ix_case_deadline_sweep``, one notification and one audit event per line,
+copy of that file: the service's sweep (one set-based UPDATE ... RETURNING the rows' lines,
+through the partial index ``ix_case_deadline_sweep``, one notification and one audit event per line,
 one write transaction), and a bare ``UPDATE case_deadline SET overdue_at, escalated_at
 WHERE due_at < now`` in one write transaction on the same engine setup. The ratio says what
 the sweep costs over the least a database could do.
@@ -51,14 +51,8 @@ DEADLINES = (
     ("solution", dt.timedelta(days=7)),
     ("compensation_done", dt.timedelta(days=14)),
 )
-SELECT = (
-    "SELECT business_line_id, count(*) FROM case_deadline WHERE state = 'running' "
-    "AND escalated_at IS NULL AND due_at < :now GROUP BY business_line_id"
-)
-SWEEP_UPDATE = (
-    "UPDATE case_deadline SET overdue_at = :now, escalated_at = :now "
-    "WHERE state = 'running' AND escalated_at IS NULL AND due_at < :now"
-)
+# The service's own statement, so that the plan shown is the one the sweep runs.
+SWEEP_UPDATE = sla.SWEEP_UPDATE_SQL
 BARE_UPDATE = "UPDATE case_deadline SET overdue_at = :now, escalated_at = :now WHERE due_at < :now"
 
 
@@ -177,7 +171,7 @@ def query_plans(database: Path, now: dt.datetime) -> dict[str, list[str]]:
     con = sqlite3.connect(database)
     param = naive(now).isoformat(sep=" ", timespec="microseconds")
     plans = {}
-    statements = {"sweep SELECT": SELECT, "sweep UPDATE": SWEEP_UPDATE, "bare UPDATE": BARE_UPDATE}
+    statements = {"sweep UPDATE": SWEEP_UPDATE, "bare UPDATE": BARE_UPDATE}
     for label, sql in statements.items():
         rows = con.execute("EXPLAIN QUERY PLAN " + sql, {"now": param}).fetchall()
         plans[label] = [detail for *_, detail in rows]

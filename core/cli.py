@@ -205,7 +205,7 @@ def plugins_settings(key: str, line: str, values: tuple[str, ...]) -> None:
 
 
 @click.command("sweep")
-@click.option("--now", default=None, help="Sweep as of this moment (ISO 8601; default: now).")
+@click.option("--now", default=None, help="Sweep as of an earlier moment (ISO 8601; default: now).")
 @with_appcontext
 def sweep_command(now: str | None) -> None:
     """Flag and escalate every case whose running deadline has passed (for cron)."""
@@ -221,6 +221,10 @@ def sweep_command(now: str | None) -> None:
             raise click.BadParameter("an ISO 8601 moment such as 2026-11-25T09:00+08:00") from None
         if moment.tzinfo is None:
             raise click.BadParameter("give the moment with its offset, e.g. +08:00")
+        if moment > dt.datetime.now(dt.UTC):
+            # Escalating deadlines that have not passed yet would keep them from being
+            # escalated when they do.
+            raise click.BadParameter("the moment cannot be in the future")
     result = sla.sweep(None, moment)
     for code, count in result.per_line.items():
         click.echo(f"{code}: {count} deadlines escalated")
@@ -244,7 +248,7 @@ def _calendar_line(code: str):
 
 @calendar_group.command("list")
 @click.option("--line", required=True, help="Business line code.")
-@click.option("--year", type=int, required=True)
+@click.option("--year", type=click.IntRange(2000, 2100), required=True)
 @with_appcontext
 def calendar_list(line: str, year: int) -> None:
     """Show a line's holidays and make-up working days of a year."""
@@ -256,7 +260,13 @@ def calendar_list(line: str, year: int) -> None:
 
 @calendar_group.command("seed")
 @click.option("--line", required=True, help="Business line code.")
-@click.option("--year", "years", type=int, multiple=True, help="Only this year; repeatable.")
+@click.option(
+    "--year",
+    "years",
+    type=click.IntRange(2000, 2100),
+    multiple=True,
+    help="Only this year; repeatable.",
+)
 @with_appcontext
 def calendar_seed(line: str, years: tuple[int, ...]) -> None:
     """Add China's official holidays and make-up days (dates already entered are kept)."""
@@ -269,7 +279,12 @@ def calendar_seed(line: str, years: tuple[int, ...]) -> None:
 
 @calendar_group.command("import")
 @click.option("--line", required=True, help="Business line code.")
-@click.option("--replace-year", type=int, default=None, help="Replace that year's dates.")
+@click.option(
+    "--replace-year",
+    type=click.IntRange(2000, 2100),
+    default=None,
+    help="Replace that year's dates.",
+)
 @click.argument("source", type=click.File(encoding="utf-8"))
 @with_appcontext
 def calendar_import(line: str, replace_year: int | None, source) -> None:

@@ -29,7 +29,9 @@ from core.calendar import WorkCalendar
 PRIORITIES = ("P1", "P2", "P3")
 UNITS = ("m", "h", "bm", "bh", "wd")
 CLOCK_UNITS = frozenset({"m", "h"})
-_DURATION = re.compile(r"^\s*(\d{1,5})\s*(m|h|bm|bh|wd)\s*$")
+_DURATION = re.compile(r"^\s*(\d{1,6})\s*(m|h|bm|bh|wd)\s*$")
+# The longest duration a setting may give, per unit (a year or so).
+MAXIMA = {"m": 525_600, "h": 8_760, "bm": 150_000, "bh": 2_500, "wd": 250}
 _OVERRIDE = re.compile(r"^\s*(P[123])\s*[:=]\s*(.+)$", re.IGNORECASE)
 
 
@@ -55,13 +57,17 @@ class Duration:
             due = calendar.end_of_working_days(anchor, self.amount)
         return due.astimezone(dt.UTC)
 
-    def shift(self, calendar: WorkCalendar, due: dt.datetime, seconds: int) -> dt.datetime:
-        """``due`` moved later by ``seconds`` of working time spent on hold."""
-        if seconds <= 0:
-            return due
+    def shift(
+        self, calendar: WorkCalendar, due: dt.datetime, working: int, clock: int
+    ) -> dt.datetime:
+        """``due`` moved later by the time spent on hold, in the deadline's own measure: the
+        ``clock`` seconds for one on the clock, the ``working`` seconds for one in working
+        time (so that every clock stops while the case waits for the customer)."""
         if self.unit in CLOCK_UNITS:
-            return due + dt.timedelta(seconds=seconds)
-        return calendar.add_working_time(due, dt.timedelta(seconds=seconds)).astimezone(dt.UTC)
+            return due + dt.timedelta(seconds=clock) if clock > 0 else due
+        if working <= 0:
+            return due
+        return calendar.add_working_time(due, dt.timedelta(seconds=working)).astimezone(dt.UTC)
 
 
 def parse_duration(text: str) -> Duration:
@@ -69,7 +75,7 @@ def parse_duration(text: str) -> Duration:
     if not match:
         raise ValueError(text)
     amount = int(match.group(1))
-    if amount < 1:
+    if not 1 <= amount <= MAXIMA[match.group(2)]:
         raise ValueError(text)
     return Duration(amount, match.group(2))
 

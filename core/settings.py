@@ -31,8 +31,13 @@ CORE_SETTINGS: dict[str, Any] = {
 }
 
 
-def _positive(value: Any) -> None:
-    if value < 1:
+def _days(value: Any) -> None:
+    if not 1 <= value <= 3650:
+        raise ValueError(value)
+
+
+def _count(value: Any) -> None:
+    if not 1 <= value <= 1000:
         raise ValueError(value)
 
 
@@ -46,24 +51,31 @@ def _time(value: str) -> None:
 
 
 def _amount(value: Decimal) -> None:
-    if value < 0:
+    if not 0 <= value < Decimal("1e12"):
         raise ValueError(value)
 
 
 # Checks beyond the value's kind; each raises ValueError. Messages name the expected form.
 _AMOUNT = _l("Must be an amount of at least 0.")
-_COUNT = _l("Must be a whole number of at least 1.")
+_DAYS = _l("Must be a whole number of days from 1 to 3650.")
+_COUNT = _l("Must be a whole number from 1 to 1000.")
 VALIDATORS: dict[str, tuple[Callable[[Any], Any], Any]] = {
     "approval_threshold": (_amount, _AMOUNT),
     "p2_claim_amount": (_amount, _AMOUNT),
-    "repeat_days": (_positive, _COUNT),
-    "at_risk_count": (_positive, _COUNT),
-    "at_risk_days": (_positive, _COUNT),
+    "repeat_days": (_days, _DAYS),
+    "at_risk_count": (_count, _COUNT),
+    "at_risk_days": (_days, _DAYS),
     "work_week": (_week, _l("Must be seven 0/1 flags, Monday first, such as 1111100.")),
     "work_start": (_time, _l("Must be a time such as 09:00.")),
     "work_end": (_time, _l("Must be a time such as 18:00.")),
     **{
-        name: (parse_spec, _l("Must be durations such as “3wd, P1:24h” (units m, h, bm, bh, wd)."))
+        name: (
+            parse_spec,
+            _l(
+                "Must be durations such as “3wd, P1:24h” (units m, h, bm, bh, wd; at most "
+                "a year, 250 working days)."
+            ),
+        )
         for name in default_settings()
     },
 }

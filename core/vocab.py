@@ -118,3 +118,14 @@ DEADLINE_STATES = {
     "met": _l("Met"),
     "void": _l("Void (rejected)"),
 }
+# The holiday names China's calendar (the chinese-calendar package) gives its dates.
+HOLIDAY_NAMES = {
+    "New Year's Day": _l("New Year's Day"),
+    "Spring Festival": _l("Spring Festival"),
+    "Tomb-sweeping Day": _l("Tomb-sweeping Day"),
+    "Labour Day": _l("Labour Day"),
+    "Dragon Boat Festival": _l("Dragon Boat Festival"),
+    "National Day": _l("National Day"),
+    "Mid-autumn Festival": _l("Mid-autumn Festival"),
+    "Anti-Fascist 70th Day": _l("Anti-Fascist 70th Day"),
+}

@@ -93,15 +93,67 @@ def test_reaching_a_stage_meets_its_deadlines_and_records_how_late(api):
     assert fresh["sla"]["closed"]["left_minutes"] > 0
 
 
-def test_rejecting_voids_open_deadlines_and_reopening_runs_them_again(api):
+def test_rejecting_voids_open_deadlines_and_reopening_restarts_them(api):
     case = api("agent").create_case(received_at="2026-11-02T10:00:00")
     rejected = (
         api("agent").action(case["id"], "reject", comment="超出受理范围").get_json()["result"]
     )
     assert rejected["sla"]["closed"]["state"] == "void"
     assert rejected["sla"]["registered"]["state"] == "met"
+    before = dt.datetime.now(SH)
     reopened = api("supervisor").action(case["id"], "reopen", comment="复核").get_json()["result"]
-    assert reopened["sla"]["closed"]["state"] == "running"
+    closed = reopened["sla"]["closed"]
+    # It runs again, 16 working days from the reopening rather than from the receipt.
+    assert closed["state"] == "running" and closed["left_minutes"] > 0
+    assert dt.datetime.fromisoformat(closed["due_at"]) > before + dt.timedelta(days=16)
+    assert reopened["sla"]["registered"]["state"] == "met"  # registration is not repeated
+
+
+def test_a_case_sent_back_runs_the_deadlines_of_the_stages_it_repeats(app, api, temp_plugin):
+    from tests.test_workflow import claims_plugin, step
+
+    temp_plugin(claims_plugin())  # a category that verifies its corrective action
+    cid = api("agent").create_case(category="claims", received_at="2026-11-02T10:00:00")["id"]
+    for action, status in [
+        ("accept", "accepted"),
+        ("assign", "investigating"),
+        ("propose", "proposed"),
+        ("submit", "confirming"),
+        ("confirm", "verifying"),
+    ]:
+        case = step(api, cid, action, status)
+    assert case["sla"]["investigation"]["state"] == "met"
+    assert case["sla"]["investigation"]["late_minutes"] > 0  # received long ago
+    assert case["sla"]["proposal"]["state"] == "met"
+    looped = api("qa").action(cid, "verify", effective=False, comment="仍有颗粒")
+    sla = looped.get_json()["result"]["sla"]
+    for name in ("investigation", "solution", "compensation_done", "closed"):
+        assert sla[name]["state"] == "running" and sla[name]["left_minutes"] > 0, name
+    assert "proposal" not in sla  # it runs again from the next proposal
+    assert sla["assigned"]["state"] == "met" and sla["registered"]["state"] == "met"
+    case = step(api, cid, "propose", "proposed")
+    assert case["sla"]["investigation"] == {
+        **case["sla"]["investigation"],
+        "state": "met",
+        "late_minutes": 0,
+    }
+    proposed_at = dt.datetime.fromisoformat(case["sla"]["investigation"]["met_at"])
+    assert case["sla"]["proposal"]["state"] == "running"
+    with app.app_context():
+        from core.services.sla import calendar_for
+
+        cal = calendar_for(
+            db.session.scalar(sa.select(BusinessLine).where(BusinessLine.code == "L1"))
+        )
+        expected = cal.end_of_working_days(proposed_at, 1)
+    assert case["sla"]["proposal"]["due_at"] == expected.isoformat()
+    for action, status in [("submit", "confirming"), ("confirm", "verifying")]:
+        step(api, cid, action, status)
+    step(api, cid, "verify", "verifying")
+    closed = step(api, cid, "close", "closed")["sla"]["closed"]
+    assert closed["state"] == "met" and closed["late_minutes"] == 0
+    reopened = step(api, cid, "reopen", "investigating")["sla"]["closed"]
+    assert reopened["state"] == "running" and reopened["met_at"] is None
 
 
 def test_hold_pauses_every_clock_and_resume_moves_open_deadlines_by_working_time(app, api):
@@ -142,10 +194,48 @@ def test_hold_pauses_every_clock_and_resume_moves_open_deadlines_by_working_time
         assert held_for >= dt.timedelta(hours=16 * 9)
         reply = cal.add_working_time(dt.datetime.fromisoformat(before["reply"]), held_for)
         assert resumed["sla"]["reply"]["due_at"] == reply.isoformat()
+        # start_handling (P3: 48 hours) runs on the clock: the whole hold is added to it.
+        on_clock = dt.timedelta(seconds=rows["start_handling"].hold_clock_seconds)
+        assert started - local("2026-11-03T09:00") - dt.timedelta(seconds=1) <= on_clock
+        assert on_clock <= ended - local("2026-11-03T09:00") + dt.timedelta(seconds=1)
+        moved = dt.datetime.fromisoformat(before["start_handling"]) + on_clock
+        assert resumed["sla"]["start_handling"]["due_at"] == moved.isoformat()
         assert rows["first_response"].hold_seconds == 0  # met before the hold: unchanged
     assert resumed["sla"]["reply"]["state"] == "running"
     assert resumed["sla"]["reply"]["hold_minutes"] == int(held_for.total_seconds()) // 60
     assert resumed["sla"]["first_response"]["due_at"] == before["first_response"]
+
+
+def test_a_deadline_that_runs_from_a_stage_is_not_restarted_by_resume(app, api):
+    from tests.test_workflow import step
+
+    cid = api("agent").create_case()["id"]
+    for action, status in [
+        ("accept", "accepted"),
+        ("assign", "investigating"),
+        ("propose", "proposed"),
+    ]:
+        step(api, cid, action, status)
+    with app.app_context():  # proposed Monday 2026-11-02 10:00; on hold from Tuesday 17:00
+        case = db.session.get(Case, cid)
+        times = {**case.stage_times, "proposed": local("2026-11-02T10:00").isoformat()}
+        db.session.execute(sa.update(Case).where(Case.id == cid).values(stage_times=times))
+        db.session.commit()
+    api("agent").put(f"/api/v1/case/{cid}", json={"description": "补充说明"})
+    held = api("agent").action(cid, "hold", comment="等待客户").get_json()["result"]
+    assert held["sla"]["proposal"]["due_at"] == "2026-11-03T18:00:00+08:00"
+    with app.app_context():
+        db.session.execute(
+            sa.update(Case).where(Case.id == cid).values(held_at=local("2026-11-03T17:00"))
+        )
+        db.session.commit()
+    resumed = api("agent").action(cid, "resume").get_json()["result"]
+    proposal = resumed["sla"]["proposal"]
+    assert proposal["state"] == "running"
+    # One working hour was left when the clock stopped: it is due one working hour after the
+    # resumption, not a working day after it.
+    assert 0 < proposal["left_minutes"] <= 60
+    assert proposal["hold_minutes"] > 0
 
 
 def test_an_admin_enters_a_year_by_hand_and_open_cases_follow(app, api, runner, tmp_path):
@@ -180,7 +270,7 @@ def test_an_admin_enters_a_year_by_hand_and_open_cases_follow(app, api, runner, 
     bad.write_text("2027-13-01 holiday\n2027-01-02 假期\n", encoding="utf-8")
     refused = runner.invoke(args=["calendar", "import", "--line", "L1", str(bad)])
     assert refused.exit_code != 0
-    assert "1" in refused.output and "2" in refused.output  # both lines named
+    assert "第 1 行" in refused.output and "第 2 行" in refused.output  # both lines named
     again = runner.invoke(args=["calendar", "list", "--line", "L1", "--year", "2027"])
     assert again.output == listed.output  # nothing written
 
@@ -357,26 +447,56 @@ def test_sweep_escalates_each_passed_deadline_once_and_mails_the_supervisor(
     assert fresh["sla"]["closed"]["state"] == "running"
 
 
-def test_sweep_as_of_a_later_moment_and_from_the_admin_screen(app, api, client, runner):
+def test_sweep_as_of_an_earlier_moment_and_from_the_admin_screen(app, api, client, runner):
     from tests.test_screen_rules import login
 
-    case = api("agent").create_case(customer=new_customer("癸"))
-    later = (dt.datetime.now(SH) + dt.timedelta(days=60)).isoformat()
-    out = runner.invoke(args=["sweep", "--now", later])
-    assert "L1:" in out.output and "deadlines escalated" in out.output
-    bad = runner.invoke(args=["sweep", "--now", "tomorrow"])
-    assert bad.exit_code != 0
+    case = api("agent").create_case(received_at="2026-11-02T10:00:00")
+    due = {k: dt.datetime.fromisoformat(v) for k, v in case["deadlines"].items()}
+    as_of = local("2026-11-10T00:00")
+    out = runner.invoke(args=["sweep", "--now", as_of.isoformat()])
+    early = sum(1 for when in due.values() if when < as_of) - 2  # registered, classified: met
+    assert f"L1: {early} deadlines escalated" in out.output
+    future = (dt.datetime.now(SH) + dt.timedelta(days=1)).isoformat()
+    assert runner.invoke(args=["sweep", "--now", future]).exit_code != 0
+    assert runner.invoke(args=["sweep", "--now", "tomorrow"]).exit_code != 0
+    assert runner.invoke(args=["sweep", "--now", "2026-11-10T00:00"]).exit_code != 0  # no offset
+
+    def escalated() -> int:
+        with app.app_context():
+            return db.session.scalar(
+                sa.select(sa.func.count())
+                .select_from(CaseDeadline)
+                .where(CaseDeadline.escalated_at.is_not(None))
+            )
+
     login(client, "supervisor")
-    assert client.post("/sla/sweep").status_code in (302, 403)
-    with app.app_context():
-        before = db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent))
+    client.post("/sla/sweep")  # not theirs: refused
+    assert escalated() == early
+    client.get("/logout/")
     login(client, "admin")
-    resp = client.post("/sla/sweep", follow_redirects=True)
-    assert resp.status_code == 200
-    with app.app_context():  # nothing new passed since: the admin's sweep escalates nothing
-        after = db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent))
-    assert after == before
-    assert case["id"]
+    page = client.post("/sla/sweep", follow_redirects=True).get_data(as_text=True)
+    rest = sum(1 for when in due.values() if when >= as_of)
+    assert f"升级了 {rest} 项时限" in page
+    assert escalated() == early + rest
+
+
+def test_with_no_supervisor_on_the_line_the_escalation_goes_to_the_admins(app, api, runner):
+    from core.models import KesuUser
+
+    with app.app_context():
+        db.session.execute(
+            sa.update(KesuUser).where(KesuUser.username == "supervisor2").values(active=False)
+        )
+        db.session.commit()
+    api("agent2").create_case(
+        business_line="L2",
+        product="B-200",
+        received_at="2026-11-02T10:00:00",
+        customer={"name": "成都经销商", "kind": "dealer"},
+    )
+    assert "L2:" in runner.invoke(args=["sweep"]).output
+    assert _notes(app, "supervisor2") == []
+    assert len(_notes(app, "admin")) == 1
 
 
 # -- at-risk customers and attainment -------------------------------------------------------
@@ -467,6 +587,10 @@ def test_attainment_on_a_constructed_set_of_cases(app, api):
         "/api/v1/sla/attainment?business_line=L1&from=2026-10-31&to=2026-10-01"
     )
     assert bad.status_code == 400 and "to" in bad.get_json()["errors"]
+    far = api("supervisor").get(
+        "/api/v1/sla/attainment?business_line=L1&from=0001-01-01&to=9999-12-31"
+    )
+    assert far.status_code == 400 and {"from", "to"} <= set(far.get_json()["errors"])
     bad = api("supervisor").get("/api/v1/sla/attainment?business_line=L1&from=oct&to=2026-10-01")
     assert bad.status_code == 400 and "from" in bad.get_json()["errors"]
     foreign = api("supervisor2").get(
@@ -520,7 +644,98 @@ def test_sla_settings_are_validated_per_field(app, api):
         with pytest.raises(Invalid) as caught:
             lines.update_plugin_settings(SYSTEM, "L1", "kesu_core", values)
         assert field in caught.value.errors, (values, caught.value.errors)
+    for values, field in (
+        ({"repeat_days": "100000"}, "repeat_days"),
+        ({"at_risk_count": "0"}, "at_risk_count"),
+        ({"sla_closed": "20000wd"}, "sla_closed"),
+        ({"sla_first_response": "15bm, P1:0m"}, "sla_first_response"),
+    ):
+        with pytest.raises(Invalid) as caught:
+            lines.update_plugin_settings(SYSTEM, "L1", "kesu_core", values)
+        assert field in caught.value.errors, (values, caught.value.errors)
     lines.update_plugin_settings(SYSTEM, "L1", "kesu_core", {"sla_reply": "2wd, P1:12h"})
     ctx.pop()
     case = api("agent").create_case(received_at="2026-09-30T10:00:00")
     assert case["deadlines"]["reply"] == "2026-10-09T18:00:00+08:00"
+
+
+def test_an_escalated_deadline_is_escalated_again_only_once_it_moved_into_the_future(
+    app, api, runner
+):
+    case = api("agent").create_case(received_at="2026-11-02T10:00:00")
+    assert "L1:" in runner.invoke(args=["sweep"]).output
+    api("agent").action(case["id"], "hold", comment="等待客户")
+    api("agent").action(case["id"], "resume")  # a short hold: still long past due
+    assert "0 deadlines escalated in all" in runner.invoke(args=["sweep"]).output
+
+    def closed_row():
+        with app.app_context():
+            return db.session.scalar(
+                sa.select(CaseDeadline).where(
+                    CaseDeadline.case_id == case["id"], CaseDeadline.name == "closed"
+                )
+            )
+
+    assert closed_row().escalated_at is not None
+    # A longer deadline (a new setting; the line's open cases follow it at once) that has not
+    # passed yet is armed again.
+    from core.services import lines
+    from core.services.access import SYSTEM
+
+    with app.app_context():
+        lines.update_plugin_settings(SYSTEM, "L1", "kesu_core", {"sla_closed": "60wd"})
+    row = closed_row()
+    assert row.due_at > dt.datetime.now(dt.UTC)
+    assert row.escalated_at is None and row.overdue_at is None
+    with app.app_context():
+        events = db.session.scalars(
+            sa.select(AuditEvent.action).where(AuditEvent.case_id == case["id"])
+        ).all()
+    assert events[-1] == "recompute"  # the change shows on the case's timeline
+
+
+def test_a_customer_who_becomes_a_key_account_raises_its_open_cases(app, api):
+    from core.models import Customer
+    from core.services import records
+    from core.services.access import SYSTEM
+
+    case = api("agent2").create_case(
+        business_line="L2", product="B-200", customer={"name": "成都经销商", "kind": "dealer"}
+    )
+    assert case["priority"] == "P3"
+    with app.app_context():
+        customer = db.session.scalar(sa.select(Customer).where(Customer.name == "成都经销商"))
+        customer.kind = "key_account"
+        records.save(SYSTEM, customer, "customer")
+    after = api("agent2").get(f"/api/v1/case/{case['id']}").get_json()["result"]
+    assert (after["priority"], after["priority_reasons"]) == ("P2", ["key_account"])
+
+
+def test_attainment_reads_a_paused_deadline_when_its_clock_stopped(app, api):
+    """Two September cases on hold since the 20th: one whose closing deadline was still ahead
+    when the clock stopped (pending), one already past it (missed)."""
+    ahead = api("agent").create_case(
+        received_at="2026-09-01T10:00:00", customer=new_customer("甲一")
+    )
+    behind = api("agent").create_case(
+        received_at="2026-09-02T10:00:00", customer=new_customer("乙一")
+    )
+    for c, due in ((ahead, "2026-09-25T18:00"), (behind, "2026-09-10T18:00")):
+        api("agent").action(c["id"], "hold", comment="等待客户")
+        with app.app_context():
+            db.session.execute(
+                sa.update(Case).where(Case.id == c["id"]).values(held_at=local("2026-09-20T10:00"))
+            )
+            db.session.commit()
+        _set(app, c["id"], "closed", due_at=local(due))
+    result = (
+        api("supervisor")
+        .get("/api/v1/sla/attainment?business_line=L1&from=2026-09-01&to=2026-09-05")
+        .get_json()["result"]
+    )
+    closed = next(r for r in result if r["name"] == "closed")
+    assert (closed["on_time"], closed["missed"], closed["pending"]) == (0, 1, 1)
+    assert [c["number"] for c in closed["missed_cases"]] == [behind["number"]]
+    shown = api("agent").get(f"/api/v1/case/{ahead['id']}").get_json()["result"]["sla"]["closed"]
+    assert shown["state"] == "paused" and shown["overdue_minutes"] is None
+    assert shown["left_minutes"] == (5 * 24 * 60 + 8 * 60)  # from Sep 20 10:00 to Sep 25 18:00

@@ -75,8 +75,10 @@ def test_supervisor_dashboard_and_admin_sweep(screen, as_api):
     assert page.inner_text("#kesu-overdue-stage tr[data-stage=investigating]").endswith("1")
     assert "品保课" in page.inner_text("#kesu-overdue-department")
     assert "常客" in page.inner_text("#kesu-at-risk-list")
-    closed = page.inner_text("#kesu-attainment tr[data-target=closed]")
-    assert "结案" in closed and "100 %" in closed
+    closed = "#kesu-attainment tr[data-target=closed]"
+    assert "结案" in page.inner_text(closed)
+    assert page.inner_text(f"{closed} .kesu-rate") == "0.0 %"  # received Nov 2: missed
+    assert page.query_selector(f"{closed} a[data-missed='{case['number']}']") is not None
     assert page.query_selector("#kesu-sweep") is None  # the sweep is the admin's
     s.goto("/sla/?business_line=L1&from=2026-11-30&to=2026-11-01")
     assert "结束日期不得早于开始日期" in page.inner_text("#kesu-attainment")

@@ -32,7 +32,8 @@ class CalendarDay(Model):
 class CaseDeadline(Model):
     """One deadline of a case: when it falls due, whether it runs, when it was met.
 
-    ``due_at`` already includes the working time the case spent on hold (``hold_seconds``).
+    ``due_at`` already includes the time the case spent on hold: working time for a deadline
+    in working time, time on the clock for one on the clock.
     The sweep flags a running deadline whose ``due_at`` passed (``overdue_at``) and escalates
     it once (``escalated_at``).
     """
@@ -60,7 +61,11 @@ class CaseDeadline(Model):
     due_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False)
     state: Mapped[str] = mapped_column(sa.String(8), nullable=False, default="running")
     met_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # When the deadline runs from, if not its rule's anchor (it restarted: a reopened case).
+    started_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # Time spent on hold while it was open: working time, and time on the clock.
     hold_seconds: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
+    hold_clock_seconds: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
     overdue_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     escalated_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 

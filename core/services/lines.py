@@ -296,7 +296,6 @@ def update_plugin_settings(
                     field="work_end" if "work_end" in clean else "work_start",
                 )
             line.settings = {**(line.settings or {}), **stored}
-            line.calendar_revision = (line.calendar_revision or 0) + 1
         else:
             row = next((p for p in line.plugins if p.plugin_key == key), None)
             if row is None:
@@ -310,4 +309,7 @@ def update_plugin_settings(
             entity_id=line.id,
             changes={f"{key}.{k}": [before.get(k), v] for k, v in clean.items()},
         )
-        return effective_settings(line, key)
+        result = effective_settings(line, key)
+    if key == CORE_KEY:  # priorities, working hours and deadlines may all have moved
+        sla.refresh_open_cases(actor, line)
+    return result

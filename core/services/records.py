@@ -93,6 +93,21 @@ def save(actor, item: Any, entity: str, rule=None) -> None:
                 entity_id=getattr(item, "id", None),
                 changes=changes,
             )
+        if entity == "customer" and not is_new and "kind" in changes:
+            _refresh_customer_cases(actor, item.id)  # a key account is P2
+
+
+def _refresh_customer_cases(actor, customer_id: int) -> None:
+    """Recompute the open cases of a customer whose kind changed (their priority may)."""
+    from core.models import Case
+    from core.services.cases import refresh
+
+    ids = db.session.scalars(
+        sa.select(Case.id).where(
+            Case.customer_id == customer_id, Case.status.notin_(("closed", "rejected"))
+        )
+    ).all()
+    refresh(actor, ids)
 
 
 def delete(actor, item: Any, entity: str) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import secrets
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -37,6 +38,10 @@ CAN_EDIT_CALENDAR = "can_edit"
 # The sweep's condition, written out literally so that SQLite and PostgreSQL use the partial
 # index ix_case_deadline_sweep (a bound parameter would not match the index's predicate).
 _SWEEPABLE = "state = 'running' AND escalated_at IS NULL AND due_at < :now"
+SWEEP_UPDATE_SQL = (
+    f"UPDATE case_deadline SET overdue_at = :now, escalated_at = :now WHERE {_SWEEPABLE} "
+    "RETURNING business_line_id"
+)
 
 # -- calendars -----------------------------------------------------------------------------
 
@@ -79,18 +84,18 @@ def calendar_for(line: BusinessLine) -> WorkCalendar:
 
 def _calendar_changed(actor, line: BusinessLine, action: str, changes: dict) -> None:
     """After a change of a line's calendar days (inside its write): a new revision for the
-    cached calendars, the audit event, and the open cases' deadlines recomputed."""
+    cached calendars and the audit event. The caller then refreshes the open cases."""
     # A random revision, not a counter: cached calendars of other databases never collide.
     line.calendar_revision = secrets.randbelow(2**31 - 1) + 1
     db.session.flush()
     audit.record(actor, action, entity="business_line", entity_id=line.id, changes=changes)
-    refresh_open_cases(line)
 
 
 def seed_china(actor, line: BusinessLine, years: Iterable[int] | None = None) -> int:
     """Add China's official holidays and make-up working days to a line's calendar (for the
     years the ``chinese-calendar`` package knows, or ``years``); dates already on the calendar
     are kept as they are. Returns how many dates were added (audited when any)."""
+    require(actor, CAN_EDIT_CALENDAR, CALENDAR_VIEW)
     holidays, workdays = china_dates(years)
     with write_transaction():
         existing = set(
@@ -109,6 +114,8 @@ def seed_china(actor, line: BusinessLine, years: Iterable[int] | None = None) ->
                 added += 1
         if added:
             _calendar_changed(actor, line, "calendar_seed", {"added": added})
+    if added:
+        refresh_open_cases(actor, line)
     return added
 
 
@@ -180,6 +187,9 @@ def parse_day_list(text: str) -> list[DayEntry]:
         except ValueError:
             errors.append(str(_l("Line %(n)s: the date must look like 2027-01-01.", n=number)))
             continue
+        if not (2000 <= start.year <= 2100 and 2000 <= end.year <= 2100):
+            errors.append(str(_l("Line %(n)s: the date must be between 2000 and 2100.", n=number)))
+            continue
         if end < start or (end - start).days > 31:
             errors.append(str(_l("Line %(n)s: a range covers at most 32 days.", n=number)))
             continue
@@ -244,6 +254,8 @@ def set_calendar_days(
             changed.append(f"{e.day.isoformat()} {e.kind}")
         if changed or removed:
             _calendar_changed(actor, line, "calendar", {"days": [removed or None, changed or None]})
+    if changed or removed:
+        refresh_open_cases(actor, line)
     return len(changed)
 
 
@@ -262,21 +274,25 @@ def delete_calendar_day(actor, line: BusinessLine, day: dt.date) -> bool:
         _calendar_changed(
             actor, line, "calendar", {"days": [f"{day.isoformat()} {row.kind}", None]}
         )
+    refresh_open_cases(actor, line)
     return True
 
 
-def refresh_open_cases(line: BusinessLine) -> None:
-    """Recompute the deadlines of a line's open cases (after its calendar changed)."""
-    from core.services.cases import recompute
+def refresh_open_cases(actor, line: BusinessLine, batch: int = 200) -> int:
+    """Recompute the priority and deadlines of a line's open cases after its calendar or core
+    settings changed, ``batch`` cases per write transaction (so that a large line does not
+    hold the write lock for long); what changes on a case is audited on it as ``recompute``.
+    Returns how many cases were looked at."""
+    from core.services.cases import refresh
 
     open_ids = db.session.scalars(
-        sa.select(Case.id).where(
-            Case.business_line_id == line.id, Case.status.notin_(("closed", "rejected"))
-        )
+        sa.select(Case.id)
+        .where(Case.business_line_id == line.id, Case.status.notin_(("closed", "rejected")))
+        .order_by(Case.id)
     ).all()
-    for case_id in open_ids:
-        case = db.session.get(Case, case_id)
-        recompute(case)
+    for first in range(0, len(open_ids), batch):
+        refresh(actor, open_ids[first : first + batch])
+    return len(open_ids)
 
 
 # -- deadlines -----------------------------------------------------------------------------
@@ -299,21 +315,27 @@ def _reached(case: Case, stage: str) -> bool:
     return _RANK[status] >= _RANK[stage]
 
 
-def _reached_at(case: Case, stage: str, now: dt.datetime) -> dt.datetime:
-    """When the case first got to ``stage`` or beyond, as far as its stage times tell."""
+def _reached_at(case: Case, stage: str, since: dt.datetime, now: dt.datetime) -> dt.datetime:
+    """When the case got to ``stage`` or beyond (after ``since``), as its stage times tell."""
     times = case.stage_times or {}
     seen = [dt.datetime.fromisoformat(times[s]) for s in MAIN_PATH[_RANK[stage] :] if s in times]
-    return min(seen, default=now)
+    return min((t for t in seen if t >= since), default=now)
 
 
-def _anchor(case: Case, rule) -> dt.datetime | None:
+def _anchor(case: Case, rule, row: CaseDeadline | None) -> dt.datetime | None:
+    """When the rule's deadline runs from: its restart, the receipt, or (for a deadline that
+    runs from a stage) when the case entered that stage, once it has got there."""
+    if row is not None and row.started_at is not None:
+        return row.started_at
     if rule.anchor == "received":
         return case.received_at
     when = (case.stage_times or {}).get(rule.anchor)
-    return dt.datetime.fromisoformat(when) if when else None
+    if not when or not _reached(case, rule.anchor):
+        return None
+    return dt.datetime.fromisoformat(when)
 
 
-_PLUGIN_DURATION = Duration(1, "bm")  # plugin deadlines move with working time on hold
+_PLUGIN_DURATION = Duration(1, "m")  # a plugin's deadline is a moment: it moves on the clock
 
 
 def sync_deadlines(
@@ -322,9 +344,10 @@ def sync_deadlines(
     """Bring the case's stored deadlines up to date (inside the caller's write).
 
     Each rule's deadline is computed from the case's priority on the line's calendar, moved
-    later by the working time its case spent on hold; it is met when the case reaches its
-    stage (once met it stays met), void while the case is rejected, paused while on hold.
-    A plugin deadline is met when the plugin no longer returns it.
+    later by the time its case spent on hold; it is met when the case reaches its stage (once
+    met it stays met until the case goes back, see :func:`restart`), void while the case is
+    rejected, paused while it is on hold. A plugin deadline is met when the plugin no longer
+    returns it.
     """
     now = now or utcnow()
     line = case.business_line
@@ -333,7 +356,7 @@ def sync_deadlines(
     rows = {row.name: row for row in case.deadline_rows}
     wanted: dict[str, tuple[dt.datetime, Duration, str | None]] = {}
     for rule in RULES:
-        anchor = _anchor(case, rule)
+        anchor = _anchor(case, rule, rows.get(rule.name))
         if anchor is None:
             continue
         duration = _spec(settings[rule.setting], CORE_SETTINGS[rule.setting])[case.priority]
@@ -350,19 +373,27 @@ def sync_deadlines(
             continue
         if row is None:
             row = CaseDeadline(
-                name=name, business_line_id=line.id, hold_seconds=0, due_at=base, state="running"
+                name=name,
+                business_line_id=line.id,
+                hold_seconds=0,
+                hold_clock_seconds=0,
+                due_at=base,
+                state="running",
             )
             case.deadline_rows.append(row)
             rows[name] = row
-        due = duration.shift(cal, base, row.hold_seconds or 0)
+        due = duration.shift(cal, base, row.hold_seconds or 0, row.hold_clock_seconds or 0)
         if row.due_at != due:
-            if row.escalated_at is not None and due > row.due_at:
-                row.overdue_at = row.escalated_at = None  # a later deadline may pass again
+            if row.escalated_at is not None and due > now:
+                # Moved into the future (a lower priority, a restart): it may pass, and be
+                # escalated, again; one still past due stays escalated.
+                row.overdue_at = row.escalated_at = None
             row.due_at = due
         if met_stage == "created":
             row.state, row.met_at = "met", case.created_at or now
         elif met_stage is not None and _reached(case, met_stage):
-            row.state, row.met_at = "met", _reached_at(case, met_stage, now)
+            since = row.started_at or case.received_at
+            row.state, row.met_at = "met", _reached_at(case, met_stage, since, now)
         else:
             row.state = _open_state(case)
     for name, row in rows.items():
@@ -389,23 +420,47 @@ def _open_state(case: Case) -> str:
     return "running"
 
 
+def restart(case: Case, stage: str, now: dt.datetime | None = None) -> list[str]:
+    """The case went back to ``stage`` (reopened, or a corrective action found ineffective):
+    the deadlines of the stages it must go through again run anew from now (those that run
+    from a stage, from when it gets there again). Returns the names restarted."""
+    now = now or utcnow()
+    rank = _RANK.get(stage, 0)
+    names = []
+    for row in list(case.deadline_rows):
+        rule = RULES_BY_NAME.get(row.name)
+        if rule is None or rule.met_at == "created" or _RANK[rule.met_at] <= rank:
+            continue
+        names.append(row.name)
+        if rule.anchor != "received":
+            case.deadline_rows.remove(row)  # made again when the case gets to its stage
+            continue
+        row.started_at, row.met_at, row.state = now, None, "running"
+        row.hold_seconds = row.hold_clock_seconds = 0
+        row.overdue_at = row.escalated_at = None
+    return sorted(names)
+
+
 def start_hold(case: Case, now: dt.datetime | None = None) -> None:
     case.held_at = now or utcnow()
 
 
 def end_hold(case: Case, now: dt.datetime | None = None) -> int:
-    """Add the working time spent on hold to every open deadline; returns it in seconds."""
+    """Add the time spent on hold to every open deadline (working time, and time on the
+    clock); returns the working seconds."""
     now = now or utcnow()
     if case.held_at is None:
         return 0
-    seconds = int(
+    working = int(
         calendar_for(case.business_line).working_time_between(case.held_at, now).total_seconds()
     )
+    clock = max(int((now - case.held_at).total_seconds()), 0)
     for row in case.deadline_rows:
         if row.state in ("running", "paused"):
-            row.hold_seconds = (row.hold_seconds or 0) + seconds
+            row.hold_seconds = (row.hold_seconds or 0) + working
+            row.hold_clock_seconds = (row.hold_clock_seconds or 0) + clock
     case.held_at = None
-    return seconds
+    return working
 
 
 @dataclass(frozen=True)
@@ -441,7 +496,8 @@ def _minutes(seconds: int | None) -> int | None:
 
 
 def deadline_views(case: Case, now: dt.datetime | None = None) -> list[DeadlineView]:
-    """The case's deadlines as a reader sees them now, soonest first."""
+    """The case's deadlines as a reader sees them now, soonest first. A paused deadline is
+    read at the moment its clock stopped (the hold's start)."""
     now = now or utcnow()
     out = []
     for row in sorted(case.deadline_rows, key=lambda r: (r.due_at, r.name)):
@@ -449,7 +505,8 @@ def deadline_views(case: Case, now: dt.datetime | None = None) -> list[DeadlineV
         if row.state == "met" and row.met_at is not None:
             late = max(int((row.met_at - row.due_at).total_seconds()), 0)
         elif row.state in ("running", "paused"):
-            delta = int((row.due_at - now).total_seconds())
+            at = (case.held_at or now) if row.state == "paused" else now
+            delta = int((row.due_at - at).total_seconds())
             if delta < 0:
                 overdue = -delta
             else:
@@ -597,53 +654,54 @@ def sweep(actor=None, now: dt.datetime | None = None) -> SweepResult:
     supervisors of its line: one in-app digest per line and, when SMTP is configured, one
     e-mail per supervisor. Set-based; running it again at once changes nothing."""
     from core.services import mail
-    from core.services.notifications import N_, line_staff, notify
+    from core.services.notifications import N_, notify
 
     now = now or utcnow()
     params = {"now": now.astimezone(dt.UTC).replace(tzinfo=None)}
     with write_transaction():
-        counts = db.session.execute(
-            sa.text(
-                "SELECT business_line_id, count(*) FROM case_deadline WHERE "
-                # "+": group without the (line, name, due) index, so the partial index is used
-                f"{_SWEEPABLE} GROUP BY +business_line_id"
-            ),
-            params,
-        ).all()
-        if counts:
-            db.session.execute(
-                sa.text(
-                    "UPDATE case_deadline SET overdue_at = :now, escalated_at = :now "
-                    f"WHERE {_SWEEPABLE}"
-                ),
-                params,
-            )
+        # One statement flags the rows and names their lines: what is counted is exactly what
+        # was escalated, even with two sweeps at once.
+        escalated = Counter(db.session.execute(sa.text(SWEEP_UPDATE_SQL), params).scalars())
         per_line: dict[str, int] = {}
         outbox = []
-        for line_id, count in sorted(counts):
+        for line_id, count in sorted(escalated.items()):
             line = db.session.get(BusinessLine, line_id)
-            per_line[line.code] = int(count)
-            supervisors = line_staff(line.id, [CS_SUPERVISOR])
+            per_line[line.code] = count
+            recipients = escalation_recipients(line)
             message = N_("%(count)s deadlines passed on %(line)s; the cases are escalated to you.")
             link = f"/cases/?business_line={line.code}&overdue=true"
-            notify(
-                supervisors,
-                "overdue",
-                message,
-                {"count": int(count), "line": line.name},
-                link=link,
-            )
+            notify(recipients, "overdue", message, {"count": count, "line": line.name}, link=link)
             audit.record(
                 actor,
                 "sweep",
                 entity="business_line",
                 entity_id=line.id,
-                changes={"escalated": int(count)},
+                changes={"escalated": count, "to": [u.username for u in recipients]},
             )
-            outbox.append((line, int(count), supervisors, link))
-    for line, count, supervisors, link in outbox:
-        mail.send_overdue_digest(line, count, supervisors, link)
+            outbox.append((line, count, recipients, link))
+    for line, count, recipients, link in outbox:
+        mail.send_overdue_digest(line, count, recipients, link)
     return SweepResult(now, per_line)
+
+
+def escalation_recipients(line: BusinessLine) -> list:
+    """Who hears of a line's overdue cases: its CS supervisors; if it has none, its managers;
+    if none either, the administrators (an escalation never goes nowhere)."""
+    from core.models import KesuUser
+    from core.roles import ADMIN, MANAGER
+    from core.services.notifications import line_staff
+
+    for roles in ([CS_SUPERVISOR], [MANAGER]):
+        staff = line_staff(line.id, roles)
+        if staff:
+            return staff
+    return list(
+        db.session.scalars(
+            sa.select(KesuUser)
+            .where(KesuUser.active.is_(True), KesuUser.roles.any(name=ADMIN))
+            .order_by(KesuUser.username)
+        )
+    )
 
 
 # -- dashboard and attainment -------------------------------------------------------------
@@ -732,10 +790,14 @@ def attainment(
     start, end = period_bounds(line, first, last)
     d = CaseDeadline
     on_time = sa.and_(d.state == "met", d.met_at <= d.due_at)
+    # An open deadline is read now; a paused one when its clock stopped (the hold's start).
+    read_at = sa.case((d.state == "paused", sa.func.coalesce(Case.held_at, now)), else_=now)
+    is_open = d.state.in_(("running", "paused"))
     missed = sa.or_(
         sa.and_(d.state == "met", d.met_at > d.due_at),
-        sa.and_(d.state.in_(("running", "paused")), d.due_at < now),
+        sa.and_(is_open, d.due_at < read_at),
     )
+    pending = sa.and_(is_open, d.due_at >= read_at)
     where = (
         d.business_line_id == line.id,
         d.name.in_(list(TARGETS)),
@@ -749,11 +811,7 @@ def attainment(
                 d.name,
                 sa.func.sum(sa.case((on_time, 1), else_=0)),
                 sa.func.sum(sa.case((missed, 1), else_=0)),
-                sa.func.sum(
-                    sa.case(
-                        (sa.and_(d.state.in_(("running", "paused")), d.due_at >= now), 1), else_=0
-                    )
-                ),
+                sa.func.sum(sa.case((pending, 1), else_=0)),
             )
             .join(Case, Case.id == d.case_id)
             .where(*where)
@@ -792,6 +850,9 @@ def validate_period(raw_first: Any, raw_last: Any) -> tuple[dt.date, dt.date]:
             dates[key] = dt.date.fromisoformat(str(raw or "").strip())
         except ValueError:
             errors[key] = [str(_l("Must be a date such as 2026-11-01."))]
+    for key, day in dates.items():
+        if not 2000 <= day.year <= 2100:
+            errors[key] = [str(_l("Must be a date between 2000 and 2100."))]
     invalid_if(errors)
     if dates["to"] < dates["from"]:
         raise Invalid(_l("The period must end on or after its first day."), field="to")

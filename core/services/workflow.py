@@ -263,6 +263,7 @@ def _verify(actor, case, action, payload, comment):
         if comment is None:
             raise PreconditionFailed(_l("Say why the action is not effective."), field="comment")
         case.status = "investigating"
+        return {"effective": effective, "deadlines_restarted": sla.restart(case, case.status)}
     return {"effective": effective}
 
 
@@ -279,7 +280,7 @@ def _close(actor, case, action, payload, comment):
 def _reopen(actor, case, action, payload, comment):
     case.status = reopen_target(case.status)
     case.verified_effective = None
-    return {}
+    return {"deadlines_restarted": sla.restart(case, case.status)}
 
 
 def _hold(actor, case, action, payload, comment):
@@ -410,7 +411,7 @@ def run_action(actor: KesuUser, case_id: int, name: str, payload: Any = None) ->
         old_status = case.status
         before = snapshot(case)
         extra = HANDLERS[name](actor, case, action, payload, comment)
-        if case.status != old_status:
+        if case.status != old_status and name != "resume":  # resuming re-enters no stage
             case.stage_times = {**(case.stage_times or {}), case.status: utcnow().isoformat()}
         recompute(case)
         db.session.flush()

@@ -91,6 +91,7 @@ CHANGE_LABELS = {
     "priority_override_reason": _l("Reason for the priority"),
     "reason": _l("Reason"),
     "hold_minutes": _l("Working minutes on hold"),
+    "deadlines_restarted": _l("Deadlines restarted"),
 }
 
 
@@ -111,6 +112,7 @@ VALUE_LABELS = {
     "problem_stage": PROBLEM_STAGES,
     "priority": PRIORITIES,
     "priority_override": PRIORITIES,
+    "deadlines_restarted": DEADLINES,
     "step": POSITIONS,
 }
 ISO_MOMENT = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?([+-]\d\d:\d\d|Z)$")

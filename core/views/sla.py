@@ -19,7 +19,7 @@ from core.services.access import can, line_filter
 from core.services.errors import ServiceError
 from core.timeutil import in_zone, zone
 from core.views.cases import flash_error
-from core.vocab import DEADLINES
+from core.vocab import DEADLINES, HOLIDAY_NAMES
 from core.workflow import STAGE_LABELS
 
 
@@ -134,6 +134,7 @@ class CalendarView(BaseView):
             working_days=weekdays,
             years=sorted({*sla.calendar_years(line), today.year, today.year + 1}),
             text=request.args.get("text", ""),
+            holiday_names=HOLIDAY_NAMES,
         )
 
     @expose("/<code>/<int:year>", methods=["POST"])
