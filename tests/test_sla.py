@@ -583,6 +583,11 @@ def test_attainment_on_a_constructed_set_of_cases(app, api):
     # made[4] was registered at intake too (met) and counts; its other deadlines are void.
     assert (registered["on_time"], registered["missed"]) == (3, 2)
     assert registered["rate"] == 0.6 and registered["attained"] is False
+    # The other targets ran on their own: every open case of October is past them now.
+    for name in ("solution", "compensation_done"):
+        row = result[name]
+        assert (row["on_time"], row["missed"], row["pending"], row["rate"]) == (0, 4, 0, 0.0)
+        assert {c["number"] for c in row["missed_cases"]} == {c["number"] for c in made[:4]}
     bad = api("supervisor").get(
         "/api/v1/sla/attainment?business_line=L1&from=2026-10-31&to=2026-10-01"
     )
