@@ -146,3 +146,17 @@ TARGETS: dict[str, float] = {
 
 def default_settings() -> dict[str, str]:
     return {rule.setting: rule.default for rule in RULES}
+
+
+def reachable(settings: dict, spec: str) -> None:
+    """ValueError unless every duration of ``spec`` stays within 250 working days on a line
+    with the working hours of ``settings`` (``work_start``, ``work_end``)."""
+    start = dt.datetime.strptime(settings["work_start"].strip(), "%H:%M")
+    end = dt.datetime.strptime(settings["work_end"].strip(), "%H:%M")
+    day_minutes = (end - start).total_seconds() / 60
+    if day_minutes <= 0:
+        raise ValueError(spec)
+    for duration in parse_spec(spec).values():
+        minutes = {"bm": 1, "bh": 60}.get(duration.unit)
+        if minutes and duration.amount * minutes / day_minutes > MAXIMA["wd"]:
+            raise ValueError(spec)

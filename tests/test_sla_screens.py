@@ -3,6 +3,9 @@ list's overdue filter and deadline order, the supervisors' dashboard, the workin
 
 from __future__ import annotations
 
+import datetime as dt
+from zoneinfo import ZoneInfo
+
 import pytest
 
 from tests.conftest import Api
@@ -65,9 +68,11 @@ def test_supervisor_dashboard_and_admin_sweep(screen, as_api):
     case = as_api("agent").create_case(received_at="2026-11-02T10:00:00")
     as_api("agent").action(case["id"], "accept")
     as_api("supervisor").action(case["id"], "assign", department="QA")
-    for day in ("03", "04", "05"):
+    now = dt.datetime.now(ZoneInfo("Asia/Shanghai")).replace(tzinfo=None, microsecond=0)
+    for days in (1, 2, 3):  # three in the last 90 days: at risk
         as_api("agent").create_case(
-            received_at=f"2026-11-{day}T10:00:00", customer={"name": "常客", "kind": "dealer"}
+            received_at=(now - dt.timedelta(days=days)).isoformat(),
+            customer={"name": "常客", "kind": "dealer"},
         )
     s = screen.login("supervisor")
     s.goto("/sla/?business_line=L1&from=2026-11-01&to=2026-11-30")
@@ -90,26 +95,26 @@ def test_supervisor_dashboard_and_admin_sweep(screen, as_api):
     assert "超期检查完成" in admin.page.inner_text(".alert")
 
 
-def test_admin_enters_next_years_calendar(screen):
+def test_admin_enters_a_years_calendar_by_hand(screen):
     s = screen.login("admin")
-    s.goto("/calendars/?business_line=L1&year=2027")
+    s.goto("/calendars/?business_line=L1&year=2099")
     page = s.page
     assert page.query_selector("#kesu-no-days") is not None
     assert "261" in page.inner_text("#kesu-working-days")  # weekdays only, for now
     page.fill(
         "#kesu-days",
-        "2027-01-01 holiday 元旦\n2027-02-08..2027-02-12 假 春节\n2027-02-06 班 春节调休",
+        "2099-01-01 holiday 元旦\n2099-02-02..2099-02-06 假 春节\n2099-01-31 班 春节调休",
     )
     page.check("#kesu-calendar-import input[name=replace]")
     page.click("#kesu-calendar-import button")
     page.wait_for_load_state()
     assert "已保存 7 个日期" in page.inner_text(".alert")
-    assert page.get_attribute("tr[data-day='2027-02-06']", "data-kind") == "workday"
+    assert page.get_attribute("tr[data-day='2099-01-31']", "data-kind") == "workday"
     assert "256" in page.inner_text("#kesu-working-days")  # 261 - 6 holidays + 1 make-up day
-    page.fill("#kesu-days", "2027-02-30 holiday")
+    page.fill("#kesu-days", "2099-02-30 holiday")
     page.click("#kesu-calendar-import button")
     page.wait_for_load_state()
     assert "第 1 行" in page.inner_text(".alert-danger")
-    page.click("tr[data-day='2027-01-01'] button")
+    page.click("tr[data-day='2099-01-01'] button")
     page.wait_for_load_state()
-    assert page.query_selector("tr[data-day='2027-01-01']") is None
+    assert page.query_selector("tr[data-day='2099-01-01']") is None

@@ -29,6 +29,11 @@ class BusinessLine(Model):
     calendar_revision: Mapped[int] = mapped_column(
         sa.Integer, nullable=False, default=0, server_default="0"
     )
+    # Set with a change of the calendar or settings; cleared once every open case of the line
+    # has its deadlines recomputed (the sweep finishes a refresh that was interrupted).
+    sla_refresh_pending: Mapped[bool] = mapped_column(
+        sa.Boolean, nullable=False, default=False, server_default=sa.false()
+    )
 
     plugins: Mapped[list[LinePlugin]] = relationship(
         back_populates="business_line", cascade="all, delete-orphan", lazy="selectin"

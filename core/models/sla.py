@@ -65,7 +65,9 @@ class CaseDeadline(Model):
     started_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     # Time spent on hold while it was open: working time, and time on the clock.
     hold_seconds: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
-    hold_clock_seconds: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
+    hold_clock_seconds: Mapped[int] = mapped_column(
+        sa.Integer, nullable=False, default=0, server_default="0"
+    )
     overdue_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     escalated_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 

@@ -18,7 +18,7 @@ from core.db import for_update, utcnow, write_transaction
 from core.extensions import db
 from core.models import BusinessLine, Case, Customer, KesuUser, Product
 from core.roles import CAN_CREATE, CAN_EDIT
-from core.services import audit, sla
+from core.services import audit, records, sla
 from core.services.access import cases_query, get_case, line_for_write, require
 from core.services.errors import Conflict, Invalid, invalid_if
 from core.services.lines import line_facts, registry
@@ -371,6 +371,8 @@ def _save_customer(actor, line: BusinessLine, clean: dict[str, Any]) -> Customer
     if changes:
         db.session.flush()
         audit.record(actor, "update", entity="customer", entity_id=customer.id, changes=changes)
+        if "kind" in changes:  # a key account is P2: the customer's other open cases too
+            records.refresh_customer_cases(actor, customer.id)
     return customer
 
 

@@ -12,6 +12,8 @@ from flask_babel import lazy_gettext as _l
 from core.calendar import parse_hhmm
 from core.contracts import LineFacts
 from core.db import write_transaction
+from core.deadlines import default_settings
+from core.deadlines import reachable as sla_reachable
 from core.extensions import db
 from core.models import BusinessLine, Case, LinePlugin
 from core.models.business_line import DEFAULT_LOCALE, DEFAULT_TIMEZONE
@@ -23,6 +25,7 @@ from core.settings import CORE_SETTINGS, VALIDATORS, line_settings
 from core.timeutil import is_valid_zone
 from core.workflow import FINAL
 
+SLA_SETTINGS = tuple(default_settings())
 PLUGINS_VIEW = "Plugins"
 CAN_CONFIGURE = "can_configure"
 
@@ -295,6 +298,17 @@ def update_plugin_settings(
                     _l("The working day must end after it starts."),
                     field="work_end" if "work_end" in clean else "work_start",
                 )
+            for name in SLA_SETTINGS:
+                try:
+                    sla_reachable(merged, merged[name])
+                except ValueError:
+                    raise Invalid(
+                        _l(
+                            "With these working hours this deadline would end beyond the "
+                            "calendar; give at most 250 working days."
+                        ),
+                        field=name,
+                    ) from None
             line.settings = {**(line.settings or {}), **stored}
         else:
             row = next((p for p in line.plugins if p.plugin_key == key), None)
@@ -309,7 +323,7 @@ def update_plugin_settings(
             entity_id=line.id,
             changes={f"{key}.{k}": [before.get(k), v] for k, v in clean.items()},
         )
+        sla.mark_refresh(line)  # priorities, working hours, deadlines and rules may move
         result = effective_settings(line, key)
-    if key == CORE_KEY:  # priorities, working hours and deadlines may all have moved
-        sla.refresh_open_cases(actor, line)
+    sla.refresh_open_cases(actor, line)
     return result

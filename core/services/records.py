@@ -94,10 +94,10 @@ def save(actor, item: Any, entity: str, rule=None) -> None:
                 changes=changes,
             )
         if entity == "customer" and not is_new and "kind" in changes:
-            _refresh_customer_cases(actor, item.id)  # a key account is P2
+            refresh_customer_cases(actor, item.id)  # a key account is P2
 
 
-def _refresh_customer_cases(actor, customer_id: int) -> None:
+def refresh_customer_cases(actor, customer_id: int) -> None:
     """Recompute the open cases of a customer whose kind changed (their priority may)."""
     from core.models import Case
     from core.services.cases import refresh

@@ -4,6 +4,7 @@ repeat and at-risk customers, and attainment against DOMAIN.md section 6's targe
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
 import secrets
 from collections import Counter
@@ -16,7 +17,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from core.calendar import WorkCalendar, china_dates, parse_hhmm
-from core.db import utcnow, write_transaction
+from core.db import UTCDateTime, in_write_transaction, utcnow, write_transaction
 from core.deadlines import RULES, RULES_BY_NAME, TARGETS, Duration, parse_spec
 from core.extensions import db
 from core.models import BusinessLine, CalendarDay, Case, CaseDeadline, Customer, Department
@@ -28,6 +29,8 @@ from core.services.errors import Invalid, invalid_if
 from core.settings import CORE_SETTINGS, line_settings
 from core.timeutil import zone
 from core.workflow import MAIN_PATH
+
+log = logging.getLogger(__name__)
 
 SLA_VIEW = "SLA"
 CAN_READ_SLA = "can_read"
@@ -87,6 +90,7 @@ def _calendar_changed(actor, line: BusinessLine, action: str, changes: dict) -> 
     cached calendars and the audit event. The caller then refreshes the open cases."""
     # A random revision, not a counter: cached calendars of other databases never collide.
     line.calendar_revision = secrets.randbelow(2**31 - 1) + 1
+    mark_refresh(line)
     db.session.flush()
     audit.record(actor, action, entity="business_line", entity_id=line.id, changes=changes)
 
@@ -278,11 +282,20 @@ def delete_calendar_day(actor, line: BusinessLine, day: dt.date) -> bool:
     return True
 
 
+def mark_refresh(line: BusinessLine) -> None:
+    """Note, inside the change's own write, that the line's open cases need recomputing."""
+    line.sla_refresh_pending = True
+
+
 def refresh_open_cases(actor, line: BusinessLine, batch: int = 200) -> int:
-    """Recompute the priority and deadlines of a line's open cases after its calendar or core
+    """Recompute the priority and deadlines of a line's open cases after its calendar or
     settings changed, ``batch`` cases per write transaction (so that a large line does not
     hold the write lock for long); what changes on a case is audited on it as ``recompute``.
-    Returns how many cases were looked at."""
+
+    Runs after the change committed, which marked the line (:func:`mark_refresh`); the mark is
+    cleared at the end. If the refresh stops half-way, the line stays marked and the next
+    sweep finishes it. Returns how many cases were looked at, or -1 when it failed.
+    """
     from core.services.cases import refresh
 
     open_ids = db.session.scalars(
@@ -290,9 +303,37 @@ def refresh_open_cases(actor, line: BusinessLine, batch: int = 200) -> int:
         .where(Case.business_line_id == line.id, Case.status.notin_(("closed", "rejected")))
         .order_by(Case.id)
     ).all()
-    for first in range(0, len(open_ids), batch):
-        refresh(actor, open_ids[first : first + batch])
+
+    def run() -> None:
+        for first in range(0, len(open_ids), batch):
+            refresh(actor, open_ids[first : first + batch])
+        with write_transaction():
+            db.session.execute(
+                sa.update(BusinessLine)
+                .where(BusinessLine.id == line.id)
+                .values(sla_refresh_pending=False)
+            )
+
+    if in_write_transaction():  # part of a larger change (a new line): it stands or falls with it
+        run()
+        return len(open_ids)
+    try:
+        run()
+    except Exception:  # noqa: BLE001 - the change itself is saved; the sweep will finish this
+        db.session.rollback()
+        log.exception("deadlines of business line %s not refreshed; the sweep will", line.code)
+        return -1
     return len(open_ids)
+
+
+def finish_pending_refreshes(actor) -> list[str]:
+    """Refresh the lines whose refresh did not finish (run by the sweep before it looks)."""
+    pending = db.session.scalars(
+        sa.select(BusinessLine).where(BusinessLine.sla_refresh_pending.is_(True))
+    ).all()
+    for line in pending:
+        refresh_open_cases(actor, line)
+    return [line.code for line in pending]
 
 
 # -- deadlines -----------------------------------------------------------------------------
@@ -354,20 +395,20 @@ def sync_deadlines(
     cal = calendar_for(line)
     settings = line_settings(line.settings)
     rows = {row.name: row for row in case.deadline_rows}
-    wanted: dict[str, tuple[dt.datetime, Duration, str | None]] = {}
+    wanted: dict[str, tuple[dt.datetime, Duration, str | None, dt.datetime | None]] = {}
     for rule in RULES:
         anchor = _anchor(case, rule, rows.get(rule.name))
         if anchor is None:
             continue
         duration = _spec(settings[rule.setting], CORE_SETTINGS[rule.setting])[case.priority]
-        wanted[rule.name] = (duration.due(cal, anchor), duration, rule.met_at)
+        wanted[rule.name] = (duration.due(cal, anchor), duration, rule.met_at, anchor)
     for name, when in plugin_deadlines.items():
         if name not in RULES_BY_NAME:
-            wanted[name] = (when.astimezone(dt.UTC), _PLUGIN_DURATION, None)
+            wanted[name] = (when.astimezone(dt.UTC), _PLUGIN_DURATION, None, None)
 
     for row in rows.values():
         row.business_line_id = line.id  # the line may change before the case is accepted
-    for name, (base, duration, met_stage) in wanted.items():
+    for name, (base, duration, met_stage, anchor) in wanted.items():
         row = rows.get(name)
         if row is not None and row.state == "met":
             continue
@@ -392,7 +433,7 @@ def sync_deadlines(
         if met_stage == "created":
             row.state, row.met_at = "met", case.created_at or now
         elif met_stage is not None and _reached(case, met_stage):
-            since = row.started_at or case.received_at
+            since = anchor or case.received_at  # a stage time before it started is older
             row.state, row.met_at = "met", _reached_at(case, met_stage, since, now)
         else:
             row.state = _open_state(case)
@@ -657,11 +698,12 @@ def sweep(actor=None, now: dt.datetime | None = None) -> SweepResult:
     from core.services.notifications import N_, notify
 
     now = now or utcnow()
-    params = {"now": now.astimezone(dt.UTC).replace(tzinfo=None)}
+    finish_pending_refreshes(actor)
+    statement = sa.text(SWEEP_UPDATE_SQL).bindparams(sa.bindparam("now", type_=UTCDateTime))
     with write_transaction():
         # One statement flags the rows and names their lines: what is counted is exactly what
         # was escalated, even with two sweeps at once.
-        escalated = Counter(db.session.execute(sa.text(SWEEP_UPDATE_SQL), params).scalars())
+        escalated = Counter(db.session.execute(statement, {"now": now}).scalars())
         per_line: dict[str, int] = {}
         outbox = []
         for line_id, count in sorted(escalated.items()):
@@ -791,7 +833,8 @@ def attainment(
     d = CaseDeadline
     on_time = sa.and_(d.state == "met", d.met_at <= d.due_at)
     # An open deadline is read now; a paused one when its clock stopped (the hold's start).
-    read_at = sa.case((d.state == "paused", sa.func.coalesce(Case.held_at, now)), else_=now)
+    now_ = sa.literal(now, UTCDateTime)  # typed: compared as UTC on every engine
+    read_at = sa.case((d.state == "paused", sa.func.coalesce(Case.held_at, now_)), else_=now_)
     is_open = d.state.in_(("running", "paused"))
     missed = sa.or_(
         sa.and_(d.state == "met", d.met_at > d.due_at),
@@ -820,13 +863,13 @@ def attainment(
     }
     misses: dict[str, list[dict[str, Any]]] = {name: [] for name in TARGETS}
     tz = zone(line.timezone)
-    for name, case_id, number, due, met in db.session.execute(
-        sa.select(d.name, Case.id, Case.number, d.due_at, d.met_at)
+    for name, case_id, number, due, met, state, held_at in db.session.execute(
+        sa.select(d.name, Case.id, Case.number, d.due_at, d.met_at, d.state, Case.held_at)
         .join(Case, Case.id == d.case_id)
         .where(*where, missed)
         .order_by(d.name, Case.number)
     ).all():
-        late_to = met or now
+        late_to = met or (held_at if state == "paused" and held_at else now)
         misses[name].append(
             {
                 "case_id": case_id,
