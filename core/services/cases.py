@@ -269,6 +269,24 @@ def require_writable(case: Case) -> None:
         raise Conflict(_l("This category is disabled on the business line; the case is read-only."))
 
 
+def optional_version(data: Mapping[str, Any]) -> int | None:
+    """The body's optional ``version`` (the one the caller last read): 400 unless whole."""
+    version = data.get("version")
+    if version is not None and (not isinstance(version, int) or isinstance(version, bool)):
+        raise Invalid(_l("Must be a whole number."), field="version")
+    return version
+
+
+def require_version(case: Case, version: int | None) -> None:
+    """409 when the caller read an older version of the case (``None``: not checked)."""
+    if version is not None and version != case.version:
+        raise Conflict(
+            _l("The case was changed by someone else; reload it and try again."),
+            field="version",
+            current_version=case.version,
+        )
+
+
 def touch(case: Case) -> None:
     """Mark the case changed when only its lines or steps changed, so its version moves on."""
     case.updated_at = utcnow()
@@ -518,12 +536,7 @@ def update_case(actor: KesuUser, case_id: int, data: Any) -> Case:
     invalid_if(out.errors)
     with write_transaction():
         case = get_case(actor, case_id, lock=True)
-        if version != case.version:
-            raise Conflict(
-                _l("The case was changed by someone else; reload it and try again."),
-                field="version",
-                current_version=case.version,
-            )
+        require_version(case, version)
         require_writable(case)
         before = snapshot(case)
         line, category = case.business_line, case.category

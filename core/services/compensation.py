@@ -19,8 +19,10 @@ from core.services.cases import (
     case_facts,
     category_enabled,
     emit,
+    optional_version,
     proposal_lines,
     recompute,
+    require_version,
     touch,
 )
 from core.services.errors import Conflict, Forbidden, Invalid, PreconditionFailed, invalid_if
@@ -107,21 +109,14 @@ def set_compensation(actor, case_id: int, data: Any):
     reason = data.get("reason")
     if not isinstance(reason, str) or not reason.strip():
         raise Invalid(_l("Give the reason for changing the compensation."), field="reason")
-    version = data.get("version")
-    if version is not None and (not isinstance(version, int) or isinstance(version, bool)):
-        raise Invalid(_l("Must be a whole number."), field="version")
+    version = optional_version(data)
     lines = parse_lines(data.get("lines"))
     with write_transaction():
         case = get_case(actor, case_id, lock=True)
         if not can(actor, "can_propose"):
             raise Forbidden(_l("Your role may not change a proposal."), field="lines")
         require_department(actor, case)
-        if version is not None and version != case.version:
-            raise Conflict(
-                _l("The case was changed by someone else; reload it and try again."),
-                field="version",
-                current_version=case.version,
-            )
+        require_version(case, version)
         if not category_enabled(case) or case.status != EDITABLE_IN:
             raise Conflict(
                 _l("Compensation can be changed only while the case is at the proposal stage."),

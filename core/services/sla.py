@@ -24,7 +24,7 @@ from core.models import BusinessLine, CalendarDay, Case, CaseDeadline, Customer,
 from core.models.sla import CALENDAR_KINDS
 from core.roles import CS_SUPERVISOR
 from core.services import audit
-from core.services.access import line_filter, require
+from core.services.access import line_filter, require, visible_line_ids
 from core.services.errors import Invalid, invalid_if
 from core.settings import CORE_SETTINGS, line_settings
 from core.timeutil import zone
@@ -821,12 +821,7 @@ def attainment(
     days): per target, the cases that met it on time, missed it (met late, or still open past
     due), and are still within it; computed in SQL."""
     require(actor, CAN_READ_SLA, SLA_VIEW)
-    if line.id not in {
-        i
-        for (i,) in db.session.execute(
-            sa.select(BusinessLine.id).where(line_filter(actor, BusinessLine.id))
-        )
-    }:
+    if line.id not in visible_line_ids(actor):
         raise Invalid(_l("Unknown business line."), field="business_line")
     now = now or utcnow()
     start, end = period_bounds(line, first, last)
@@ -911,8 +906,16 @@ def set_priority(actor, case_id: int, data: Any):
     is audited and the deadlines follow the new priority."""
     from core.roles import CAN_SET_PRIORITY
     from core.services.access import can, get_case
-    from core.services.cases import emit, recompute, require_writable, snapshot, touch
-    from core.services.errors import Conflict, Forbidden, PreconditionFailed
+    from core.services.cases import (
+        emit,
+        optional_version,
+        recompute,
+        require_version,
+        require_writable,
+        snapshot,
+        touch,
+    )
+    from core.services.errors import Forbidden, PreconditionFailed
 
     if not isinstance(data, Mapping):
         raise Invalid(_l("The body must be a JSON object."), field="body")
@@ -930,9 +933,7 @@ def set_priority(actor, case_id: int, data: Any):
     if reason is not None and not isinstance(reason, str):
         raise Invalid(_l("Must be text."), field="reason")
     reason = (reason or "").strip()
-    version = data.get("version")
-    if version is not None and (not isinstance(version, int) or isinstance(version, bool)):
-        raise Invalid(_l("Must be a whole number."), field="version")
+    version = optional_version(data)
     if not reason:
         raise PreconditionFailed(_l("Give the reason for changing the priority."), field="reason")
     with write_transaction():
@@ -940,12 +941,7 @@ def set_priority(actor, case_id: int, data: Any):
         if not can(actor, CAN_SET_PRIORITY):
             raise Forbidden(_l("Your role may not change a case's priority."), field="priority")
         require_writable(case)
-        if version is not None and version != case.version:
-            raise Conflict(
-                _l("The case was changed by someone else; reload it and try again."),
-                field="version",
-                current_version=case.version,
-            )
+        require_version(case, version)
         before = snapshot(case)
         old = case.priority
         case.priority_override = priority

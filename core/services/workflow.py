@@ -24,8 +24,10 @@ from core.services.cases import (
     case_facts,
     category_enabled,
     emit,
+    optional_version,
     proposal_lines,
     recompute,
+    require_version,
     snapshot,
     touch,
 )
@@ -358,9 +360,7 @@ def run_action(actor: KesuUser, case_id: int, name: str, payload: Any = None) ->
     payload = {} if payload is None else payload
     if not isinstance(payload, Mapping):
         raise Invalid(_l("The body must be a JSON object."), field="body")
-    version = payload.get("version")
-    if version is not None and (not isinstance(version, int) or isinstance(version, bool)):
-        raise Invalid(_l("Must be a whole number."), field="version")
+    version = optional_version(payload)
     comment = _comment(payload)
     with write_transaction():
         case = get_case(actor, case_id, lock=True)
@@ -369,12 +369,7 @@ def run_action(actor: KesuUser, case_id: int, name: str, payload: Any = None) ->
                 _l("Your role may not run “%(action)s”.", action=action.label), field="action"
             )
         require_department(actor, case)
-        if version is not None and version != case.version:
-            raise Conflict(
-                _l("The case was changed by someone else; reload it and try again."),
-                field="version",
-                current_version=case.version,
-            )
+        require_version(case, version)
         if not category_enabled(case):
             raise Conflict(
                 _l("This category is disabled on the business line; the case is read-only."),

@@ -5,32 +5,20 @@ from __future__ import annotations
 
 import datetime as dt
 
-import sqlalchemy as sa
 from flask import abort, flash, g, redirect, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
 from flask_babel import lazy_gettext as _l
 
 from core.db import utcnow
 from core.deadlines import TARGETS
-from core.extensions import db
 from core.models import BusinessLine
 from core.services import sla
-from core.services.access import can, line_filter
+from core.services.access import can, visible_lines
 from core.services.errors import ServiceError
 from core.timeutil import in_zone, zone
 from core.views.cases import flash_error
 from core.vocab import DEADLINES, HOLIDAY_NAMES
 from core.workflow import STAGE_LABELS
-
-
-def _visible_lines(actor) -> list[BusinessLine]:
-    return list(
-        db.session.scalars(
-            sa.select(BusinessLine)
-            .where(line_filter(actor, BusinessLine.id))
-            .order_by(BusinessLine.code)
-        )
-    )
 
 
 def _month_bounds(today: dt.date) -> tuple[dt.date, dt.date]:
@@ -52,7 +40,7 @@ class SlaView(BaseView):
     @has_access
     def dashboard(self):
         actor = g.user
-        lines = _visible_lines(actor)
+        lines = visible_lines(actor)
         code = request.args.get("business_line") or (lines[0].code if lines else "")
         line = next((entry for entry in lines if entry.code == code), None)
         tz = line.timezone if line else "Asia/Shanghai"
@@ -104,7 +92,7 @@ class CalendarView(BaseView):
     method_permission_name = {"year": "edit", "save": "edit", "delete": "edit", "seed": "edit"}
 
     def _line(self, code: str | None) -> BusinessLine:
-        lines = _visible_lines(g.user)
+        lines = visible_lines(g.user)
         line = next((entry for entry in lines if entry.code == code), None)
         if line is None and not code and lines:
             line = lines[0]
@@ -127,7 +115,7 @@ class CalendarView(BaseView):
         weekdays = cal.working_days_between(dt.date(year, 1, 1), dt.date(year, 12, 31))
         return self.render_template(
             "kesu/calendar.html",
-            lines=_visible_lines(g.user),
+            lines=visible_lines(g.user),
             line=line,
             year=year,
             days=days,
