@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from babel.messages.extract import extract_from_dir
-from babel.messages.mofile import write_mo
+from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -75,8 +75,13 @@ def test_every_message_is_translated(source, translations, locale):
 
 @pytest.mark.parametrize(("source", "translations"), catalog_dirs(), ids=lambda p: p.name)
 def test_compiled_catalogs_are_current(source, translations):
+    """Each .mo carries the same translations as its .po: the messages are compared, not the
+    bytes, so a new Babel release writing another header does not fail the suite."""
     for po in translations.glob("*/LC_MESSAGES/messages.po"):
         locale = po.parts[-3]
-        compiled = io.BytesIO()
-        write_mo(compiled, load(translations, locale))
-        assert po.with_suffix(".mo").read_bytes() == compiled.getvalue(), f"recompile {po}"
+        with open(po.with_suffix(".mo"), "rb") as fh:
+            compiled = read_mo(fh)
+        source_catalog = load(translations, locale)
+        wanted = {m.id: m.string for m in source_catalog if m.id and m.string and not m.fuzzy}
+        have = {m.id: m.string for m in compiled if m.id}
+        assert have == wanted, f"recompile {po}"
