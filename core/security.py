@@ -15,6 +15,7 @@ from flask_appbuilder.security.views import UserDBModelView
 from flask_babel import lazy_gettext as _l
 from flask_jwt_extended import create_access_token, create_refresh_token
 
+from core import limits
 from core.models import KesuUser
 from core.views.datamodel import AuditedInterface, AuditedViewMixin
 
@@ -75,8 +76,8 @@ class KesuSecurityApi(SecurityApi):
                   type: object
                   required: [username, password]
                   properties:
-                    username: {type: string}
-                    password: {type: string}
+                    username: {type: string, maxLength: 128}
+                    password: {type: string, maxLength: 256}
                     provider: {type: string, enum: [db], default: db}
                     refresh: {type: boolean, description: also return a refresh token}
           responses:
@@ -100,9 +101,11 @@ class KesuSecurityApi(SecurityApi):
                 errors={"body": [str(_l("The body must be a JSON object."))]},
             )
         errors = {}
-        for key in ("username", "password"):
+        for key, limit in (("username", limits.USERNAME), ("password", limits.PASSWORD)):
             if not isinstance(payload.get(key), str) or not payload[key]:
                 errors[key] = [str(_l("This field is required."))]
+            elif len(payload[key]) > limit:
+                errors[key] = [str(_l("Must be at most %(n)s characters.", n=limit))]
         if payload.get("provider", API_SECURITY_PROVIDER_DB) != API_SECURITY_PROVIDER_DB:
             errors["provider"] = [
                 str(_l("Must be one of: %(values)s.", values=API_SECURITY_PROVIDER_DB))

@@ -18,6 +18,7 @@ import filetype
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
+from core import limits
 from core.contracts import FieldSpec
 from core.db import utcnow, write_transaction
 from core.extensions import db
@@ -70,8 +71,8 @@ def add_evidence(
     errors: dict[str, list[str]] = {}
     if kind not in EVIDENCE_KINDS:
         errors["kind"] = [str(_l("Must be one of: %(values)s.", values=", ".join(EVIDENCE_KINDS)))]
-    if source is not None and (not isinstance(source, str) or len(source) > 200):
-        errors["source"] = [str(_l("Must be at most %(n)s characters.", n=200))]
+    if source is not None and (not isinstance(source, str) or len(source) > limits.TEXT_SHORT):
+        errors["source"] = [str(_l("Must be at most %(n)s characters.", n=limits.TEXT_SHORT))]
     try:
         when = coerce(_RECEIVED_AT, received_at)
     except FieldError as exc:
@@ -103,6 +104,9 @@ def add_evidence(
             case = get_case(actor, case_id, lock=True)
             require_department(actor, case)
             require_writable(case)
+            if len(case.evidence) >= limits.EVIDENCE_FILES:
+                msg = _l("A case has at most %(n)s evidence files.", n=limits.EVIDENCE_FILES)
+                raise Invalid(msg, field="file")
             evidence = Evidence(
                 kind=kind,
                 source=(source or "").strip() or None,

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
+from core import limits
 from core.calendar import parse_hhmm
 from core.contracts import LineFacts
 from core.db import write_transaction
@@ -242,6 +243,23 @@ def parse_setting(default: Any, raw: Any) -> Any:
     return raw
 
 
+def setting_over_limit(value: Any) -> Any:
+    """The message when a setting's value is over core/limits.py's maxima, else None."""
+    if isinstance(value, str) and len(value) > limits.TEXT_SHORT:
+        return _l("Must be at most %(n)s characters.", n=limits.TEXT_SHORT)
+    if isinstance(value, list):
+        if len(value) > limits.SETTING_ITEMS:
+            return _l("At most %(n)s items.", n=limits.SETTING_ITEMS)
+        return next(filter(None, map(setting_over_limit, value)), None)
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int) and abs(value) > limits.QUANTITY:
+        return _l("Must be at most %(n)s.", n=limits.QUANTITY)
+    if isinstance(value, Decimal) and abs(value) > limits.AMOUNT:
+        return _l("Must be at most %(n)s.", n=limits.AMOUNT)
+    return None
+
+
 def effective_settings(line: BusinessLine, key: str) -> dict[str, Any]:
     """A line's settings of ``key``: its stored values over the declared defaults."""
     if key == CORE_KEY:
@@ -268,6 +286,10 @@ def update_plugin_settings(
             continue
         try:
             clean[name] = parse_setting(defaults[name], raw)
+            over = setting_over_limit(clean[name])
+            if over is not None:
+                errors[name] = [str(over)]
+                continue
         except (ValueError, ArithmeticError):
             errors[name] = [
                 str(

@@ -7,17 +7,19 @@ transaction as the change.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
+from core import limits
 from core.db import joined_write
 from core.extensions import db
 from core.fields import to_json
 from core.services import audit
 from core.services.access import line_ids
-from core.services.errors import Forbidden
+from core.services.errors import Forbidden, invalid_if
 
 SECRET_ATTRIBUTES = {"password"}
 SKIPPED_ATTRIBUTES = {"last_login", "login_count", "fail_login_count", "changed_on", "created_on"}
@@ -67,9 +69,32 @@ def check_line_rule(actor, item: Any) -> None:
         raise Forbidden(_l("You do not belong to this business line."), field="business_line")
 
 
+def check_limits(item: Any) -> None:
+    """400 naming the column when a written value is over its maximum (core/limits.py).
+
+    Text fits its ``String(n)`` (``Text``: ``limits.TEXT_LONG``); an amount at most
+    ``limits.AMOUNT`` (a column's ``info["max_value"]`` when it names one).
+    """
+    errors: dict[str, list[str]] = {}
+    for column in sa.inspect(type(item)).columns:
+        value = getattr(item, column.key, None)
+        if value is None:
+            continue
+        top = column.info.get("max_value")
+        if isinstance(value, str):
+            length = getattr(column.type, "length", None) or limits.TEXT_LONG
+            if len(value) > length:
+                msg = _l("Must be at most %(n)s characters.", n=length)
+                errors[column.key] = [str(msg)]
+        elif isinstance(value, Decimal) and value > (top or limits.AMOUNT):
+            errors[column.key] = [str(_l("Must be at most %(n)s.", n=top or limits.AMOUNT))]
+    invalid_if(errors)
+
+
 def check(actor, item: Any, rule=None) -> None:
     """Raise a service error if the record may not be written: the line rule, then ``rule``."""
     check_line_rule(actor, item)
+    check_limits(item)
     if rule is not None:
         rule(item)
 

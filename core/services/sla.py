@@ -16,6 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
+from core import limits
 from core.calendar import WorkCalendar, china_dates, parse_hhmm
 from core.db import UTCDateTime, in_write_transaction, utcnow, write_transaction
 from core.deadlines import RULES, RULES_BY_NAME, TARGETS, Duration, parse_spec
@@ -933,6 +934,8 @@ def set_priority(actor, case_id: int, data: Any):
     if reason is not None and not isinstance(reason, str):
         raise Invalid(_l("Must be text."), field="reason")
     reason = (reason or "").strip()
+    if len(reason) > limits.TEXT_LONG:
+        raise Invalid(_l("Must be at most %(n)s characters.", n=limits.TEXT_LONG), field="reason")
     version = optional_version(data)
     if not reason:
         raise PreconditionFailed(_l("Give the reason for changing the priority."), field="reason")

@@ -12,6 +12,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, DecimalField, SelectField
 from wtforms.validators import NumberRange, Optional, ValidationError
 
+from core import limits
 from core.extensions import db
 from core.forms import select_choices
 from core.models import BusinessLine, Customer, Department, LinePosition, Product
@@ -250,7 +251,9 @@ class ProductView(AuditedModelView):
     }
     add_form_extra_fields = edit_form_extra_fields = {
         "unit_price": DecimalField(
-            _l("Unit price (CNY)"), places=2, validators=[Optional(), NumberRange(min=0)]
+            _l("Unit price (CNY)"),
+            places=2,
+            validators=[Optional(), NumberRange(min=0, max=limits.UNIT_PRICE)],
         ),
     }
 
