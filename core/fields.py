@@ -48,6 +48,17 @@ def max_value(spec: FieldSpec) -> Decimal | int:
     return spec.max_value if spec.max_value is not None else limits.DEFAULT_MAX_VALUE[spec.type]
 
 
+def maxima(specs: Iterable[FieldSpec]) -> dict[str, Any]:
+    """Each text or number field's maximum, by name (for a screen's maxlength and max)."""
+    out: dict[str, Any] = {}
+    for spec in specs:
+        if spec.type in ("string", "text"):
+            out[spec.name] = max_length(spec)
+        elif spec.type in ("integer", "decimal"):
+            out[spec.name] = max_value(spec)
+    return out
+
+
 def _check_range(spec: FieldSpec, value: Any) -> None:
     """Refuse a number over the field's maximum, or a date outside 2000-01-01 .. tomorrow."""
     if spec.type in ("integer", "decimal"):

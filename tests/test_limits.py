@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from html.parser import HTMLParser
 
 import pytest
 import sqlalchemy as sa
@@ -190,6 +191,84 @@ def test_every_screen_form_field_has_a_maximum(app):
                 forms.DETAILS: case_service.plugin_field_specs(facts, descriptor.key),
             }
             problems += _form_problems(forms.build_form(sections)(), descriptor.key)
+    assert problems == [], "\n".join(problems)
+
+
+class _Inputs(HTMLParser):
+    """The text and number inputs of a page that state no maximum (maxlength, max)."""
+
+    EXEMPT = {"hidden", "submit", "button", "checkbox", "radio", "file", "password", "date"}
+    EXEMPT |= {"datetime-local", "time", "month", "week", "color", "range", "reset", "image"}
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen = 0
+        self.unbounded: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        kind = (attrs.get("type") or "text").lower() if tag == "input" else tag
+        if tag not in ("input", "textarea") or kind in self.EXEMPT:
+            return
+        self.seen += 1
+        needed = "max" if kind == "number" else "maxlength"
+        if not attrs.get(needed):
+            self.unbounded.append(f"{tag} {attrs.get('name')} ({kind}) without {needed}")
+
+
+def _unbounded_inputs(client, url: str) -> tuple[int, list[str]]:
+    resp = client.get(url)
+    assert resp.status_code == 200, url
+    parser = _Inputs()
+    parser.feed(resp.get_data(as_text=True))
+    return parser.seen, [f"{url}: {problem}" for problem in parser.unbounded]
+
+
+def test_every_input_on_the_screens_states_its_maximum(app, api, client):
+    """Each screen with a form is rendered for a user who sees the form; every text or number
+    input must carry maxlength or max (what the service enforces, from core/limits.py)."""
+    from core.services.lines import registry
+
+    new = api("agent").create_case()
+    quality = proposal_of(api, "50.00")  # proposed: compensation, analysis and CAPA forms
+    returns = api("agent").create_case(
+        category="policy_returns",
+        details={"sku": "P-100", "return_quantity": 1, "liable_party": "company"},
+    )
+    with app.app_context():
+        categories = [d.key for d in registry().categories()]
+    pages = {
+        "agent": [
+            "/cases/",
+            f"/cases/{new['id']}",
+            f"/cases/{new['id']}/edit",
+            *(f"/cases/new?business_line=L1&category={key}" for key in categories),
+        ],
+        "supervisor": [f"/cases/{new['id']}"],
+        "qa": [f"/cases/{quality['id']}"],
+        "warehouse": [f"/cases/{returns['id']}"],
+        "admin": [
+            "/audit/",
+            "/calendars/?business_line=L1",
+            "/plugins/kesu_core/L1/settings",
+            "/plugins/product_quality/L1/settings",
+            "/plugins/major_incident/L1/settings",
+            "/customerview/add",
+            "/productview/add",
+            "/businesslineview/add",
+            "/departmentview/add",
+            "/users/add",
+        ],
+    }
+    problems: list[str] = []
+    seen = 0
+    for user, urls in pages.items():
+        login(client, user)
+        for url in urls:
+            count, found = _unbounded_inputs(client, url)
+            seen += count
+            problems += found
+    assert seen > 50  # the walk saw the forms
     assert problems == [], "\n".join(problems)
 
 

@@ -284,6 +284,9 @@ def update_plugin_settings(
         if name not in defaults:
             errors[name] = [str(_l("Unknown field."))]
             continue
+        if isinstance(raw, str) and len(raw) > limits.TEXT_LONG:
+            errors[name] = [str(_l("Must be at most %(n)s characters.", n=limits.TEXT_LONG))]
+            continue
         try:
             clean[name] = parse_setting(defaults[name], raw)
             over = setting_over_limit(clean[name])

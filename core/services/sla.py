@@ -173,6 +173,8 @@ def parse_day_list(text: str) -> list[DayEntry]:
     ``2027-01-01..2027-01-03`` gives every date in it. Errors name the line's number."""
     entries: list[DayEntry] = []
     errors: list[str] = []
+    if len(text or "") > limits.CALENDAR_TEXT:
+        raise Invalid(_l("Must be at most %(n)s characters.", n=limits.CALENDAR_TEXT), field="days")
     for number, raw in enumerate((text or "").splitlines(), start=1):
         line = raw.strip()
         if not line or line.startswith("#"):
