@@ -16,6 +16,7 @@ from core.extensions import db
 from core.models import AuditChainHead, AuditEvent
 from core.services import audit
 from tests.audit_helpers import drop_audit_guards
+from tests.test_screen_rules import login
 
 
 def _events(app) -> list[AuditEvent]:
@@ -115,7 +116,21 @@ def test_verify_passes_on_an_untouched_chain_and_after_events_past_the_anchor(ap
     assert _verify(runner).exit_code == 0
 
 
-def test_an_altered_anchor_line_or_another_key_fails(app, api, runner):
+def test_anchor_lines_copied_from_the_log_are_checked(app, api, runner, tmp_path):
+    _cases(api, 2)
+    _anchor(runner)
+    (line,) = _anchor_lines(app)
+    copy = tmp_path / "from-log-host.log"
+    copy.write_text(f"Dec  2 13:00:01 kesu-host kesu.audit: {line}\n", encoding="utf-8")
+    result = runner.invoke(args=["audit", "verify", "--anchor-file", str(copy)])
+    assert result.exit_code == 0, result.output
+    assert "1 anchors" in result.output
+    copy.write_text("Dec  2 13:00:01 kesu-host something else\n", encoding="utf-8")
+    result = runner.invoke(args=["audit", "verify", "--anchor-file", str(copy)])
+    assert result.exit_code == 1 and "not an anchor" in result.output
+
+
+def test_an_altered_anchor_line_or_another_key_fails(app, api, runner, client):
     _cases(api, 2)
     _anchor(runner)
     path = app.config["KESU_AUDIT_ANCHOR_FILE"]
@@ -129,6 +144,9 @@ def test_an_altered_anchor_line_or_another_key_fails(app, api, runner):
     assert _verify(runner).exit_code == 0
     app.config["KESU_AUDIT_KEY"] = "another-key-of-enough-length"
     _broken(runner, "signature")
+    login(client, "auditor")  # the screen's check reads the anchors too
+    page = client.post("/audit/verify").get_data(as_text=True)
+    assert "与保存在数据库之外的锚点不符" in page
 
 
 def test_audit_key_is_created_once_by_concurrent_processes(app):
