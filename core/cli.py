@@ -342,17 +342,22 @@ def audit_verify(anchor_file: Path | None) -> None:
 
 
 @audit_group.command("anchor")
+@click.option(
+    "--restart",
+    is_flag=True,
+    help="Anchor afresh although the earlier anchors are gone (after looking into why).",
+)
 @with_appcontext
-def audit_anchor() -> None:
+def audit_anchor(restart: bool) -> None:
     """Append the chain's signed head to the anchor file and the log (for cron)."""
-    _write_anchor()
+    _write_anchor(restart)
 
 
-def _write_anchor() -> None:
+def _write_anchor(restart: bool = False) -> None:
     from core.services.audit_anchor import AnchorError, write_anchor
 
     try:
-        point = write_anchor()
+        point = write_anchor(restart=restart)
     except AnchorError as exc:
         click.echo(f"Audit anchor NOT written: {exc}", err=True)
         sys.exit(1)

@@ -116,6 +116,19 @@ def test_verify_passes_on_an_untouched_chain_and_after_events_past_the_anchor(ap
     assert _verify(runner).exit_code == 0
 
 
+def test_a_removed_anchor_file_fails_while_the_key_remains(app, api, runner):
+    _cases(api, 1)
+    _anchor(runner)
+    os.remove(app.config["KESU_AUDIT_ANCHOR_FILE"])
+    _broken(runner, "anchors were removed")
+    for args in (["sweep"], ["audit", "anchor"]):  # nor is the chain anchored afresh unseen
+        result = runner.invoke(args=args)
+        assert result.exit_code == 1 and "anchors were removed" in result.output
+    result = runner.invoke(args=["audit", "anchor", "--restart"])  # an administrator's choice
+    assert result.exit_code == 0, result.output
+    assert _verify(runner).exit_code == 0
+
+
 def test_anchor_lines_copied_from_the_log_are_checked(app, api, runner, tmp_path):
     _cases(api, 2)
     _anchor(runner)

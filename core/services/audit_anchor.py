@@ -54,6 +54,10 @@ def anchor_file() -> Path:
     return Path(configured) if configured else Path(current_app.instance_path) / ANCHOR_FILE
 
 
+def _key_path() -> Path:
+    return Path(current_app.instance_path) / KEY_FILE
+
+
 def _key(create: bool) -> bytes | None:
     """``KESU_AUDIT_KEY``, or the key file in the instance folder (made once if ``create``).
 
@@ -65,7 +69,7 @@ def _key(create: bool) -> bytes | None:
         if len(configured) < MIN_KEY_LENGTH:
             raise AnchorError(f"KESU_AUDIT_KEY must be at least {MIN_KEY_LENGTH} characters")
         return configured.encode()
-    path = Path(current_app.instance_path) / KEY_FILE
+    path = _key_path()
     if not path.exists():
         if not create:
             return None
@@ -137,28 +141,41 @@ def read_anchors(path: Path | None = None) -> list[Checkpoint]:
     return [_parse(key, text, number) for number, text in lines]
 
 
+def _anchors_kept(path: Path) -> list[Checkpoint]:
+    anchors = read_anchors(path)
+    if not anchors and _key_path().exists():
+        # The key file is made with the first anchor: the anchors written since were removed.
+        raise AnchorError(
+            f"the audit key exists but {path} holds no anchor: the anchors were removed "
+            "(after looking into it, start anew with `kesu audit anchor --restart`)"
+        )
+    return anchors
+
+
 def verify_anchored(path: Path | None = None) -> AnchorCheck:
     """Recompute the whole chain and hold it against every anchor."""
     try:
-        anchors = read_anchors(path)
+        anchors = _anchors_kept(path or anchor_file())
     except AnchorError as exc:
         return AnchorCheck(VerifyResult(False, 0, None, str(exc)), 0)
     return AnchorCheck(audit.verify(anchors), len(anchors))
 
 
-def write_anchor() -> Checkpoint:
+def write_anchor(*, restart: bool = False) -> Checkpoint:
     """Append the chain's current end to the anchor file and the log.
 
     The chain must first extend the latest anchor (only the events after it are recomputed,
-    so a regular cron run stays cheap); a chain that does not is never anchored.
+    so a regular cron run stays cheap); a chain that does not is never anchored. Nor is one
+    whose earlier anchors were removed, unless ``restart`` (after an administrator looked
+    into it): the whole chain is then recomputed and anchored afresh.
     """
     path = anchor_file()
-    key = _key(create=True)
-    anchors = read_anchors(path)
+    anchors = read_anchors(path) if restart else _anchors_kept(path)
     latest = max(anchors, key=lambda p: p.seq) if anchors else None
     result = audit.verify(anchors, start=latest)
     if not result.ok:
         raise AnchorError(f"the audit trail is broken, not anchored: {result.reason}")
+    key = _key(create=True)
     point = Checkpoint(seq=result.checked, event_id=result.last_id or 0, hash=result.last_hash)
     at = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     line = _line(key, point, at)
