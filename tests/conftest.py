@@ -205,6 +205,22 @@ def app(request, tmp_path, template_db) -> Iterator:
         db.engine.dispose()
 
 
+@pytest.fixture(params=ENGINES)
+def served_db(request, tmp_path, template_db) -> tuple[Path, str]:
+    """A fresh seeded database for ``tests/procserver.py`` servers: (instance folder, URL)."""
+    instance = tmp_path / "served"
+    instance.mkdir()
+    if request.param == "sqlite":
+        database = instance / "kesu.db"
+        shutil.copyfile(template_db, database)
+        return instance, f"sqlite:///{database}"
+    template = request.getfixturevalue("pg_template")
+    name = f"kesu_s_{uuid.uuid4().hex[:10]}"
+    _pg_admin(f"CREATE DATABASE {name} TEMPLATE {template}")
+    request.addfinalizer(lambda: _pg_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+    return instance, _pg_url(name)
+
+
 @pytest.fixture
 def client(app):
     return app.test_client()
