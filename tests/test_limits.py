@@ -456,3 +456,46 @@ def test_the_product_screen_refuses_a_unit_price_over_the_maximum(app, client):
     assert _count(app, Product) == products
     client.post("/productview/add", data={**data, "unit_price": str(limits.UNIT_PRICE)})
     assert _count(app, Product) == products + 1
+
+
+def test_other_texts_one_over_their_maximum_are_refused_naming_them(app, api, client):
+    from core.models import Evidence
+    from tests.test_evidence import PNG, upload
+
+    case = api("agent").create_case()
+    events, files = _count(app, AuditEvent), _count(app, Evidence)
+    over = "字" * (limits.TEXT_LONG + 1)
+    priority = {"priority": "P1", "reason": over}
+    _refused(api("supervisor").post(f"/api/v1/case/{case['id']}/priority", json=priority), "reason")
+    _refused(upload(api("agent"), case["id"], PNG, source="源" * 201), "source")
+    _refused(api("agent").get(f"/api/v1/case/?q={'号' * (limits.SEARCH + 1)}"), "q")
+    login_body = {"username": "u" * (limits.USERNAME + 1), "password": "x"}
+    _refused(client.post("/api/v1/security/login", json=login_body), "username")
+    assert (_count(app, AuditEvent), _count(app, Evidence)) == (events, files)
+    at_max = {"priority": "P1", "reason": "字" * limits.TEXT_LONG}
+    assert (
+        api("supervisor").post(f"/api/v1/case/{case['id']}/priority", json=at_max).status_code
+        == 200
+    )
+    assert api("agent").get(f"/api/v1/case/?q={'号' * limits.SEARCH}").status_code == 200
+
+
+def test_a_case_takes_at_most_the_maximum_of_evidence_files(app, api, monkeypatch):
+    from core.models import Evidence
+    from tests.test_evidence import PNG, upload
+
+    monkeypatch.setattr(limits, "EVIDENCE_FILES", 2)  # the rule, at a size a test can reach
+    case = api("agent").create_case()
+    for _ in range(2):
+        assert upload(api("agent"), case["id"], PNG).status_code == 201
+    files, events = _count(app, Evidence), _count(app, AuditEvent)
+    _refused(upload(api("agent"), case["id"], PNG), "file")
+    assert (_count(app, Evidence), _count(app, AuditEvent)) == (files, events)
+
+
+def test_a_compensation_reason_over_its_maximum_is_refused(app, api):
+    case = proposal_of(api, "50.00")
+    rows, events = _lines(app), _count(app, AuditEvent)
+    body = {"lines": [], "reason": "因" * (limits.TEXT_LONG + 1)}
+    _refused(api("qa").put(f"/api/v1/case/{case['id']}/compensation", json=body), "reason")
+    assert (_lines(app), _count(app, AuditEvent)) == (rows, events)
