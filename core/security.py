@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import jsonify, request
+from flask import g, jsonify, request
 from flask_appbuilder.api import expose, safe
 from flask_appbuilder.const import (
     API_SECURITY_ACCESS_TOKEN_KEY,
@@ -15,6 +15,14 @@ from flask_appbuilder.security.views import UserDBModelView
 from flask_babel import lazy_gettext as _l
 from flask_jwt_extended import create_access_token, create_refresh_token
 
+from core import auth_guard
+from core.auth_views import (
+    ADD_USER_PASSWORD_FIELDS,
+    KesuAuthDBView,
+    KesuResetMyPasswordView,
+    KesuResetPasswordView,
+    throttled_message,
+)
 from core.models import KesuUser
 from core.views.datamodel import AuditedInterface, AuditedViewMixin
 
@@ -47,6 +55,7 @@ class KesuUserDBModelView(AuditedViewMixin, UserDBModelView):
         "roles",
         "business_lines",
     ]
+    add_form_extra_fields = ADD_USER_PASSWORD_FIELDS
     label_columns = {"business_lines": _l("Business lines"), "department": _l("Department")}
     user_show_fieldsets = [
         (
@@ -91,6 +100,18 @@ class KesuSecurityApi(SecurityApi):
                       refresh_token: {type: string}
             400: {$ref: '#/components/responses/400'}
             401: {$ref: '#/components/responses/401'}
+            429:
+              description: Too many failed sign-ins for this account or from this address
+              headers:
+                Retry-After:
+                  description: seconds until a sign-in is accepted again
+                  schema: {type: integer}
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    properties:
+                      message: {type: string}
         """
         payload = request.get_json(silent=True) if request.is_json else None
         if not isinstance(payload, dict):
@@ -110,7 +131,12 @@ class KesuSecurityApi(SecurityApi):
         if errors:
             first = next(iter(errors))
             return self.response(400, message=f"{first}: {errors[first][0]}", errors=errors)
-        user = self.appbuilder.sm.auth_user_db(payload["username"], payload["password"])
+        try:
+            user = self.appbuilder.sm.auth_user_db(payload["username"], payload["password"])
+        except auth_guard.LoginThrottled as exc:
+            response = self.response(429, message=throttled_message(exc.retry_after))
+            response.headers["Retry-After"] = str(exc.retry_after)
+            return response
         if not user:
             return self.response(401, message=str(_l("Wrong user name or password.")))
         tokens = {
@@ -125,6 +151,9 @@ class KesuSecurityManager(SecurityManager):
     user_model = KesuUser
     security_api = KesuSecurityApi
     userdbmodelview = KesuUserDBModelView
+    authdbview = KesuAuthDBView
+    resetmypasswordview = KesuResetMyPasswordView
+    resetpasswordview = KesuResetPasswordView
     # FAB's user statistics chart loads Google Charts from the internet; Kesu runs offline.
     userstatschartview = None
 
@@ -132,6 +161,33 @@ class KesuSecurityManager(SecurityManager):
         super().__init__(appbuilder)
         # User changes made on the admin screens are audited like every other change.
         self.userdbmodelview.datamodel = AuditedInterface(KesuUser, entity="user")
+
+    def auth_user_db(self, username, password):
+        """Throttled, and the same work for unknown names and wrong passwords (see
+        :mod:`core.auth_guard`); raises ``LoginThrottled``."""
+        return auth_guard.authenticate(self, username, password)
+
+    def load_user(self, pk):
+        """The session's user, unless inactive or the session predates the user's epoch."""
+        user = self.get_user_by_id(int(pk))
+        if user is not None and user.is_active and auth_guard.session_is_current(user):
+            return user
+        return None
+
+    def load_user_jwt(self, _jwt_header, jwt_data):
+        """The token's user, unless inactive or the token predates the user's epoch."""
+        try:
+            user = self.get_user_by_id(int(jwt_data["sub"]))
+        except (KeyError, TypeError, ValueError):
+            return None
+        if user is not None and user.is_active and auth_guard.token_is_current(user, jwt_data):
+            g.user = user
+            return user
+        return None
+
+    def on_user_logout(self, user) -> None:
+        """Signing out ends every session and token of the user."""
+        auth_guard.end_all_sessions(user.id)
 
     def create_jwt_manager(self, app):
         """JWT problems answer 401 in Kesu's error shape (``message``), never 422."""
@@ -143,6 +199,7 @@ class KesuSecurityManager(SecurityManager):
         def expired(*_args):
             return jsonify(message=str(_l("Your session has expired; sign in again."))), 401
 
+        jwt_manager.additional_claims_loader(auth_guard.jwt_claims)
         jwt_manager.unauthorized_loader(not_signed_in)
         jwt_manager.invalid_token_loader(not_signed_in)
         jwt_manager.expired_token_loader(expired)
