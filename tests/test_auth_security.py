@@ -113,6 +113,23 @@ def test_a_success_does_not_reset_the_address_count_of_attacks_on_other_accounts
     assert api_login(client, "supervisor", address="10.7.7.7").status_code == 200
 
 
+def test_parallel_guesses_do_not_slip_past_the_limit_together(app):
+    from concurrent.futures import ThreadPoolExecutor
+
+    def guess(i):
+        return api_login(app.test_client(), "agent", f"wrong-password-{i}").status_code
+
+    with ThreadPoolExecutor(8) as pool:
+        statuses = list(pool.map(guess, range(16)))
+    assert set(statuses) <= {401, 429} and statuses.count(401) <= 5
+    # A refused guess is not counted: the account takes exactly five failures in all.
+    failures = statuses.count(401)
+    while (resp := api_login(app.test_client(), "agent", "wrong-password")).status_code == 401:
+        failures += 1
+    assert_throttled(resp)
+    assert failures == 5
+
+
 def test_the_limits_are_settings(tmp_path, template_db):
     app = make_app(
         tmp_path, template_db, KESU_LOGIN_MAX_PER_ACCOUNT=2, KESU_LOGIN_MAX_PER_ADDRESS=0
@@ -352,6 +369,7 @@ def test_admin_reset_ends_the_users_tokens_and_sessions(app, client):
     refresh = agent.post(
         LOGIN, json={"username": "agent", "password": PASSWORD, "refresh": True}
     ).get_json()["refresh_token"]
+    assert agent.post("/api/v1/security/refresh", headers=bearer(refresh)).status_code == 200
     assert form_login(agent, "agent").status_code == 302 and signed_in(agent)
     assert form_login(client, "admin").status_code == 302
     user_id = user_row(app, "agent").id
