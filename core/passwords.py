@@ -14,6 +14,8 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.security import generate_password_hash
 from wtforms import ValidationError
 
+from core.services.errors import invalid_if
+
 MIN_LENGTH = 10
 
 
@@ -29,6 +31,12 @@ def problems(password: str | None, username: str | None = None) -> list[str]:
     if username and password.strip().casefold() == username.strip().casefold():
         found.append(str(_l("The password must not be the user name.")))
     return found
+
+
+def refuse_weak(password: str | None, username: str | None = None) -> None:
+    """Raise :class:`~core.services.errors.Invalid` naming ``password`` if it breaks a rule."""
+    found = problems(password, username)
+    invalid_if({"password": found} if found else {})
 
 
 def hash_password(password: str) -> str:

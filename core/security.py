@@ -15,7 +15,7 @@ from flask_appbuilder.security.views import UserDBModelView
 from flask_babel import lazy_gettext as _l
 from flask_jwt_extended import create_access_token, create_refresh_token
 
-from core import auth_guard
+from core import auth_guard, passwords
 from core.auth_views import (
     ADD_USER_PASSWORD_FIELDS,
     KesuAuthDBView,
@@ -184,6 +184,21 @@ class KesuSecurityManager(SecurityManager):
             g.user = user
             return user
         return None
+
+    def reset_password(self, userid, password):
+        """Every password set through Flask-AppBuilder (screens, ``kesu fab reset-password``)
+        meets the rules; the screens check them first and show the error on the form."""
+        user = self.get_user_by_id(userid)
+        if user is not None:
+            passwords.refuse_weak(password, user.username)
+        super().reset_password(userid, password)
+
+    def add_user(self, username, first_name, last_name, email, role, password="", **kw):
+        """``kesu fab create-user``/``create-admin``: the password rules apply (an empty
+        password, as for accounts provisioned from elsewhere, gets a random one)."""
+        if password:
+            passwords.refuse_weak(password, username)
+        return super().add_user(username, first_name, last_name, email, role, password, **kw)
 
     def on_user_logout(self, user) -> None:
         """Signing out ends every session and token of the user."""

@@ -447,3 +447,22 @@ def test_secure_cookie_behind_a_trusted_proxy_and_with_kesu_https(tmp_path, temp
     untrusted = make_app(tmp_path / "c", template_db).test_client()
     resp = form_login(untrusted, "agent", headers={"X-Forwarded-Proto": "https"})
     assert "; secure" not in session_cookie(resp)
+
+
+def test_flask_appbuilder_commands_apply_the_password_rules(app):
+    from flask.cli import ScriptInfo
+    from flask_appbuilder.cli import fab
+
+    runner = app.test_cli_runner()
+    info = ScriptInfo(create_app=lambda: app)
+    before = user_row(app, "agent").password
+    args = ["reset-password", "--username", "agent", "--password", "short-pw"]
+    result = runner.invoke(fab, args, obj=info)
+    assert result.exit_code != 0 and user_row(app, "agent").password == before
+    args = ["create-user", "--role", "QA", "--username", "fab-user", "--firstname", "f"]
+    args += ["--lastname", "u", "--email", "fab@example.com", "--password", "aaaaaaaaaaaa"]
+    assert runner.invoke(fab, args, obj=info).exit_code != 0
+    assert user_row_or_none(app, "fab-user") is None
+    args[-1] = NEW_PASSWORD
+    assert runner.invoke(fab, args, obj=info).exit_code == 0
+    assert api_login(app.test_client(), "fab-user", NEW_PASSWORD).status_code == 200
