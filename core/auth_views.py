@@ -113,6 +113,13 @@ class KesuResetPasswordView(_RefusedFormIs400, ResetPasswordView):
     class_permission_name = "ResetPasswordView"
     form = UserPasswordForm
 
+    def form_post(self, form) -> None:
+        super().form_post(form)
+        if request.args.get("pk") == str(g.user.id):  # the admin's own: this session stays
+            user = db.session.get(KesuUser, g.user.id)
+            if user is not None:
+                auth_guard.stamp_session(user)
+
 
 class KesuAuthDBView(AuthDBView):
     """``/login/``: refused with 429 while the account or the address is throttled."""

@@ -167,19 +167,23 @@ class KesuSecurityManager(SecurityManager):
         :mod:`core.auth_guard`); raises ``LoginThrottled``."""
         return auth_guard.authenticate(self, username, password)
 
+    def _user_by_id(self, pk):
+        try:
+            pk = int(pk)
+        except (TypeError, ValueError):
+            return None
+        return self.get_user_by_id(pk) if 0 < pk < 2**31 else None
+
     def load_user(self, pk):
         """The session's user, unless inactive or the session predates the user's epoch."""
-        user = self.get_user_by_id(int(pk))
+        user = self._user_by_id(pk)
         if user is not None and user.is_active and auth_guard.session_is_current(user):
             return user
         return None
 
     def load_user_jwt(self, _jwt_header, jwt_data):
         """The token's user, unless inactive or the token predates the user's epoch."""
-        try:
-            user = self.get_user_by_id(int(jwt_data["sub"]))
-        except (KeyError, TypeError, ValueError):
-            return None
+        user = self._user_by_id(jwt_data.get("sub"))
         if user is not None and user.is_active and auth_guard.token_is_current(user, jwt_data):
             g.user = user
             return user

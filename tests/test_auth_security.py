@@ -381,6 +381,12 @@ def test_admin_reset_ends_the_users_tokens_and_sessions(app, client):
     assert not signed_in(agent)
     assert agent.get("/api/v1/case/", headers=bearer(token)).status_code == 401
     assert agent.post("/api/v1/security/refresh", headers=bearer(refresh)).status_code == 401
+    own = user_row(app, "admin").id
+    resp = client.post(
+        f"/resetpassword/form?pk={own}",
+        data={"password": NEW_PASSWORD, "conf_password": NEW_PASSWORD},
+    )
+    assert resp.status_code == 302 and signed_in(client)
 
 
 def test_a_session_cookie_copied_before_logout_is_refused_after_it(app, client):
