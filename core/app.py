@@ -70,10 +70,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         if ADDON not in appbuilder.addon_managers:
             raise RuntimeError(f"{ADDON} failed to register its views; see the log above")
 
+    from core.auth_guard import install as install_auth_guard
     from core.cli import register_commands
     from core.web import install_web_handlers
 
     app.json.ensure_ascii = False  # Chinese text as UTF-8, not \uXXXX escapes
     install_web_handlers(app)
+    install_auth_guard(app)
     register_commands(app)
     return app

@@ -1,6 +1,5 @@
 """Configuration from environment variables, with safe defaults for a first run.
 
-===================== ==================================================================
 variable              meaning (default)
 ===================== ==================================================================
 KESU_DATABASE_URL     SQLAlchemy URL (a SQLite file ``kesu.db`` in the instance folder)
@@ -20,6 +19,33 @@ KESU_AUDIT_ANCHOR_FILE
                       (``audit-anchors.log`` in the instance folder; append-only, 0600)
 KESU_AUDIT_KEY        HMAC key of the audit anchors (generated once into the instance folder)
 ===================== ==================================================================
+=======
+=========================== ==================================================================
+variable                    meaning (default)
+=========================== ==================================================================
+KESU_DATABASE_URL           SQLAlchemy URL (a SQLite file ``kesu.db`` in the instance folder)
+KESU_SECRET_KEY             session/JWT signing key (generated once into the instance folder)
+KESU_UPLOAD_DIR             where evidence files are stored (``uploads`` in the instance folder)
+KESU_MAX_UPLOAD_MB          largest accepted upload in MB (50)
+KESU_PLUGINS                comma-separated plugin keys to load; unset loads every installed one
+KESU_INSTANCE_PATH          the instance folder itself
+KESU_SMTP_HOST              SMTP server for overdue e-mail (unset: in-app notifications only)
+KESU_SMTP_PORT              its port (25)
+KESU_SMTP_USER              login name, if the server wants one (with KESU_SMTP_PASSWORD)
+KESU_SMTP_STARTTLS          ``1`` to upgrade the connection with STARTTLS
+KESU_MAIL_FROM              the sender address (``kesu@localhost``)
+KESU_BASE_URL               the address users open Kesu at, for links in e-mail
+KESU_LOGIN_MAX_PER_ACCOUNT  failed sign-ins of one account within the window before 429 (5; 0: off)
+KESU_LOGIN_MAX_PER_ADDRESS  failed sign-ins from one client address within the window (20; 0: off)
+KESU_LOGIN_WINDOW_SECONDS   the throttle's window in seconds (900)
+KESU_HTTPS                  ``1``: Kesu is only reached over HTTPS; cookies always ``Secure``
+KESU_PROXY_FIX              number of reverse proxies in front of Kesu whose ``X-Forwarded-For``/
+                            ``-Proto``/``-Host``/``-Port`` are trusted (0); cookies are ``Secure`` on
+                            every request that came over HTTPS either way
+KESU_AUDIT_ANCHOR_FILE      where ``kesu audit anchor`` appends the signed chain head
+                            (``audit-anchors.log`` in the instance folder; append-only, 0600)
+KESU_AUDIT_KEY              HMAC key of the audit anchors (generated once into the instance folder)
+=========================== ==================================================================
 """
 
 from __future__ import annotations
@@ -75,6 +101,11 @@ def build_config(instance: Path) -> dict[str, Any]:
         "KESU_AUDIT_ANCHOR_FILE": os.environ.get("KESU_AUDIT_ANCHOR_FILE")
         or str(instance / "audit-anchors.log"),
         "KESU_AUDIT_KEY": os.environ.get("KESU_AUDIT_KEY") or None,
+        "KESU_LOGIN_MAX_PER_ACCOUNT": int(os.environ.get("KESU_LOGIN_MAX_PER_ACCOUNT") or 5),
+        "KESU_LOGIN_MAX_PER_ADDRESS": int(os.environ.get("KESU_LOGIN_MAX_PER_ADDRESS") or 20),
+        "KESU_LOGIN_WINDOW_SECONDS": int(os.environ.get("KESU_LOGIN_WINDOW_SECONDS") or 900),
+        "KESU_HTTPS": os.environ.get("KESU_HTTPS", "") in ("1", "true", "yes"),
+        "KESU_PROXY_FIX": int(os.environ.get("KESU_PROXY_FIX") or 0),
         # Flask-AppBuilder
         "APP_NAME": "客诉 Kesu",
         "AUTH_TYPE": AUTH_DB,

@@ -1,7 +1,7 @@
 """audit events are append-only: the database refuses UPDATE, DELETE (and TRUNCATE)
 
 Revision ID: 0005b_audit
-Revises: 0004
+Revises: 0005a_auth
 Create Date: 2026-12-02 13:30:00
 
 """
@@ -9,7 +9,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0005b_audit'
-down_revision = '0004'
+down_revision = '0005a_auth'
 branch_labels = None
 depends_on = None
 
