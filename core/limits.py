@@ -87,6 +87,7 @@ USER_COLUMNS: dict[str, object] = {
 SYSTEM_COLUMNS = frozenset(
     {
         "ab_api_key.scopes",
+        "ab_user.auth_epoch",
         "ab_user.fail_login_count",
         "ab_user.login_count",
         "approval_step.round",
