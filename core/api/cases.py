@@ -413,9 +413,11 @@ class CaseApi(KesuApi):
           - {in: path, name: evidence_id, required: true, schema: {type: integer}}
           responses:
             200:
-              description: The file
+              description: >-
+                The file, as an attachment, typed by its content (an allowed image, video,
+                document or text/plain type, else application/octet-stream)
               content:
-                application/octet-stream:
+                "*/*":
                   schema: {type: string, format: binary}
             404: {$ref: '#/components/responses/404'}
         """
