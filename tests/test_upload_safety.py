@@ -207,11 +207,11 @@ def test_a_stored_unsafe_name_is_made_safe_when_served(app, api):
     ev = upload(agent, case["id"], PDF, "ok.pdf").get_json()["result"]
     with app.app_context():
         db.session.execute(
-            sa.update(Evidence).where(Evidence.id == ev["id"]).values(filename="x\x00\r\ny.pdf")
+            sa.update(Evidence).where(Evidence.id == ev["id"]).values(filename="x\x1b\r\n/y.pdf")
         )
         db.session.commit()
     header = fetch(agent, ev["url"]).headers["Content-Disposition"]
-    assert disposition_name(header) == "xy.pdf"
+    assert disposition_name(header) == "x_y.pdf"
 
 
 # -- orphan files -------------------------------------------------------------------------------
