@@ -15,6 +15,10 @@ KESU_SMTP_USER        login name, if the server wants one (with KESU_SMTP_PASSWO
 KESU_SMTP_STARTTLS    ``1`` to upgrade the connection with STARTTLS
 KESU_MAIL_FROM        the sender address (``kesu@localhost``)
 KESU_BASE_URL         the address users open Kesu at, for links in e-mail
+KESU_AUDIT_ANCHOR_FILE
+                      where ``kesu audit anchor`` appends the signed chain head
+                      (``audit-anchors.log`` in the instance folder; append-only, 0600)
+KESU_AUDIT_KEY        HMAC key of the audit anchors (generated once into the instance folder)
 ===================== ==================================================================
 """
 
@@ -148,6 +152,9 @@ def build_config(instance: Path) -> dict[str, Any]:
         "KESU_SMTP_STARTTLS": os.environ.get("KESU_SMTP_STARTTLS", "") in ("1", "true", "yes"),
         "KESU_MAIL_FROM": os.environ.get("KESU_MAIL_FROM") or "kesu@localhost",
         "KESU_BASE_URL": (os.environ.get("KESU_BASE_URL") or "http://127.0.0.1:5000").rstrip("/"),
+        "KESU_AUDIT_ANCHOR_FILE": os.environ.get("KESU_AUDIT_ANCHOR_FILE")
+        or str(instance / "audit-anchors.log"),
+        "KESU_AUDIT_KEY": os.environ.get("KESU_AUDIT_KEY") or None,
         # Flask-AppBuilder
         "APP_NAME": "客诉 Kesu",
         "AUTH_TYPE": AUTH_DB,
