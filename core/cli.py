@@ -34,6 +34,7 @@ def register_commands(app) -> None:
         positions_group,
         audit_group,
         sweep_command,
+        cleanup_uploads_command,
         calendar_group,
         serve_command,
         demo_command,
@@ -230,7 +231,31 @@ def sweep_command(now: str | None) -> None:
     for code, count in result.per_line.items():
         click.echo(f"{code}: {count} deadlines escalated")
     click.echo(f"{result.total} deadlines escalated in all")
+    _cleanup_uploads(60)
     _write_anchor()  # cron runs the sweep: the audit chain is anchored as regularly
+
+
+def _cleanup_uploads(minutes: int) -> None:
+    import datetime as dt
+
+    from core.services.uploads import cleanup_orphans
+
+    removed = cleanup_orphans(dt.timedelta(minutes=minutes))
+    click.echo(f"{len(removed)} orphan upload files removed")
+
+
+@click.command("cleanup-uploads")
+@click.option(
+    "--older-than-minutes",
+    type=click.IntRange(0, 10**6),
+    default=60,
+    show_default=True,
+    help="Only files unchanged for this long (uploads in flight are younger).",
+)
+@with_appcontext
+def cleanup_uploads_command(older_than_minutes: int) -> None:
+    """Remove evidence files no evidence record refers to (left by a crash mid-upload)."""
+    _cleanup_uploads(older_than_minutes)
 
 
 @click.group("calendar")
@@ -367,6 +392,10 @@ def _write_anchor(restart: bool = False) -> None:
 def _serve(host: str, port: int, threads: int) -> None:
     from waitress import serve
 
+    try:
+        _cleanup_uploads(60)
+    except Exception as exc:  # a server starts even if the cleanup cannot run now
+        click.echo(f"Orphan upload cleanup skipped: {exc.__class__.__name__}", err=True)
     click.echo(f"Serving Kesu on http://{host}:{port}/  (Ctrl+C to stop)")
     serve(current_app._get_current_object(), host=host, port=port, threads=threads)
 

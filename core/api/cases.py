@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from apispec.exceptions import DuplicateComponentNameError
-from flask import request, send_file
+from flask import request
 from flask_appbuilder.api import expose, safe
 from flask_appbuilder.security.decorators import protect
 from flask_babel import get_locale
@@ -12,6 +12,7 @@ from flask_babel import lazy_gettext as _l
 from core import fields, limits
 from core.api import schemas
 from core.api.base import KesuApi, current_actor, json_body, service_call
+from core.downloads import download_response
 from core.services import cases as case_service
 from core.services import compensation as compensation_service
 from core.services import evidence as evidence_service
@@ -413,21 +414,16 @@ class CaseApi(KesuApi):
           - {in: path, name: evidence_id, required: true, schema: {type: integer}}
           responses:
             200:
-              description: The file
+              description: >-
+                The file, as an attachment, typed by its content (an allowed image, video,
+                document or text/plain type, else application/octet-stream)
               content:
-                application/octet-stream:
+                "*/*":
                   schema: {type: string, format: binary}
             404: {$ref: '#/components/responses/404'}
         """
         evidence, path = evidence_service.open_evidence(current_actor(), pk, evidence_id)
-        response = send_file(
-            path,
-            mimetype=evidence.content_type,
-            as_attachment=True,
-            download_name=evidence.filename,
-        )
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        return response
+        return download_response(path, evidence.filename, evidence.content_type)
 
     @expose("/fields", methods=["GET"])
     @protect()

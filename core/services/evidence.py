@@ -1,21 +1,19 @@
 """Evidence uploads and downloads, under the case's record rule.
 
-Files live in ``KESU_UPLOAD_DIR`` (outside any static folder) under random names; the
-database keeps the original name, type, size and SHA-256. A file is written before its row
-and removed again if the transaction fails, so nothing is half-stored.
+Files live in ``KESU_UPLOAD_DIR`` (outside any static folder) under random names
+(:mod:`core.services.uploads`); the database keeps the original name (made safe), the type
+decided from the content, the size and the SHA-256. A file is written before its row and
+removed again if the transaction fails; a crash in between leaves an orphan that
+``kesu cleanup-uploads`` removes.
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
-import uuid
 from collections.abc import Mapping
 from pathlib import Path
 from typing import IO, Any
 
-import filetype
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from core import limits
@@ -25,7 +23,7 @@ from core.extensions import db
 from core.fields import FieldError, coerce
 from core.models import Evidence, KesuUser
 from core.roles import CAN_UPLOAD
-from core.services import audit
+from core.services import audit, uploads
 from core.services.access import get_case, require, require_department
 from core.services.cases import emit, recompute, require_writable
 from core.services.errors import Invalid, NotFound, invalid_if
@@ -37,21 +35,6 @@ KIND_MIME_PREFIX = {"photo": ("image/",), "video": ("video/",)}
 _RECEIVED_AT = FieldSpec("received_at", "datetime", _l("Received at"))
 
 
-def upload_dir() -> Path:
-    return Path(current_app.config["KESU_UPLOAD_DIR"])
-
-
-def _detect(head: bytes, filename: str, declared: str | None) -> str:
-    kind = filetype.guess(head)
-    if kind is not None:
-        return kind.mime
-    if declared and declared not in ("application/octet-stream", ""):
-        # Plain-text formats have no magic number; trust only harmless declared types.
-        if declared.startswith("text/") or declared == "application/pdf":
-            return declared
-    return "application/octet-stream"
-
-
 def add_evidence(
     actor: KesuUser,
     case_id: int,
@@ -61,7 +44,6 @@ def add_evidence(
     kind: Any,
     source: Any = None,
     received_at: Any = None,
-    declared_type: str | None = None,
 ) -> Evidence:
     """Attach a file to a case as evidence of ``kind``; recomputes the acceptance issues."""
     require(actor, CAN_UPLOAD)
@@ -84,7 +66,7 @@ def add_evidence(
     data = stream.read()
     if not data:
         raise Invalid(_l("The file is empty."), field="file")
-    content_type = _detect(data[:8192], filename, declared_type)
+    content_type = uploads.detect_type(data)
     wanted = KIND_MIME_PREFIX.get(kind)
     if wanted and not content_type.startswith(wanted):
         raise Invalid(
@@ -95,10 +77,7 @@ def add_evidence(
             ),
             field="file",
         )
-    key = uuid.uuid4().hex
-    path = upload_dir() / key[:2] / key
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
+    key = uploads.store(data)
     try:
         with write_transaction():
             case = get_case(actor, case_id, lock=True)
@@ -111,7 +90,7 @@ def add_evidence(
                 kind=kind,
                 source=(source or "").strip() or None,
                 received_at=localize(when, case.business_line.timezone) if when else utcnow(),
-                filename=os.path.basename(filename)[:255],
+                filename=uploads.safe_filename(filename),
                 storage_key=key,
                 content_type=content_type,
                 size=len(data),
@@ -142,7 +121,7 @@ def add_evidence(
             )
             emit(case, "upload", case.status, actor, {"kind": kind})
     except BaseException:
-        path.unlink(missing_ok=True)
+        uploads.discard(key)
         raise
     return evidence
 
@@ -154,7 +133,6 @@ def add_uploaded(actor: KesuUser, case_id: int, upload, form: Mapping[str, str])
         case_id,
         upload.stream if upload else None,
         filename=upload.filename if upload else None,
-        declared_type=upload.mimetype if upload else None,
         kind=form.get("kind"),
         source=form.get("source") or None,
         received_at=form.get("received_at") or None,
@@ -167,7 +145,7 @@ def open_evidence(actor: KesuUser, case_id: int, evidence_id: int) -> tuple[Evid
     evidence = next((e for e in case.evidence if e.id == evidence_id), None)
     if evidence is None:
         raise NotFound()
-    path = upload_dir() / evidence.storage_key[:2] / evidence.storage_key
+    path = uploads.path_for(evidence.storage_key)
     if not path.is_file():
         raise NotFound(_l("The file is missing from storage."))
     return evidence, path

@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 import sqlalchemy as sa
-from flask import abort, flash, g, redirect, request, send_file, url_for
+from flask import abort, flash, g, redirect, request, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import get_locale
@@ -15,6 +15,7 @@ from wtforms import HiddenField, SelectField
 
 from core import fields, forms
 from core.db import utcnow
+from core.downloads import download_response
 from core.extensions import db
 from core.i18n import translated_issues
 from core.models import BusinessLine, Customer, Department, KesuUser, Product
@@ -490,14 +491,7 @@ class CaseView(BaseView):
             evidence, path = evidence_service.open_evidence(g.user, pk, evidence_id)
         except ServiceError:
             abort(404)
-        response = send_file(
-            path,
-            mimetype=evidence.content_type,
-            as_attachment=True,
-            download_name=evidence.filename,
-        )
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        return response
+        return download_response(path, evidence.filename, evidence.content_type)
 
     # -- edit -----------------------------------------------------------------------------------
 
