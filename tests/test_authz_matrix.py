@@ -1,0 +1,565 @@
+"""Every route × every role × own line / other line / anonymous, against tests/authz_matrix.py.
+
+The routes come from ``app.url_map``: a route missing from the matrix, or a matrix entry whose
+route is gone, fails the suite. Each view's routes run in one test on a fresh database; the
+writing views run on PostgreSQL too (``KESU_TEST_POSTGRES_URL``). Every refused call (anonymous,
+role, foreign line) must also have written nothing.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from core.extensions import db
+from tests.authz_matrix import ANY, CHUNKS, MATRIX, NOBODY, PUBLIC, Rule
+from tests.conftest import PASSWORD, USERS, case_body
+
+SKIPPED_METHODS = {"HEAD", "OPTIONS"}
+# One user per role (the first one USERS lists), all of them members of L1 only (Admin: all).
+ROLE_USERS = {}
+for _username, (_role, _lines) in USERS.items():
+    if _lines in ([], ["L1"]):
+        ROLE_USERS.setdefault(_role, _username)
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+DISCOVER = os.environ.get("KESU_AUTHZ_DISCOVER")  # print what each cell answers
+
+
+def route_keys(app) -> dict[str, Any]:
+    """``{"<endpoint> <METHOD>": werkzeug rule}`` of every route the app serves."""
+    keys = {}
+    for rule in app.url_map.iter_rules():
+        for method in sorted((rule.methods or set()) - SKIPPED_METHODS):
+            keys[f"{rule.endpoint} {method}"] = rule
+    return keys
+
+
+def test_every_route_is_in_the_matrix(app):
+    served = route_keys(app)
+    missing = sorted(set(served) - set(MATRIX))
+    stale = sorted(set(MATRIX) - set(served))
+    assert not missing, "\n".join(
+        f"new route {key} ({served[key].rule}) is not in the authorization matrix "
+        "(tests/authz_matrix.py)"
+        for key in missing
+    )
+    assert not stale, "\n".join(
+        f"the authorization matrix names {key}, which no route serves any more" for key in stale
+    )
+
+
+def test_the_matrix_names_only_known_roles_and_bodies():
+    roles = {role for role, _ in USERS.values()}
+    for key, rule in MATRIX.items():
+        if isinstance(rule.roles, frozenset):
+            assert rule.roles <= roles, key
+        if rule.service_roles is not None:
+            assert rule.service_roles <= roles, key
+        for name in (rule.body, *rule.foreign):
+            assert name is None or name in BODIES, (key, name)
+
+
+# -- the records a call is made on -------------------------------------------------------------
+
+
+class World:
+    """Records of L1 (every test user's line) and L2 (no test user's but Admin's)."""
+
+    def __init__(self, app, needs: set[str] = frozenset({"case", "evidence", "incident"})):
+        from core.models import (
+            BusinessLine,
+            Customer,
+            Department,
+            KesuUser,
+            LinePosition,
+            Product,
+        )
+
+        self.app = app
+        with app.app_context():
+
+            def one(stmt):
+                return db.session.scalar(stmt.limit(1))
+
+            self.line = {
+                code: one(sa.select(BusinessLine.id).where(BusinessLine.code == code))
+                for code in ("L1", "L2")
+            }
+            self.values: dict[str, dict[str, Any]] = {}
+            for code, line_id in self.line.items():
+                self.values[code] = {
+                    "line": line_id,
+                    "line_code": code,
+                    "customer": one(
+                        sa.select(Customer.id).where(Customer.business_line_id == line_id)
+                    ),
+                    "customer_name": one(
+                        sa.select(Customer.name).where(Customer.business_line_id == line_id)
+                    ),
+                    "product": one(
+                        sa.select(Product.id).where(Product.business_line_id == line_id)
+                    ),
+                    "product_code": one(
+                        sa.select(Product.code).where(Product.business_line_id == line_id)
+                    ),
+                    "position": one(
+                        sa.select(LinePosition.id).where(LinePosition.business_line_id == line_id)
+                    ),
+                    "user": one(
+                        sa.select(KesuUser.id).where(
+                            KesuUser.username == ("agent" if code == "L1" else "agent2")
+                        )
+                    ),
+                    "handler": "agent" if code == "L1" else "agent2",
+                    "department": one(sa.select(Department.id)),
+                    "missing": 999_999,
+                }
+            from plugins.major_incident.models import Incident
+
+            for code in ("L1", "L2") if "incident" in needs else ():
+                incident = Incident(business_line_id=self.line[code], batch_no="B-MATRIX")
+                db.session.add(incident)
+                db.session.commit()
+                self.values[code]["incident"] = incident.id
+            for code in ("L1", "L2") if needs & {"case", "evidence"} else ():
+                case_id = self.new_case(code, "logistics")
+                self.values[code]["case"] = case_id
+                self.values[code]["evidence"] = self.add_evidence(case_id)
+
+    def seq(self) -> int:
+        self._seq = getattr(self, "_seq", 0) + 1
+        return self._seq
+
+    def new_case(self, code: str, category: str = "logistics") -> int:
+        from core.services import cases
+        from core.services.access import SYSTEM
+
+        # A batch of its own: cases sharing one would form a batch outbreak (major incident).
+        body = {**self.case_json(code), "batch_no": f"B-M{self.seq()}"}
+        if category == "product_quality" and code == "L1":
+            body.update(category=category, details={"problem": "short_shipment"})
+        elif category == "policy_returns" and code == "L1":
+            body.update(
+                category=category,
+                details={"sku": "P-100", "return_quantity": 10, "freight_out": "1.00"},
+            )
+        with self.app.app_context():
+            return cases.create_case(SYSTEM, body).id
+
+    def add_evidence(self, case_id: int) -> int:
+        from core.services import evidence
+        from core.services.access import SYSTEM
+
+        with self.app.app_context():
+            return evidence.add_evidence(
+                SYSTEM, case_id, io.BytesIO(PNG), filename="p.png", kind="photo"
+            ).id
+
+    def case_json(self, code: str) -> dict[str, Any]:
+        v = self.values[code]
+        return case_body(
+            business_line=code, customer={"name": v["customer_name"]}, product=v["product_code"]
+        )
+
+    def case_version(self, case_id: int) -> int:
+        from core.models import Case
+
+        with self.app.app_context():
+            return db.session.get(Case, case_id).version
+
+    def fingerprint(self) -> tuple:
+        """What any write changes: the audit trail, and rows no audit event covers."""
+        from core.models import AuditEvent, Case, Customer, Product
+
+        with self.app.app_context():
+            db.session.expire_all()
+            return tuple(
+                db.session.scalar(stmt)
+                for stmt in (
+                    sa.select(sa.func.count()).select_from(AuditEvent),
+                    sa.select(sa.func.max(AuditEvent.id)),
+                    sa.select(sa.func.count()).select_from(Case),
+                    sa.select(sa.func.count()).select_from(Customer),
+                    sa.select(sa.func.count()).select_from(Product),
+                )
+            )
+
+
+# -- bodies -------------------------------------------------------------------------------------
+# A builder gets (world, line code, case id or None) and returns ("json"|"form"|"query", data).
+
+Body = Callable[[World, str, Any], tuple[str, Any]]
+
+
+def _customer_edit(world: World, target: str, name: str = "上海经销商") -> dict[str, Any]:
+    return {"business_line": str(world.line[target]), "name": name, "kind": "dealer"}
+
+
+BODIES: dict[str, Body] = {
+    "empty": lambda w, code, case: ("form", {}),
+    "bad_login": lambda w, code, case: ("form", {"username": "nobody", "password": "x"}),
+    "bad_login_json": lambda w, code, case: (
+        "json",
+        {"username": "nobody", "password": "x", "provider": "db"},
+    ),
+    "userinfo": lambda w, code, case: ("form", {"first_name": "", "last_name": ""}),
+    "fields_query": lambda w, code, case: (
+        "query",
+        {"business_line": code, "category": "logistics"},
+    ),
+    # cases
+    "case_json": lambda w, code, case: ("json", w.case_json(code)),
+    "case_json_l2": lambda w, code, case: ("json", w.case_json("L2")),
+    "case_json_customer_l2": lambda w, code, case: (
+        "json",
+        {
+            **{k: v for k, v in w.case_json(code).items() if k != "customer"},
+            "customer_id": w.values["L2"]["customer"],
+        },
+    ),
+    "case_json_product_l2": lambda w, code, case: (
+        "json",
+        {**w.case_json(code), "product": w.values["L2"]["product_code"]},
+    ),
+    "edit_json": lambda w, code, case: (
+        "json",
+        {"batch_no": f"B-E{w.seq()}", "version": w.case_version(case)},
+    ),
+    "edit_json_move_l2": lambda w, code, case: (
+        "json",
+        {
+            "business_line": "L2",
+            "customer": {"name": w.values["L2"]["customer_name"]},
+            "product": w.values["L2"]["product_code"],
+            "version": w.case_version(case),
+        },
+    ),
+    "edit_json_customer_l2": lambda w, code, case: (
+        "json",
+        {"customer_id": w.values["L2"]["customer"], "version": w.case_version(case)},
+    ),
+    "edit_json_product_l2": lambda w, code, case: (
+        "json",
+        {"product": w.values["L2"]["product_code"], "version": w.case_version(case)},
+    ),
+    "hold_json": lambda w, code, case: ("json", {"comment": "等客户回复"}),
+    "assign_json_handler_l2": lambda w, code, case: (
+        "json",
+        {"department": "QA", "handler": "agent2"},
+    ),
+    "compensation_json": lambda w, code, case: (
+        "json",
+        {"lines": [{"kind": "cash", "amount": "10.00"}], "reason": "x"},
+    ),
+    "priority_json": lambda w, code, case: ("json", {"priority": "P1", "reason": "客户升级"}),
+    "upload": lambda w, code, case: (
+        "multipart",
+        {"file": (io.BytesIO(PNG), "photo.png"), "kind": "photo"},
+    ),
+    "intake_form": lambda w, code, case: (
+        "form",
+        {
+            "submit_case": "1",
+            "business_line": code,
+            "category": "logistics",
+            "customer__name": w.values[code]["customer_name"],
+            "customer__kind": "dealer",
+            "channel": "phone",
+            "description": "到货破损",
+            "demand": "compensation",
+            "details__problem": "delay",
+        },
+    ),
+    "intake_form_l2": lambda w, code, case: BODIES["intake_form"](w, "L2", case),
+    "edit_form": lambda w, code, case: (
+        "form",
+        {
+            "version": str(w.case_version(case)),
+            "customer_id": str(w.values[code]["customer"]),
+            "channel": "phone",
+            "description": "改描述",
+            "batch_no": f"B-E{w.seq()}",
+            "details__problem": "delay",
+        },
+    ),
+    "edit_form_customer_l2": lambda w, code, case: (
+        "form",
+        {**BODIES["edit_form"](w, code, case)[1], "customer_id": str(w.values["L2"]["customer"])},
+    ),
+    "hold_form": lambda w, code, case: ("form", {"comment": "等客户回复"}),
+    "assign_form_handler_l2": lambda w, code, case: (
+        "form",
+        {"department": "QA", "handler": "agent2"},
+    ),
+    "compensation_form": lambda w, code, case: (
+        "form",
+        {"kind-0": "cash", "amount-0": "10.00", "reason": "x"},
+    ),
+    "priority_form": lambda w, code, case: ("form", {"priority": "P1", "reason": "客户升级"}),
+    # plugins
+    "analysis_form": lambda w, code, case: (
+        "form",
+        {"root_cause": "筛网破损", "responsible_unit": "生产部"},
+    ),
+    "analysis_json": lambda w, code, case: (
+        "json",
+        {"root_cause": "筛网破损", "responsible_unit": "生产部"},
+    ),
+    "capa_form": lambda w, code, case: (
+        "form",
+        {"kind": "corrective", "description": "换筛网", "responsible_unit": "生产部"},
+    ),
+    "capa_json": lambda w, code, case: (
+        "json",
+        {"kind": "corrective", "description": "换筛网", "responsible_unit": "生产部"},
+    ),
+    "receipt_form": lambda w, code, case: (
+        "form",
+        {"sku": "P-100", "batch_no": "B1", "quantity": "1"},
+    ),
+    "receipt_json": lambda w, code, case: (
+        "json",
+        {"sku": "P-100", "batch_no": "B1", "quantity": 1},
+    ),
+    # reference data
+    "customer_add": lambda w, code, case: (
+        "form",
+        _customer_edit(w, code, name=f"矩阵客户{w.seq()}"),
+    ),
+    "customer_edit": lambda w, code, case: (
+        "form",
+        {**_customer_edit(w, code, w.values[code]["customer_name"]), "contact": f"矩阵{w.seq()}"},
+    ),
+    "customer_add_l2": lambda w, code, case: ("form", _customer_edit(w, "L2", name="越界客户")),
+    "customer_edit_move_l2": lambda w, code, case: (
+        "form",
+        _customer_edit(w, "L2", w.values[code]["customer_name"]),
+    ),
+    "product_add": lambda w, code, case: (
+        "form",
+        {"business_line": str(w.line[code]), "code": f"M-{w.seq()}", "name": "矩阵产品"},
+    ),
+    "product_edit": lambda w, code, case: (
+        "form",
+        {
+            "business_line": str(w.line[code]),
+            "code": w.values[code]["product_code"],
+            "name": f"矩阵改名{w.seq()}",
+        },
+    ),
+}
+
+
+def _accepted(world: World, case_id: int) -> None:
+    from core.services import workflow
+    from core.services.access import SYSTEM
+
+    with world.app.app_context():
+        workflow.run_action(SYSTEM, case_id, "accept", {})
+
+
+# Variants that need the case in another state first (assigning needs an accepted case).
+PREPARE: dict[str, Callable[[World, int], None]] = {
+    "assign_form_handler_l2": _accepted,
+    "assign_json_handler_l2": _accepted,
+}
+
+
+# Variants that call the route with other URL arguments.
+VARIANT_ARGS: dict[str, dict[str, str]] = {
+    "assign_form_handler_l2": {"name": "assign"},
+    "assign_json_handler_l2": {"name": "assign"},
+}
+
+
+# -- calling a route and judging the answer ------------------------------------------------------
+
+
+class Caller:
+    """Signed-in test clients (screens) and tokens (API), one per user, made on first use."""
+
+    def __init__(self, app, api):
+        self.app = app
+        self.api = api
+        self.clients: dict[str | None, Any] = {}
+
+    def client(self, username: str | None):
+        if username not in self.clients:
+            client = self.app.test_client()
+            if username is not None:
+                resp = client.post("/login/", data={"username": username, "password": PASSWORD})
+                assert resp.status_code == 302, username
+            self.clients[username] = client
+        return self.clients[username]
+
+    def call(self, username: str | None, method: str, url: str, body) -> Any:
+        is_api = url.startswith("/api/")
+        client = self.app.test_client() if is_api else self.client(username)
+        headers = self.api(username).headers if (is_api and username) else {}
+        kw: dict[str, Any] = {"headers": headers}
+        if body is not None:
+            kind, data = body
+            if kind == "json":
+                kw["json"] = data
+            elif kind == "query":
+                kw["query_string"] = data
+            elif kind == "multipart":
+                kw["data"], kw["content_type"] = data, "multipart/form-data"
+            else:
+                kw["data"] = data
+        resp = client.open(url, method=method, **kw)
+        resp.text = resp.get_data()[:300].decode(errors="replace") if is_api else ""
+        resp.close()
+        return resp
+
+
+def to_login(resp) -> bool:
+    return resp.status_code == 302 and "/login/" in resp.headers.get("Location", "")
+
+
+def expectation(rule: Rule, role: str | None, variant: str) -> str:
+    if rule.roles == PUBLIC:
+        return "public"
+    if rule.roles == NOBODY:
+        return "nobody"
+    if role is None:
+        return "anonymous"
+    if rule.roles != ANY and role not in rule.roles:
+        return "denied"
+    if rule.service_roles is not None and role not in rule.service_roles and role != "Admin":
+        return "refused"
+    if role == "Admin":
+        return "allowed" if variant in ("own", "other") else "any"
+    if variant == "other" and rule.ruled:
+        return "hidden"
+    if variant not in ("own", "other"):
+        return "refused"  # a foreign variant: create in, move to or pick from another line
+    return "allowed"
+
+
+def judge(expected: str, resp, is_api: bool, wrote: bool, rule: Rule) -> str | None:
+    """None if the answer is the expected one, else what is wrong."""
+    status = resp.status_code
+    if status >= 500:
+        return None if rule.known else f"{status}"
+    if expected == "anonymous":
+        ok = status == 401 if is_api else to_login(resp)
+        return None if ok and not wrote else f"{status} (wrote: {wrote}), expected login"
+    if expected == "denied":
+        ok = status == 403 if is_api else (to_login(resp) or status == 403)
+        return None if ok and not wrote else f"{status} (wrote: {wrote}), expected denied"
+    if expected == "hidden":
+        ok = status == 404 or (status == 403 and not rule.ids)
+        return None if ok and not wrote else f"{status} (wrote: {wrote}), expected 404"
+    if expected == "public":  # anyone may call it; what it answers is its own business
+        return None
+    if expected == "nobody":
+        bad = wrote or (is_api and status < 400)
+        return f"{status} (wrote: {wrote}), expected refused" if bad else None
+    if expected == "refused":
+        bad = wrote or to_login(resp) or status == 401 or (is_api and status < 400)
+        return f"{status} (wrote: {wrote}), expected refused" if bad else None
+    if expected == "any":  # Admin reaching into L2: every line is theirs; the input decides
+        return f"{status}, expected no refusal" if to_login(resp) or status in (401, 403) else None
+    # allowed
+    missing = "missing" in rule.ids.values()
+    if to_login(resp) or status in (401, 403) or (status == 404 and not missing):
+        return f"{status}, expected allowed"
+    if rule.writes and not wrote:
+        return f"{status}, wrote nothing, expected a write"
+    return None
+
+
+def fill(world: World, rule: Rule, variant: str, key: str, werkzeug_rule) -> tuple[str, Any]:
+    """The URL for a call, and the case it acts on (None when the route names no case)."""
+    code = "L2" if variant == "other" else "L1"
+    values = {**rule.args, **VARIANT_ARGS.get(variant, {})}
+    case_id = None
+    for arg, kind in rule.ids.items():
+        if kind == "case_write":
+            category = (
+                "product_quality"
+                if key.startswith("Quality")
+                else "policy_returns"
+                if key.startswith("Returns")
+                else "logistics"
+            )
+            values[arg] = case_id = world.new_case(code, category)
+        else:
+            values[arg] = world.values[code][kind]
+            if kind == "case":
+                case_id = values[arg]
+    for arg in werkzeug_rule.arguments:
+        values.setdefault(arg, 1)
+    with world.app.test_request_context():
+        from flask import url_for
+
+        url = url_for(werkzeug_rule.endpoint, **values)
+    return url, case_id
+
+
+def view_of(key: str) -> str:
+    return key.split(" ")[0].rsplit(".", 1)[0]
+
+
+def chunk_of(key: str) -> str:
+    return next((name for name, (views, _) in CHUNKS.items() if view_of(key) in views), "common")
+
+
+@pytest.mark.parametrize("chunk", [*CHUNKS, "common"])
+def test_authorization_matrix(request, app, api, chunk):
+    engine = request.node.callspec.params.get("app", "sqlite")
+    if engine != "sqlite" and not CHUNKS.get(chunk, ((), False))[1]:
+        pytest.skip("routes that write nothing run on SQLite only")
+    served = route_keys(app)
+    in_group = [k for k in MATRIX if chunk_of(k) == chunk]
+    world = World(app, {kind for k in in_group for kind in MATRIX[k].ids.values()})
+    caller = Caller(app, api)
+    failures = []
+    # Reads first, then writes; refused callers before allowed ones, Admin last.
+    keys = sorted(
+        (k for k in in_group if k in served),
+        key=lambda k: (k.split(" ")[1] != "GET", k),
+    )
+    order = [None, *sorted(ROLE_USERS, key=lambda r: (r == "Admin", r))]
+    for key in keys:
+        rule = MATRIX[key]
+        if rule.skip:
+            continue
+        method = key.split(" ")[1]
+        variants = ["own", "other", *rule.foreign] if (rule.ids or rule.foreign) else ["own"]
+        if not rule.ids:
+            variants = ["own", *rule.foreign]
+        for role in order:
+            # Refused before any record is read (Flask-AppBuilder's permission check): one call.
+            gated = role is None or expectation(rule, role, "own") == "denied"
+            for variant in ["own"] if gated else variants:
+                url, case_id = fill(world, rule, variant, key, served[key])
+                if variant in PREPARE and case_id is not None:
+                    PREPARE[variant](world, case_id)
+                code = "L2" if variant == "other" else "L1"
+                body = None
+                if rule.body or variant not in ("own", "other"):
+                    name = rule.body if variant in ("own", "other") else variant
+                    body = BODIES[name](world, code, case_id)
+                # A GET writes nothing, except Flask-AppBuilder's delete and action links.
+                watch = method != "GET" or key.split(" ")[0].endswith((".delete", ".action"))
+                before = world.fingerprint() if watch else None
+                resp = caller.call(ROLE_USERS.get(role), method, url, body)
+                wrote = watch and world.fingerprint() != before
+                expected = expectation(rule, role, variant)
+                problem = judge(expected, resp, url.startswith("/api/"), wrote, rule)
+                cell = f"{key} as {role or 'anonymous'} ({variant}): {url}"
+                if DISCOVER:
+                    print(
+                        f"{cell} -> {resp.status_code} wrote={wrote} {problem or 'ok'} {resp.text}"
+                    )
+                if problem:
+                    failures.append(f"{cell}: {problem}")
+    assert not failures, "\n".join(failures)
