@@ -21,7 +21,7 @@ below); ``ids`` names the record that fills each URL argument (``case``, ``case_
 fresh case per call, ``evidence``, ``incident``, ``customer``, ``product``, ``line``,
 ``line_code``, ``position``, ``user``, ``department``, ``missing``), ``args`` gives fixed URL
 arguments, ``ruled=True`` when another line's record must be invisible (404); ``body`` names a
-body builder in tests/test_authz_matrix.py (BODIES) and ``writes=True`` demands that an allowed
+body builder in tests/authz_calls.py (BODIES) and ``writes=True`` demands that an allowed
 call wrote an audit event; ``foreign`` lists the BODIES variants that reach into another line
 (create in, move to, pick a customer, product or handler from L2); ``service_roles`` the roles
 the service lets act when the route's permission is wider. A view whose routes write goes into
