@@ -244,6 +244,10 @@ BODIES: dict[str, Body] = {
         },
     ),
     "intake_form_l2": lambda w, code, case: BODIES["intake_form"](w, "L2", case),
+    "intake_form_product_l2": lambda w, code, case: (
+        "form",
+        {**BODIES["intake_form"](w, code, case)[1], "product": w.values["L2"]["product_code"]},
+    ),
     "edit_form": lambda w, code, case: (
         "form",
         {
@@ -258,6 +262,10 @@ BODIES: dict[str, Body] = {
     "edit_form_customer_l2": lambda w, code, case: (
         "form",
         {**BODIES["edit_form"](w, code, case)[1], "customer_id": str(w.values["L2"]["customer"])},
+    ),
+    "edit_form_product_l2": lambda w, code, case: (
+        "form",
+        {**BODIES["edit_form"](w, code, case)[1], "product": w.values["L2"]["product_code"]},
     ),
     "hold_form": lambda w, code, case: ("form", {"comment": "等客户回复"}),
     "assign_form_handler_l2": lambda w, code, case: (

@@ -161,7 +161,10 @@ MATRIX: dict[str, Rule] = {
     "CaseView.show GET": Rule(CASE_READ, ids={"pk": "case"}, ruled=True),
     "CaseView.intake GET": Rule(CASE_CREATE),
     "CaseView.intake POST": Rule(
-        CASE_CREATE, body="intake_form", writes=True, foreign=("intake_form_l2",)
+        CASE_CREATE,
+        body="intake_form",
+        writes=True,
+        foreign=("intake_form_l2", "intake_form_product_l2"),
     ),
     "CaseView.edit GET": Rule(CASE_EDIT, ids={"pk": "case"}, ruled=True),
     "CaseView.edit POST": Rule(
@@ -170,7 +173,7 @@ MATRIX: dict[str, Rule] = {
         ruled=True,
         body="edit_form",
         writes=True,
-        foreign=("edit_form_customer_l2",),
+        foreign=("edit_form_customer_l2", "edit_form_product_l2"),
     ),
     "CaseView.action POST": Rule(
         CASE_READ,
