@@ -71,9 +71,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
             raise RuntimeError(f"{ADDON} failed to register its views; see the log above")
 
     from core.cli import register_commands
+    from core.headers import install_security_headers
     from core.web import install_web_handlers
 
     app.json.ensure_ascii = False  # Chinese text as UTF-8, not \uXXXX escapes
     install_web_handlers(app)
+    install_security_headers(app)
     register_commands(app)
     return app

@@ -21,6 +21,7 @@ breaks a rule fails here until it is fixed or allow-listed with a reason.
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import jinja2
@@ -33,6 +34,7 @@ TEMPLATE_ROOTS = [ROOT / "core", ROOT / "plugins", ROOT / "tests" / "plugins"]
 TRANSLATE = {"_", "gettext", "ngettext", "pgettext", "npgettext", "N_", "_l", "lazy_gettext"}
 LAZY = {"_l", "lazy_gettext", "lazy_ngettext", "lazy_pgettext"}
 MARKUP = {"Markup"}
+TEMPLATE_SOURCE = {"render_template_string", "from_string"}  # user text as a template runs code
 
 # (path relative to the repository, enclosing function, rule) -> why it is provably safe.
 PYTHON_ALLOWED: dict[tuple[str, str, str], str] = {
@@ -46,7 +48,19 @@ PYTHON_ALLOWED: dict[tuple[str, str, str], str] = {
     ),
 }
 # (template path relative to the repository, rule) -> why it is provably safe.
-TEMPLATE_ALLOWED: dict[tuple[str, str], str] = {}
+TEMPLATE_ALLOWED: dict[tuple[str, str], str] = {
+    ("core/templates/kesu/index.html", "URL attribute not from url_for"): (
+        "appbuilder.get_url_for_login: Flask-AppBuilder's login URL, from url_for"
+    ),
+    ("core/templates/kesu/notifications.html", "URL attribute not from url_for"): (
+        "Notification.link is built by code only (core/services/sla.py, "
+        "plugins/major_incident/services.py): a path of this site, never user text"
+    ),
+}
+# A URL attribute filled from data could carry ``javascript:``, which escaping does not stop.
+URL_ATTRIBUTE = re.compile(
+    r"""(?<![\w-])(href|src|action|formaction)\s*=\s*["']?\{\{(?!\s*url_for\()"""
+)
 
 
 def _python_files() -> list[Path]:
@@ -97,6 +111,8 @@ def python_problems(source: str, path: str) -> list[tuple[str, str, int, str]]:
             if not node.args or not _literal(node.args[0]):
                 rule = "non-literal markup" if name in MARKUP else "non-literal msgid"
                 out.append((path, function_of(node), node.lineno, rule))
+        if name in TEMPLATE_SOURCE and (not node.args or not _literal(node.args[0])):
+            out.append((path, function_of(node), node.lineno, "non-literal template source"))
         if name in LAZY and any(not _literal(k.value) for k in node.keywords):
             parent = parents.get(node)
             wrapped = (
@@ -133,6 +149,10 @@ def template_problems(source: str, path: str) -> list[tuple[str, int, str]]:
     for node in tree.find_all(nodes.Filter):
         if node.name == "safe":
             out.append((path, node.lineno, "|safe"))
+    for match in URL_ATTRIBUTE.finditer(source):
+        out.append(
+            (path, source.count("\n", 0, match.start()) + 1, "URL attribute not from url_for")
+        )
     for node in tree.find_all(nodes.ScopedEvalContextModifier):
         for keyword in node.options:
             if keyword.key == "autoescape":
@@ -191,6 +211,7 @@ def test_scanner_flags_each_unsafe_form():
         "    Markup(x)\n"
         "    markupsafe.Markup(f'<b>{x}</b>')\n"
         "    _l('Hi %(n)s', n=x)\n"
+        "    render_template_string(x)\n"
         "class C:\n"
         "    def __html__(self):\n"
         "        return ''\n"
@@ -199,6 +220,7 @@ def test_scanner_flags_each_unsafe_form():
     assert rules.count("non-literal msgid") == 2
     assert rules.count("non-literal markup") == 2
     assert "lazy string with params" in rules and "__html__ method" in rules
+    assert "non-literal template source" in rules
     good_py = "def f(x):\n    _('Hi %(n)s', n=x)\n    str(_l('Hi %(n)s', n=x))\n    _l('Hi', n=3)\n"
     assert python_problems(good_py, "x.py") == []
 
@@ -206,8 +228,10 @@ def test_scanner_flags_each_unsafe_form():
         '{{ _(line.note) }}<input value="{{ gettext(x) }}">{{ x|safe }}{{ Markup(x) }}'
         "{% autoescape false %}{{ x }}{% endautoescape %}"
     )
+    bad_html += '<a href="{{ customer.website }}">'
     rules = [r for _, _, r in template_problems(bad_html, "x.html")]
+    assert "URL attribute not from url_for" in rules
     assert rules.count("non-literal msgid") == 2
     assert {"|safe", "Markup", "autoescape switched"} <= set(rules)
-    good_html = "{{ _('Hi %(n)s', n=x) }}{{ x }}{{ _('Total') }}{{ x|tojson }}"
+    good_html = "{{ _('Hi %(n)s', n=x) }}{{ x }}{{ x|tojson }}<a href=\"{{ url_for('a') }}\">"
     assert template_problems(good_html, "x.html") == []
