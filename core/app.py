@@ -73,10 +73,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     from core.auth_guard import install as install_auth_guard
     from core.cli import register_commands
+    from core.headers import install_security_headers
     from core.web import install_web_handlers
 
     app.json.ensure_ascii = False  # Chinese text as UTF-8, not \uXXXX escapes
     install_web_handlers(app)
     install_auth_guard(app)
+    install_security_headers(app)
     register_commands(app)
     return app

@@ -34,7 +34,7 @@ def _coerce_string(spec: FieldSpec, raw: Any) -> str | None:
     value = raw.strip()
     limit = max_length(spec)
     if len(value) > limit:
-        raise FieldError(_l("Must be at most %(n)s characters.", n=limit))
+        raise FieldError(str(_l("Must be at most %(n)s characters.", n=limit)))
     return value or None
 
 
@@ -78,7 +78,7 @@ def _coerce_integer(spec: FieldSpec, raw: Any) -> int:
     if isinstance(raw, bool) or not isinstance(raw, int):
         raise FieldError(_l("Must be a whole number."))
     if spec.min_value is not None and raw < spec.min_value:
-        raise FieldError(_l("Must be at least %(n)s.", n=spec.min_value))
+        raise FieldError(str(_l("Must be at least %(n)s.", n=spec.min_value)))
     if abs(raw) > 2**31 - 1:
         raise FieldError(_l("Number is too large."))
     return raw
@@ -98,7 +98,7 @@ def _coerce_decimal(spec: FieldSpec, raw: Any) -> Decimal:
     if abs(value) > MAX_DECIMAL:
         raise FieldError(_l("Number is too large."))
     if spec.min_value is not None and value < spec.min_value:
-        raise FieldError(_l("Must be at least %(n)s.", n=spec.min_value))
+        raise FieldError(str(_l("Must be at least %(n)s.", n=spec.min_value)))
     return value.quantize(Decimal("0.01"))
 
 
@@ -139,7 +139,7 @@ def _coerce_datetime(spec: FieldSpec, raw: Any) -> dt.datetime:
 def _coerce_choice(spec: FieldSpec, raw: Any) -> str:
     allowed = [value for value, _label in spec.choices]
     if raw not in allowed:
-        raise FieldError(_l("Must be one of: %(values)s.", values=", ".join(allowed)))
+        raise FieldError(str(_l("Must be one of: %(values)s.", values=", ".join(allowed))))
     return raw
 
 

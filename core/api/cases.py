@@ -36,7 +36,9 @@ def _int_arg(name: str, default: int, low: int, high: int) -> int:
     except ValueError:
         raise Invalid(_l("Must be a whole number."), field=name) from None
     if not low <= value <= high:
-        raise Invalid(_l("Must be between %(low)s and %(high)s.", low=low, high=high), field=name)
+        raise Invalid(
+            str(_l("Must be between %(low)s and %(high)s.", low=low, high=high)), field=name
+        )
     return value
 
 

@@ -634,7 +634,7 @@ def list_cases(
         stmt = stmt.where(~sla.overdue_clause(utcnow()))
     sort = f.get("sort") or "received"
     if sort not in SORTS:
-        raise Invalid(_l("Must be one of: %(values)s.", values=", ".join(SORTS)), field="sort")
+        raise Invalid(str(_l("Must be one of: %(values)s.", values=", ".join(SORTS))), field="sort")
     if f.get("q"):
         term = f"%{f['q'].strip()}%"
         stmt = stmt.join(Customer, Case.customer_id == Customer.id).where(

@@ -70,10 +70,12 @@ def add_evidence(
     wanted = KIND_MIME_PREFIX.get(kind)
     if wanted and not content_type.startswith(wanted):
         raise Invalid(
-            _l(
-                "A %(kind)s must be a file of that type (this one is %(type)s).",
-                kind=EVIDENCE_KINDS[kind],
-                type=content_type,
+            str(
+                _l(
+                    "A %(kind)s must be a file of that type (this one is %(type)s).",
+                    kind=EVIDENCE_KINDS[kind],
+                    type=content_type,
+                )
             ),
             field="file",
         )

@@ -81,7 +81,7 @@ def enable_plugin(actor, line_code: str, key: str) -> bool:
         missing = [d for d in descriptor.depends if d not in enabled]
         if missing:
             raise Conflict(
-                _l("Enable %(plugins)s on this line first.", plugins=", ".join(missing)),
+                str(_l("Enable %(plugins)s on this line first.", plugins=", ".join(missing))),
                 field="plugin",
             )
         row = LinePlugin(plugin_key=key, settings={})
@@ -116,9 +116,11 @@ def disable_plugin(actor, line_code: str, key: str) -> bool:
         ]
         if dependants:
             raise Conflict(
-                _l(
-                    "%(plugins)s depend on this plugin; disable them first.",
-                    plugins=", ".join(sorted(dependants)),
+                str(
+                    _l(
+                        "%(plugins)s depend on this plugin; disable them first.",
+                        plugins=", ".join(sorted(dependants)),
+                    )
                 ),
                 field="plugin",
             )
@@ -296,9 +298,11 @@ def update_plugin_settings(
         except (ValueError, ArithmeticError):
             errors[name] = [
                 str(
-                    _l(
-                        "Must be of the same kind as the default (%(default)s).",
-                        default=defaults[name],
+                    str(
+                        _l(
+                            "Must be of the same kind as the default (%(default)s).",
+                            default=defaults[name],
+                        )
                     )
                 )
             ]

@@ -225,7 +225,9 @@ def set_calendar_days(
         outside = [e.day for e in entries if e.day.year != replace_year]
         if outside:
             raise Invalid(
-                _l("%(day)s is not in %(year)s.", day=outside[0].isoformat(), year=replace_year),
+                str(
+                    _l("%(day)s is not in %(year)s.", day=outside[0].isoformat(), year=replace_year)
+                ),
                 field="days",
             )
     for e in entries:

@@ -238,7 +238,7 @@ def _decide(actor, case, decision: str, comment: str | None) -> ApprovalStep:
         raise Conflict(_l("No approval step is waiting."), status=case.status)
     if not may_decide(actor, case, step):
         raise Forbidden(
-            _l("This step waits for %(position)s.", position=position_label(step.role)),
+            str(_l("This step waits for %(position)s.", position=position_label(step.role))),
             field="step",
         )
     step.decision = decision
@@ -403,7 +403,7 @@ def run_action(actor: KesuUser, case_id: int, name: str, payload: Any = None) ->
         case = get_case(actor, case_id, lock=True)
         if not can(actor, f"can_{name}"):
             raise Forbidden(
-                _l("Your role may not run “%(action)s”.", action=action.label), field="action"
+                str(_l("Your role may not run “%(action)s”.", action=action.label)), field="action"
             )
         require_department(actor, case)
         require_version(case, version)
@@ -415,10 +415,12 @@ def run_action(actor: KesuUser, case_id: int, name: str, payload: Any = None) ->
             )
         if case.status not in action.sources:
             raise Conflict(
-                _l(
-                    "%(action)s is not possible while the case is %(status)s.",
-                    action=action.label,
-                    status=case.status,
+                str(
+                    _l(
+                        "%(action)s is not possible while the case is %(status)s.",
+                        action=action.label,
+                        status=case.status,
+                    )
                 ),
                 status=case.status,
                 allowed_actions=allowed_actions(actor, case),

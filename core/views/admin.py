@@ -138,9 +138,9 @@ class PluginAdminView(BaseView):
             flash(str(exc.message), "danger")
         else:
             message = (
-                _l("%(plugin)s enabled on %(line)s.", plugin=key, line=line)
+                str(_l("%(plugin)s enabled on %(line)s.", plugin=key, line=line))
                 if state == "on"
-                else _l("%(plugin)s disabled on %(line)s.", plugin=key, line=line)
+                else str(_l("%(plugin)s disabled on %(line)s.", plugin=key, line=line))
             )
             flash(str(message), "success")
         return redirect(url_for("PluginAdminView.matrix"))

@@ -17,7 +17,7 @@ from core import fields, forms
 from core.db import utcnow
 from core.downloads import download_response
 from core.extensions import db
-from core.i18n import translated_issues
+from core.i18n import translated, translated_issues
 from core.models import BusinessLine, Customer, Department, KesuUser, Product
 from core.roles import CAN_SET_PRIORITY
 from core.services import cases as case_service
@@ -366,6 +366,7 @@ class CaseView(BaseView):
             customer=customer_json(case.customer, can_view_contact(actor)),
             details=[(specs.get(k), k, v) for k, v in (case.details or {}).items()],
             display_value=display_value,
+            translated=translated,
             labels={**CHANGE_LABELS, **labels},
             events=events,
             event_labels=event_labels(),
@@ -556,7 +557,7 @@ class CaseView(BaseView):
             form.customer_id.data = str(case.customer_id)
         return self.render_template(
             "kesu/case_form.html",
-            title=_l("Edit %(number)s", number=case.number),
+            title=str(_l("Edit %(number)s", number=case.number)),
             form=form,
             sections=sections,
             lines=[line],
