@@ -64,14 +64,16 @@ def _check_range(spec: FieldSpec, value: Any) -> None:
     if spec.type in ("integer", "decimal"):
         top = max_value(spec)
         if value > top:
-            raise FieldError(_l("Must be at most %(n)s.", n=top))
+            raise FieldError(str(_l("Must be at most %(n)s.", n=top)))
     elif spec.type in ("date", "datetime"):
         day = value.date() if isinstance(value, dt.datetime) else value
         if day < limits.DATE_MIN:
-            raise FieldError(_l("Must be on or after %(date)s.", date=limits.DATE_MIN.isoformat()))
+            raise FieldError(
+                str(_l("Must be on or after %(date)s.", date=limits.DATE_MIN.isoformat()))
+            )
         latest = limits.date_max(spec.max_days_ahead)
         if day > latest:
-            raise FieldError(_l("Must be on or before %(date)s.", date=latest.isoformat()))
+            raise FieldError(str(_l("Must be on or before %(date)s.", date=latest.isoformat())))
 
 
 def _coerce_integer(spec: FieldSpec, raw: Any) -> int:

@@ -92,7 +92,7 @@ def _comment(payload: Mapping[str, Any]) -> str | None:
 def _within(value: str, field: str, limit: int) -> str:
     """``value`` unless longer than ``limit`` characters (400 naming ``field``)."""
     if len(value) > limit:
-        raise Invalid(_l("Must be at most %(n)s characters.", n=limit), field=field)
+        raise Invalid(str(_l("Must be at most %(n)s characters.", n=limit)), field=field)
     return value
 
 
@@ -338,20 +338,22 @@ def compensation_limit_errors(lines, field: str = "lines") -> dict[str, list[str
     """Errors of lines over core/limits.py's maxima: how many, each amount, their total."""
     errors: dict[str, list[str]] = {}
     if len(lines) > limits.COMPENSATION_LINES:
-        msg = _l("At most %(n)s compensation lines.", n=limits.COMPENSATION_LINES)
-        return {field: [str(msg)]}
+        msg = str(_l("At most %(n)s compensation lines.", n=limits.COMPENSATION_LINES))
+        return {field: [msg]}
     for n, line in enumerate(lines):
         if line.amount > limits.AMOUNT:
-            msg = _l("The amount (quantity × unit price) must be at most %(n)s.", n=limits.AMOUNT)
-            errors[f"{field}.{n}.amount"] = [str(msg)]
+            msg = str(
+                _l("The amount (quantity × unit price) must be at most %(n)s.", n=limits.AMOUNT)
+            )
+            errors[f"{field}.{n}.amount"] = [msg]
         if len(line.note or "") > limits.NOTE:
             errors[f"{field}.{n}.note"] = [
                 str(_l("Must be at most %(n)s characters.", n=limits.NOTE))
             ]
     total = sum((line.amount for line in lines), Decimal("0"))
     if not errors and total > limits.CASE_TOTAL:
-        msg = _l("The compensation total must be at most %(n)s.", n=limits.CASE_TOTAL)
-        errors[field] = [str(msg)]
+        msg = str(_l("The compensation total must be at most %(n)s.", n=limits.CASE_TOTAL))
+        errors[field] = [msg]
     return errors
 
 
