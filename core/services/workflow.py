@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Mapping
+from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
@@ -12,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 from core.contracts import Proposal
 from core.db import utcnow, write_transaction
 from core.extensions import db
-from core.fields import is_blank
+from core.fields import MAX_DECIMAL, is_blank
 from core.i18n import translated_issues
 from core.models import ApprovalStep, Case, CompensationLine, Department, KesuUser
 from core.roles import CAN_OVERRIDE_ACCEPTANCE
@@ -31,7 +32,14 @@ from core.services.cases import (
     snapshot,
     touch,
 )
-from core.services.errors import Conflict, Forbidden, Invalid, NotFound, PreconditionFailed
+from core.services.errors import (
+    Conflict,
+    Forbidden,
+    Invalid,
+    NotFound,
+    PreconditionFailed,
+    invalid_if,
+)
 from core.services.lines import line_facts
 from core.vocab import POSITIONS, position_label
 from core.workflow import ACTIONS, Action, next_used, reopen_target, used_stages
@@ -319,7 +327,17 @@ assert set(HANDLERS) == set(ACTIONS)
 
 
 def replace_compensation(case: Case, proposal) -> None:
-    """Replace the case's compensation lines with a proposal's lines."""
+    """Replace the case's compensation lines with a proposal's lines.
+
+    A goods line's amount is quantity × unit price; a product beyond what the amount column
+    holds is refused naming the line (400), whether the lines came from a person or a plugin.
+    """
+    too_large = {
+        f"lines.{n}.amount": [str(_l("Number is too large."))]
+        for n, p in enumerate(proposal)
+        if abs(Decimal(p.amount)) > MAX_DECIMAL
+    }
+    invalid_if(too_large)
     case.compensation.clear()
     for position, p in enumerate(proposal, start=1):
         case.compensation.append(
