@@ -13,7 +13,7 @@ from flask_wtf.csrf import CSRFProtect
 from core.config import build_config, engine_options
 from core.db import configure_engine
 from core.extensions import db, migrate
-from core.inputs import install_id_converter, install_input_guards
+from core.inputs import install_input_guards
 from core.plugins import PluginRegistry
 from core.roles import role_config
 from core.workflow import action_roles
@@ -64,7 +64,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
-    install_id_converter(app)  # before any route is registered
     with app.app_context():
         configure_engine(db.engine)
         appbuilder = AppBuilder(update_perms=False)

@@ -57,8 +57,11 @@ def _coerce_integer(spec: FieldSpec, raw: Any) -> int:
 def _coerce_decimal(spec: FieldSpec, raw: Any) -> Decimal:
     if isinstance(raw, bool) or not isinstance(raw, (int, float, str, Decimal)):
         raise FieldError(_l("Must be a number."))
+    text = str(raw).strip()
+    if not text.isascii():  # Decimal() also reads "１２" and "١٢"; amounts are ASCII digits
+        raise FieldError(_l("Must be a number."))
     try:
-        value = Decimal(str(raw).strip())
+        value = Decimal(text)
     except InvalidOperation:
         raise FieldError(_l("Must be a number.")) from None
     if not value.is_finite():

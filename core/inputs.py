@@ -1,8 +1,9 @@
 """Input guards: hostile values are refused with a 400 (or 404) that names the field, before any
 view, Flask-AppBuilder code or database sees them.
 
-- ids in URLs: the ``int`` converter takes 0 .. 2^31-1 (larger is a 404, like an unknown id);
-  Flask-AppBuilder's ``<pk>`` routes are held to the same rule;
+- ids in URLs: an ``<int:...>`` beyond 2^31-1 is a 404, like an unknown id (checked here, not in
+  the converter: a converter that refuses makes werkzeug answer 405 for the route's other
+  methods); Flask-AppBuilder's ``<pk>`` routes are held to the same rule;
 - JSON bodies: at most 32 levels deep, no lone UTF-16 surrogates, integers within
   ±(2^53-1) (what every JSON reader keeps exactly);
 - query strings: at most 2,000 characters a value, page numbers and sizes 0 .. 1,000,000,
@@ -24,7 +25,6 @@ from flask_appbuilder.api import ModelRestApi
 from flask_appbuilder.baseviews import BaseCRUDView
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import NotFound
-from werkzeug.routing import IntegerConverter
 
 MAX_ID = 2**31 - 1  # the largest id an INTEGER column holds on every engine
 MAX_JSON_INT = 2**53 - 1
@@ -39,23 +39,11 @@ _ASCII_INT = re.compile(r"[+-]?[0-9]+")
 _PAGING = re.compile(r"^page$|page_|psize_")
 
 
-class BoundedIntConverter(IntegerConverter):
-    """``<int:...>`` limited to what an id column holds; a larger number matches no route."""
-
-    def __init__(self, map, fixed_digits=0, min=None, max=None, signed=False) -> None:  # noqa: A002
-        super().__init__(map, fixed_digits, min, MAX_ID if max is None else max, signed)
-
-
 class BadInput(Exception):
     def __init__(self, field: str, message: Any) -> None:
         super().__init__(field)
         self.field = field
         self.message = message
-
-
-def install_id_converter(app: Flask) -> None:
-    """Must run before any route is registered (before Flask-AppBuilder initialises)."""
-    app.url_map.converters["int"] = BoundedIntConverter
 
 
 def ascii_int(raw: Any) -> int | None:
@@ -190,6 +178,9 @@ def _check_model_view(view: BaseCRUDView) -> None:
 
 
 def _check_request() -> None:
+    for value in (request.view_args or {}).values():
+        if isinstance(value, int) and not isinstance(value, bool) and value > MAX_ID:
+            raise NotFound()
     _check_query()
     view = _view_of_request()
     if isinstance(view, ModelRestApi):
