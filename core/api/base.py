@@ -16,6 +16,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
 from core import limits
+from core.db import is_lock_error
 from core.services.errors import Conflict, Invalid, ServiceError
 from core.web import http_error_body
 
@@ -77,8 +78,10 @@ def service_call(f: Callable[..., Any]) -> Callable[..., Any]:
         except IntegrityError:
             log.exception("integrity error in %s", f.__name__)
             return self.response(409, message=str(_l("This clashes with an existing record.")))
-        except OperationalError:
-            log.exception("database error in %s", f.__name__)
+        except OperationalError as exc:
+            if not is_lock_error(exc):
+                raise  # a fault, not a busy database: logged as such (500)
+            log.exception("database busy in %s", f.__name__)
             return self.response(503, message=str(_l("The database is busy; please try again.")))
         except DBAPIError:
             log.exception("database error in %s", f.__name__)

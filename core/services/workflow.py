@@ -14,7 +14,7 @@ from core import limits
 from core.contracts import Proposal
 from core.db import utcnow, write_transaction
 from core.extensions import db
-from core.fields import is_blank
+from core.fields import MAX_DECIMAL, is_blank
 from core.i18n import translated_issues
 from core.models import ApprovalStep, Case, CompensationLine, Department, KesuUser
 from core.roles import CAN_OVERRIDE_ACCEPTANCE
@@ -33,7 +33,14 @@ from core.services.cases import (
     snapshot,
     touch,
 )
-from core.services.errors import Conflict, Forbidden, Invalid, NotFound, PreconditionFailed
+from core.services.errors import (
+    Conflict,
+    Forbidden,
+    Invalid,
+    NotFound,
+    PreconditionFailed,
+    invalid_if,
+)
 from core.services.lines import line_facts
 from core.vocab import POSITIONS, position_label
 from core.workflow import ACTIONS, Action, next_used, reopen_target, used_stages
@@ -358,7 +365,17 @@ def compensation_limit_errors(lines, field: str = "lines") -> dict[str, list[str
 
 
 def replace_compensation(case: Case, proposal) -> None:
-    """Replace the case's compensation lines with a proposal's lines."""
+    """Replace the case's compensation lines with a proposal's lines.
+
+    A goods line's amount is quantity × unit price; a product beyond what the amount column
+    holds is refused naming the line (400), whether the lines came from a person or a plugin.
+    """
+    too_large = {
+        f"lines.{n}.amount": [str(_l("Number is too large."))]
+        for n, p in enumerate(proposal)
+        if abs(Decimal(p.amount)) > MAX_DECIMAL
+    }
+    invalid_if(too_large)
     case.compensation.clear()
     for position, p in enumerate(proposal, start=1):
         case.compensation.append(
