@@ -119,7 +119,7 @@ def check_year(value: dt.date) -> None:
     them between timezones, adding deadlines or printing them cannot overflow."""
     if not MIN_YEAR <= value.year <= MAX_YEAR:
         raise FieldError(
-            _l("The year must be from %(low)s to %(high)s.", low=MIN_YEAR, high=MAX_YEAR)
+            str(_l("The year must be from %(low)s to %(high)s.", low=MIN_YEAR, high=MAX_YEAR))
         )
 
 

@@ -28,6 +28,9 @@ from werkzeug.exceptions import NotFound
 
 MAX_ID = 2**31 - 1  # the largest id an INTEGER column holds on every engine
 MAX_JSON_INT = 2**53 - 1
+# Query parameters that carry search text: a long run of digits there is a batch or tracking
+# number to look for, not a number (the case list's and the SLA screen's search boxes).
+TEXT_PARAMS = frozenset({"q", "text"})
 MAX_JSON_DEPTH = 32
 MAX_QUERY_VALUE = 2000
 MAX_PAGE = 10**6
@@ -107,7 +110,9 @@ def _check_json_body() -> None:
     except UnicodeDecodeError:
         raise BadInput("body", _l("The body is not valid JSON.")) from None
     if _json_depth(text) > MAX_JSON_DEPTH:
-        raise BadInput("body", _l("Nested too deeply (at most %(n)s levels).", n=MAX_JSON_DEPTH))
+        raise BadInput(
+            "body", str(_l("Nested too deeply (at most %(n)s levels).", n=MAX_JSON_DEPTH))
+        )
     try:
         data = json.loads(text)
     except (ValueError, RecursionError):
@@ -119,7 +124,7 @@ def _check_json_body() -> None:
 def _check_paging(field: str, value: str) -> None:
     number = ascii_int(value)
     if number is None or not 0 <= number <= MAX_PAGE:
-        raise BadInput(field, _l("Must be a whole number from 0 to %(n)s.", n=MAX_PAGE))
+        raise BadInput(field, str(_l("Must be a whole number from 0 to %(n)s.", n=MAX_PAGE)))
 
 
 def _check_rison(view: Any) -> None:
@@ -141,7 +146,7 @@ def _check_rison(view: Any) -> None:
                 and not isinstance(data[key], bool)
                 and 0 <= data[key] <= MAX_PAGE
             ):
-                raise BadInput("q", _l("Must be a whole number from 0 to %(n)s.", n=MAX_PAGE))
+                raise BadInput("q", str(_l("Must be a whole number from 0 to %(n)s.", n=MAX_PAGE)))
 
 
 def _check_query() -> None:
@@ -149,10 +154,10 @@ def _check_query() -> None:
         _check_text(key, key)
         _check_text(key, value)
         if len(value) > MAX_QUERY_VALUE:
-            raise BadInput(key, _l("Must be at most %(n)s characters.", n=MAX_QUERY_VALUE))
+            raise BadInput(key, str(_l("Must be at most %(n)s characters.", n=MAX_QUERY_VALUE)))
         if _PAGING.search(key):
             _check_paging(key, value)
-        number = ascii_int(value)
+        number = None if key in TEXT_PARAMS else ascii_int(value)
         if number is not None and abs(number) > MAX_JSON_INT:
             raise BadInput(key, _l("Number is too large."))
 

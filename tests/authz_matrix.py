@@ -83,9 +83,6 @@ class Rule:
     skip: str | None = None  # not called (why)
 
 
-_FAB_500 = "issue 8 defect 6: FAB's action lookup and download answer 500 (another fix)"
-
-
 def _model_view(name: str, roles_list, roles_write, *, record, ruled=False, body=None, **kw):
     """The routes of a Flask-AppBuilder ModelView; writes outside ``roles_write`` are denied."""
     pk = {"pk": record}
@@ -117,16 +114,11 @@ def _model_view(name: str, roles_list, roles_write, *, record, ruled=False, body
         f"{name}.delete POST": Rule(
             roles_write.get("delete", frozenset()), ids={"pk": kw.get("delete_record", "missing")}
         ),
-        # Flask-AppBuilder's file download (no file columns here): can_download is granted
-        # only through Admin's catch-all, on the views whose base permissions include it.
-        f"{name}.download GET": Rule(
-            kw.get("download", frozenset()), args={"filename": "x"}, known=_FAB_500
-        ),
+        # Flask-AppBuilder's file download: no Kesu model has a file column (404 for everyone).
+        f"{name}.download GET": Rule(NOBODY, args={"filename": "x"}),
         # No view declares actions: an action name is unknown to every caller.
         f"{name}.action GET": Rule(NOBODY, ids={"pk": "missing"}, args={"name": "zz"}),
-        f"{name}.action POST": Rule(
-            NOBODY, ids={"pk": "missing"}, args={"name": "zz"}, known=_FAB_500
-        ),
+        f"{name}.action POST": Rule(NOBODY, ids={"pk": "missing"}, args={"name": "zz"}),
         f"{name}.action_post POST": Rule(NOBODY),
     }
 
@@ -145,8 +137,6 @@ MATRIX: dict[str, Rule] = {
     "KesuSecurityApi.refresh POST": Rule(
         ANY, skip="needs a refresh token, not an access token (401 for both otherwise)"
     ),
-    # Flask-AppBuilder's menu API (for its React front end): Kesu grants it to no staff role.
-    "MenuApi.get_menu_data GET": Rule(ONLY_ADMIN),
     # Defect 10 (docs promise the OpenAPI document to every role): Warehouse is refused today.
     "OpenApi.get GET": Rule(ALL, args={"version": "v1"}),
     "SwaggerView.show GET": Rule(ALL, args={"version": "v1"}),
@@ -393,7 +383,6 @@ MATRIX: dict[str, Rule] = {
             ONLY_ADMIN,
             {"add": ONLY_ADMIN, "edit": ONLY_ADMIN, "delete": ONLY_ADMIN},
             record="missing",
-            download=ONLY_ADMIN,
         ).items()
     },
     # Flask-AppBuilder's permission screens only list, even for Admin.
@@ -406,10 +395,7 @@ MATRIX: dict[str, Rule] = {
         f"{view}.list GET": Rule(ONLY_ADMIN)
         for view in ("PermissionModelView", "PermissionViewModelView", "ViewMenuModelView")
     },
-    "KesuUserDBModelView.userinfo GET": Rule(
-        OWN_ACCOUNT,
-        known="issue 8 defect 6: user_show_fieldsets names fields the view lacks (500)",
-    ),
+    "KesuUserDBModelView.userinfo GET": Rule(OWN_ACCOUNT),
 }
 
 

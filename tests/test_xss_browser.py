@@ -147,7 +147,7 @@ SEEDS = (
 )
 SKIP = re.compile(
     r"/logout|/lang/|/delete/|/action/|/download|/evidence/|/back$|/api/|/swagger|"
-    r"/users/userinfo/|\.(png|jpe?g|pdf|mp4|xlsx|csv)$"
+    r"\.(png|jpe?g|pdf|mp4|xlsx|csv)$"
 )
 PER_RECORD = re.compile(r"^/(cases|incidents)/\d+(/edit)?$")
 
