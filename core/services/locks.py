@@ -40,14 +40,22 @@ HEAD_ID = 1
 def lock_chain_head() -> AuditChainHead:
     """Lock the audit chain head (lock 1), creating it on a database that has none yet."""
     stmt = for_update(sa.select(AuditChainHead).where(AuditChainHead.id == HEAD_ID))
-    head = db.session.scalar(stmt)
+    # No autoflush: an edit screen's changes are pending here and must be diffed before
+    # they are flushed (core.services.records.save).
+    with db.session.no_autoflush:
+        head = db.session.scalar(stmt)
     if head is None:
+        # A Core insert in a connection-level savepoint: the session's savepoint would flush.
+        connection = db.session.connection()
         try:
-            with db.session.begin_nested():
-                db.session.add(AuditChainHead(id=HEAD_ID, last_hash=GENESIS_HASH))
+            with connection.begin_nested():
+                connection.execute(
+                    sa.insert(AuditChainHead).values(id=HEAD_ID, last_hash=GENESIS_HASH)
+                )
         except IntegrityError:
             pass  # another transaction created it first; lock theirs
-        head = db.session.scalar(stmt)
+        with db.session.no_autoflush:
+            head = db.session.scalar(stmt)
     return head
 
 
