@@ -10,7 +10,7 @@ from flask import Flask, current_app
 from flask_appbuilder import AppBuilder
 from flask_wtf.csrf import CSRFProtect
 
-from core.config import build_config, engine_options
+from core.config import build_config, engine_options, secure_storage
 from core.db import configure_engine
 from core.extensions import db, migrate
 from core.plugins import PluginRegistry
@@ -46,6 +46,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app = Flask("core", instance_path=str(Path(instance).resolve()) if instance else None)
     app.config.update(build_config(Path(app.instance_path)))
     app.config.update(test_config)
+    secure_storage(app.config, Path(app.instance_path))
     app.config.setdefault(
         "SQLALCHEMY_ENGINE_OPTIONS", engine_options(app.config["SQLALCHEMY_DATABASE_URI"])
     )
@@ -70,10 +71,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         if ADDON not in appbuilder.addon_managers:
             raise RuntimeError(f"{ADDON} failed to register its views; see the log above")
 
+    from core.auth_guard import install as install_auth_guard
     from core.cli import register_commands
+    from core.headers import install_security_headers
     from core.web import install_web_handlers
 
     app.json.ensure_ascii = False  # Chinese text as UTF-8, not \uXXXX escapes
     install_web_handlers(app)
+    install_auth_guard(app)
+    install_security_headers(app)
     register_commands(app)
     return app

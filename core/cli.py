@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 from flask import current_app
@@ -33,6 +34,7 @@ def register_commands(app) -> None:
         positions_group,
         audit_group,
         sweep_command,
+        cleanup_uploads_command,
         calendar_group,
         serve_command,
         demo_command,
@@ -229,6 +231,31 @@ def sweep_command(now: str | None) -> None:
     for code, count in result.per_line.items():
         click.echo(f"{code}: {count} deadlines escalated")
     click.echo(f"{result.total} deadlines escalated in all")
+    _cleanup_uploads(60)
+    _write_anchor()  # cron runs the sweep: the audit chain is anchored as regularly
+
+
+def _cleanup_uploads(minutes: int) -> None:
+    import datetime as dt
+
+    from core.services.uploads import cleanup_orphans
+
+    removed = cleanup_orphans(dt.timedelta(minutes=minutes))
+    click.echo(f"{len(removed)} orphan upload files removed")
+
+
+@click.command("cleanup-uploads")
+@click.option(
+    "--older-than-minutes",
+    type=click.IntRange(0, 10**6),
+    default=60,
+    show_default=True,
+    help="Only files unchanged for this long (uploads in flight are younger).",
+)
+@with_appcontext
+def cleanup_uploads_command(older_than_minutes: int) -> None:
+    """Remove evidence files no evidence record refers to (left by a crash mid-upload)."""
+    _cleanup_uploads(older_than_minutes)
 
 
 @click.group("calendar")
@@ -311,26 +338,64 @@ def audit_group() -> None:
 
 
 @audit_group.command("verify")
+@click.option(
+    "--anchor-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Check against the anchors in this file (default: KESU_AUDIT_ANCHOR_FILE).",
+)
 @with_appcontext
-def audit_verify() -> None:
-    """Check the hash chain; exit 1 naming the first broken event."""
-    from core.services.audit import verify
+def audit_verify(anchor_file: Path | None) -> None:
+    """Check the hash chain against its anchors; exit 1 naming what is broken."""
+    from core.services.audit_anchor import verify_anchored
 
-    result = verify()
+    check = verify_anchored(anchor_file)
+    result = check.result
     if result.ok:
-        click.echo(f"Audit trail intact: {result.checked} events.")
+        click.echo(
+            f"Audit trail intact: {result.checked} events, checked against {check.anchors} anchors."
+        )
+        if not check.anchors:
+            click.echo("No anchor yet: run `kesu audit anchor` (or `kesu sweep`) regularly.")
         return
+    where = f" at event {result.broken_id}" if result.broken_id is not None else ""
     click.echo(
-        f"Audit trail BROKEN at event {result.broken_id}: {result.reason} "
-        f"({result.checked} events verified before it).",
+        f"Audit trail BROKEN{where}: {result.reason} ({result.checked} events verified before it).",
         err=True,
     )
     sys.exit(1)
 
 
+@audit_group.command("anchor")
+@click.option(
+    "--restart",
+    is_flag=True,
+    help="Anchor afresh although the earlier anchors are gone (after looking into why).",
+)
+@with_appcontext
+def audit_anchor(restart: bool) -> None:
+    """Append the chain's signed head to the anchor file and the log (for cron)."""
+    _write_anchor(restart)
+
+
+def _write_anchor(restart: bool = False) -> None:
+    from core.services.audit_anchor import AnchorError, write_anchor
+
+    try:
+        point = write_anchor(restart=restart)
+    except AnchorError as exc:
+        click.echo(f"Audit anchor NOT written: {exc}", err=True)
+        sys.exit(1)
+    click.echo(point.label)
+
+
 def _serve(host: str, port: int, threads: int) -> None:
     from waitress import serve
 
+    try:
+        _cleanup_uploads(60)
+    except Exception as exc:  # a server starts even if the cleanup cannot run now
+        click.echo(f"Orphan upload cleanup skipped: {exc.__class__.__name__}", err=True)
     click.echo(f"Serving Kesu on http://{host}:{port}/  (Ctrl+C to stop)")
     serve(current_app._get_current_object(), host=host, port=port, threads=threads)
 

@@ -13,6 +13,8 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from core import limits
+
 FIELD_TYPES = ("string", "text", "integer", "decimal", "boolean", "date", "datetime", "choice")
 
 
@@ -55,13 +57,28 @@ class FieldSpec:
     choices: tuple[tuple[str, Any], ...] = ()
     help: Any = ""
     min_value: Decimal | int | None = None
-    max_length: int | None = None  # for string and text; defaults to 200 and 10,000
+    max_length: int | None = None  # string and text; default and ceiling in core/limits.py
+    max_value: Decimal | int | None = None  # integer and decimal; default in core/limits.py
+    max_days_ahead: int | None = None  # date and datetime: latest = today + this (default 1)
 
     def __post_init__(self) -> None:
         if self.type not in FIELD_TYPES:
             raise ValueError(f"field {self.name!r}: unknown type {self.type!r}")
         if self.type == "choice" and not self.choices:
             raise ValueError(f"field {self.name!r}: a choice field needs choices")
+        ceiling = limits.CEILING_LENGTH.get(self.type)
+        if self.max_length is not None and not (ceiling and 0 < self.max_length <= ceiling):
+            raise ValueError(f"field {self.name!r}: max_length must be 1..{ceiling}")
+        top = limits.CEILING_VALUE.get(self.type)
+        if self.max_value is not None and not (top is not None and self.max_value <= top):
+            raise ValueError(f"field {self.name!r}: max_value must be at most {top}")
+        ahead = self.max_days_ahead
+        if ahead is not None and not (
+            self.type in ("date", "datetime") and 0 <= ahead <= limits.MAX_DAYS_AHEAD
+        ):
+            raise ValueError(
+                f"field {self.name!r}: max_days_ahead must be 0..{limits.MAX_DAYS_AHEAD}"
+            )
 
 
 @dataclass(frozen=True)

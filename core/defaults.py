@@ -50,9 +50,11 @@ def kesu_action_problems(case: CaseFacts, action: str, payload: dict):
         return [
             Problem(
                 "missing_case_report",
-                _l(
-                    "A proposal above CNY %(amount)s needs a written case report: upload it as a document.",
-                    amount=case.line.settings["approval_threshold"],
+                str(
+                    _l(
+                        "A proposal above CNY %(amount)s needs a written case report: upload it as a document.",
+                        amount=case.line.settings["approval_threshold"],
+                    )
                 ),
                 "case_report",
             )

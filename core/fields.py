@@ -14,9 +14,9 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
+from core import limits
 from core.contracts import FieldSpec
 
-MAX_LENGTH = {"string": 200, "text": 10_000}
 MAX_DECIMAL = Decimal("999999999999.99")
 
 
@@ -34,20 +34,51 @@ def _coerce_string(spec: FieldSpec, raw: Any) -> str | None:
     value = raw.strip()
     limit = max_length(spec)
     if len(value) > limit:
-        raise FieldError(_l("Must be at most %(n)s characters.", n=limit))
+        raise FieldError(str(_l("Must be at most %(n)s characters.", n=limit)))
     return value or None
 
 
 def max_length(spec: FieldSpec) -> int:
     """The longest text a string or text field takes."""
-    return spec.max_length or MAX_LENGTH[spec.type]
+    return spec.max_length or limits.DEFAULT_MAX_LENGTH[spec.type]
+
+
+def max_value(spec: FieldSpec) -> Decimal | int:
+    """The largest number an integer or decimal field takes."""
+    return spec.max_value if spec.max_value is not None else limits.DEFAULT_MAX_VALUE[spec.type]
+
+
+def maxima(specs: Iterable[FieldSpec]) -> dict[str, Any]:
+    """Each text or number field's maximum, by name (for a screen's maxlength and max)."""
+    out: dict[str, Any] = {}
+    for spec in specs:
+        if spec.type in ("string", "text"):
+            out[spec.name] = max_length(spec)
+        elif spec.type in ("integer", "decimal"):
+            out[spec.name] = max_value(spec)
+    return out
+
+
+def _check_range(spec: FieldSpec, value: Any) -> None:
+    """Refuse a number over the field's maximum, or a date outside 2000-01-01 .. tomorrow."""
+    if spec.type in ("integer", "decimal"):
+        top = max_value(spec)
+        if value > top:
+            raise FieldError(_l("Must be at most %(n)s.", n=top))
+    elif spec.type in ("date", "datetime"):
+        day = value.date() if isinstance(value, dt.datetime) else value
+        if day < limits.DATE_MIN:
+            raise FieldError(_l("Must be on or after %(date)s.", date=limits.DATE_MIN.isoformat()))
+        latest = limits.date_max(spec.max_days_ahead)
+        if day > latest:
+            raise FieldError(_l("Must be on or before %(date)s.", date=latest.isoformat()))
 
 
 def _coerce_integer(spec: FieldSpec, raw: Any) -> int:
     if isinstance(raw, bool) or not isinstance(raw, int):
         raise FieldError(_l("Must be a whole number."))
     if spec.min_value is not None and raw < spec.min_value:
-        raise FieldError(_l("Must be at least %(n)s.", n=spec.min_value))
+        raise FieldError(str(_l("Must be at least %(n)s.", n=spec.min_value)))
     if abs(raw) > 2**31 - 1:
         raise FieldError(_l("Number is too large."))
     return raw
@@ -67,7 +98,7 @@ def _coerce_decimal(spec: FieldSpec, raw: Any) -> Decimal:
     if abs(value) > MAX_DECIMAL:
         raise FieldError(_l("Number is too large."))
     if spec.min_value is not None and value < spec.min_value:
-        raise FieldError(_l("Must be at least %(n)s.", n=spec.min_value))
+        raise FieldError(str(_l("Must be at least %(n)s.", n=spec.min_value)))
     return value.quantize(Decimal("0.01"))
 
 
@@ -108,7 +139,7 @@ def _coerce_datetime(spec: FieldSpec, raw: Any) -> dt.datetime:
 def _coerce_choice(spec: FieldSpec, raw: Any) -> str:
     allowed = [value for value, _label in spec.choices]
     if raw not in allowed:
-        raise FieldError(_l("Must be one of: %(values)s.", values=", ".join(allowed)))
+        raise FieldError(str(_l("Must be one of: %(values)s.", values=", ".join(allowed))))
     return raw
 
 
@@ -132,7 +163,9 @@ def coerce(spec: FieldSpec, raw: Any) -> Any:
     """Turn a raw (JSON or form) value into the field's Python value; blank gives None."""
     if is_blank(raw):
         return None
-    return _COERCERS[spec.type](spec, raw)
+    value = _COERCERS[spec.type](spec, raw)
+    _check_range(spec, value)
+    return value
 
 
 def validate(
@@ -204,10 +237,30 @@ _JSON_TYPES = {
     "integer": {"type": "integer"},
     "decimal": {"type": "string", "format": "decimal", "pattern": r"^-?\d+(\.\d{1,2})?$"},
     "boolean": {"type": "boolean"},
-    "date": {"type": "string", "format": "date"},
-    "datetime": {"type": "string", "format": "date-time"},
+    "date": {"type": "string", "format": "date", "maxLength": 10},
+    "datetime": {"type": "string", "format": "date-time", "maxLength": 40},
     "choice": {"type": "string"},
 }
+
+
+def date_range(spec: FieldSpec) -> str:
+    """The accepted dates of a date or datetime field, in words (for the OpenAPI document)."""
+    ahead = limits.FUTURE_DAYS if spec.max_days_ahead is None else spec.max_days_ahead
+    return f"from {limits.DATE_MIN.isoformat()} to {ahead} day(s) after today"
+
+
+def schema_limits(spec: FieldSpec) -> dict[str, Any]:
+    """The field's limits as JSON-schema keywords (maxLength, minimum, maximum)."""
+    if spec.type in ("string", "text"):
+        return {"maxLength": max_length(spec)}
+    if spec.type in ("integer", "decimal"):
+        out: dict[str, Any] = {"maximum": max_value(spec)}
+        if spec.min_value is not None:
+            out["minimum"] = spec.min_value
+        if spec.type == "decimal":  # JSON numbers, not strings
+            out = {k: float(v) for k, v in out.items()}
+        return out
+    return {}
 
 
 def json_schema(specs: Iterable[FieldSpec]) -> dict[str, Any]:
@@ -218,7 +271,14 @@ def json_schema(specs: Iterable[FieldSpec]) -> dict[str, Any]:
         prop = dict(_JSON_TYPES[spec.type])
         prop["description"] = str(spec.label)
         if spec.type == "decimal":
-            prop = {"oneOf": [{"type": "number"}, prop], "description": str(spec.label)}
+            # The number form carries the range; the text form is capped by its length.
+            text = {**prop, "maxLength": len(str(max_value(spec))) + 1}
+            number = {"type": "number", **schema_limits(spec)}
+            prop = {"oneOf": [number, text], "description": str(spec.label)}
+        else:
+            prop.update(schema_limits(spec))
+        if spec.type in ("date", "datetime"):
+            prop["description"] += f" ({date_range(spec)})"
         if spec.choices:
             prop["enum"] = [value for value, _label in spec.choices]
         if spec.type != "boolean":

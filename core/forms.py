@@ -24,8 +24,9 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional
 
+from core import limits
 from core.contracts import FieldSpec
-from core.fields import max_length
+from core.fields import max_length, max_value
 
 DETAILS = "details"
 CUSTOMER = "customer"
@@ -50,22 +51,26 @@ def field_for(spec: FieldSpec) -> Field:
             validators=[Optional()], render_kw={**render, "maxlength": max_length(spec)}, **kw
         )
     if spec.type == "text":
-        return TextAreaField(validators=[Optional()], render_kw={**render, "rows": 3}, **kw)
-    if spec.type == "integer":
-        return IntegerField(
-            validators=[Optional()], render_kw={**render, "type": "number", "step": "1"}, **kw
+        return TextAreaField(
+            validators=[Optional()],
+            render_kw={**render, "rows": 3, "maxlength": max_length(spec)},
+            **kw,
         )
+    if spec.type in ("integer", "decimal"):
+        render = {**render, "type": "number", "max": str(max_value(spec))}
+        if spec.min_value is not None:
+            render["min"] = str(spec.min_value)
+    if spec.type == "integer":
+        return IntegerField(validators=[Optional()], render_kw={**render, "step": "1"}, **kw)
     if spec.type == "decimal":
         return DecimalField(
-            places=2,
-            validators=[Optional()],
-            render_kw={**render, "type": "number", "step": "0.01"},
-            **kw,
+            places=2, validators=[Optional()], render_kw={**render, "step": "0.01"}, **kw
         )
     if spec.type == "boolean":
         return BooleanField(**kw)
     if spec.type == "date":
-        return DateField(validators=[Optional()], render_kw={**render, "type": "date"}, **kw)
+        render = {**render, "type": "date", "min": limits.DATE_MIN.isoformat()}
+        return DateField(validators=[Optional()], render_kw=render, **kw)
     if spec.type == "datetime":
         return DateTimeLocalField(
             format=DATETIME_FORMATS,

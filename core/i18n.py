@@ -19,10 +19,15 @@ def msgid_of(message: Any) -> tuple[str, dict[str, Any]]:
 
 
 def translated(msgid: str | None, params: dict[str, Any] | None = None) -> str | None:
-    """The stored message in the current reader's language (text with no msgid stays as is)."""
+    """The stored message in the current reader's language (text with no msgid stays as is).
+
+    Always a plain ``str``, never markup: templates escape it, so a stored note that is user
+    text (a compensation line's note, a responsible person) shows as text. Use this, never
+    the template's ``_()``, for anything read from the database.
+    """
     if not msgid:
         return msgid
-    return gettext(msgid, **params) if params else gettext(msgid)
+    return str(gettext(msgid, **params) if params else gettext(msgid))
 
 
 def translated_issues(issues) -> list[dict[str, Any]]:

@@ -90,7 +90,11 @@ COMMON_GRANTS: list[tuple[str, str]] = [
     ("Complaints|Cases|Notifications|Master data|Customers|Products", "menu_access"),
     ("Notification", "can_read"),
     ("Customer|Product", "can_list|can_show"),
-    # The API's own description (/api/v1/_openapi) and its Swagger UI.
+]
+
+# Every role, a plugin's included, may read the API's own description (/api/v1/_openapi) and
+# its Swagger UI (docs/api.md).
+EVERY_ROLE_GRANTS: list[tuple[str, str]] = [
     ("OpenApi", "can_get"),
     ("SwaggerView", "can_show"),
 ]
@@ -121,6 +125,9 @@ def role_config(
     for extra in plugin_grants:
         for role, pairs in (extra or {}).items():
             grants.setdefault(role, []).extend(tuple(p) for p in pairs)
+    for role, pairs in grants.items():
+        if role != ADMIN:
+            pairs.extend(EVERY_ROLE_GRANTS)
     # Regexes are matched with re.match: anchor them so "can_read" does not match "can_reader".
     return {
         role: [[f"^(?:{view})$", f"^(?:{perm})$"] for view, perm in pairs]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import jsonify, request
+from flask import g, jsonify, request
 from flask_appbuilder.api import expose, safe
 from flask_appbuilder.const import (
     API_SECURITY_ACCESS_TOKEN_KEY,
@@ -15,6 +15,14 @@ from flask_appbuilder.security.views import UserDBModelView
 from flask_babel import lazy_gettext as _l
 from flask_jwt_extended import create_access_token, create_refresh_token
 
+from core import auth_guard, limits, passwords
+from core.auth_views import (
+    ADD_USER_PASSWORD_FIELDS,
+    KesuAuthDBView,
+    KesuResetMyPasswordView,
+    KesuResetPasswordView,
+    throttled_message,
+)
 from core.models import KesuUser
 from core.views.datamodel import AuditedInterface, AuditedViewMixin
 
@@ -47,6 +55,7 @@ class KesuUserDBModelView(AuditedViewMixin, UserDBModelView):
         "roles",
         "business_lines",
     ]
+    add_form_extra_fields = ADD_USER_PASSWORD_FIELDS
     label_columns = {"business_lines": _l("Business lines"), "department": _l("Department")}
     user_show_fieldsets = [
         (
@@ -75,8 +84,8 @@ class KesuSecurityApi(SecurityApi):
                   type: object
                   required: [username, password]
                   properties:
-                    username: {type: string}
-                    password: {type: string}
+                    username: {type: string, maxLength: 128}
+                    password: {type: string, maxLength: 256}
                     provider: {type: string, enum: [db], default: db}
                     refresh: {type: boolean, description: also return a refresh token}
           responses:
@@ -91,6 +100,18 @@ class KesuSecurityApi(SecurityApi):
                       refresh_token: {type: string}
             400: {$ref: '#/components/responses/400'}
             401: {$ref: '#/components/responses/401'}
+            429:
+              description: Too many failed sign-ins for this account or from this address
+              headers:
+                Retry-After:
+                  description: seconds until a sign-in is accepted again
+                  schema: {type: integer}
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    properties:
+                      message: {type: string}
         """
         payload = request.get_json(silent=True) if request.is_json else None
         if not isinstance(payload, dict):
@@ -100,9 +121,11 @@ class KesuSecurityApi(SecurityApi):
                 errors={"body": [str(_l("The body must be a JSON object."))]},
             )
         errors = {}
-        for key in ("username", "password"):
+        for key, limit in (("username", limits.USERNAME), ("password", limits.PASSWORD)):
             if not isinstance(payload.get(key), str) or not payload[key]:
                 errors[key] = [str(_l("This field is required."))]
+            elif len(payload[key]) > limit:
+                errors[key] = [str(_l("Must be at most %(n)s characters.", n=limit))]
         if payload.get("provider", API_SECURITY_PROVIDER_DB) != API_SECURITY_PROVIDER_DB:
             errors["provider"] = [
                 str(_l("Must be one of: %(values)s.", values=API_SECURITY_PROVIDER_DB))
@@ -110,7 +133,12 @@ class KesuSecurityApi(SecurityApi):
         if errors:
             first = next(iter(errors))
             return self.response(400, message=f"{first}: {errors[first][0]}", errors=errors)
-        user = self.appbuilder.sm.auth_user_db(payload["username"], payload["password"])
+        try:
+            user = self.appbuilder.sm.auth_user_db(payload["username"], payload["password"])
+        except auth_guard.LoginThrottled as exc:
+            response = self.response(429, message=throttled_message(exc.retry_after))
+            response.headers["Retry-After"] = str(exc.retry_after)
+            return response
         if not user:
             return self.response(401, message=str(_l("Wrong user name or password.")))
         tokens = {
@@ -125,6 +153,9 @@ class KesuSecurityManager(SecurityManager):
     user_model = KesuUser
     security_api = KesuSecurityApi
     userdbmodelview = KesuUserDBModelView
+    authdbview = KesuAuthDBView
+    resetmypasswordview = KesuResetMyPasswordView
+    resetpasswordview = KesuResetPasswordView
     # FAB's user statistics chart loads Google Charts from the internet; Kesu runs offline.
     userstatschartview = None
 
@@ -132,6 +163,52 @@ class KesuSecurityManager(SecurityManager):
         super().__init__(appbuilder)
         # User changes made on the admin screens are audited like every other change.
         self.userdbmodelview.datamodel = AuditedInterface(KesuUser, entity="user")
+
+    def auth_user_db(self, username, password):
+        """Throttled, and the same work for unknown names and wrong passwords (see
+        :mod:`core.auth_guard`); raises ``LoginThrottled``."""
+        return auth_guard.authenticate(self, username, password)
+
+    def _user_by_id(self, pk):
+        try:
+            pk = int(pk)
+        except (TypeError, ValueError):
+            return None
+        return self.get_user_by_id(pk) if 0 < pk < 2**31 else None
+
+    def load_user(self, pk):
+        """The session's user, unless inactive or the session predates the user's epoch."""
+        user = self._user_by_id(pk)
+        if user is not None and user.is_active and auth_guard.session_is_current(user):
+            return user
+        return None
+
+    def load_user_jwt(self, _jwt_header, jwt_data):
+        """The token's user, unless inactive or the token predates the user's epoch."""
+        user = self._user_by_id(jwt_data.get("sub"))
+        if user is not None and user.is_active and auth_guard.token_is_current(user, jwt_data):
+            g.user = user
+            return user
+        return None
+
+    def reset_password(self, userid, password):
+        """Every password set through Flask-AppBuilder (screens, ``kesu fab reset-password``)
+        meets the rules; the screens check them first and show the error on the form."""
+        user = self.get_user_by_id(userid)
+        if user is not None:
+            passwords.refuse_weak(password, user.username)
+        super().reset_password(userid, password)
+
+    def add_user(self, username, first_name, last_name, email, role, password="", **kw):
+        """``kesu fab create-user``/``create-admin``: the password rules apply (an empty
+        password, as for accounts provisioned from elsewhere, gets a random one)."""
+        if password:
+            passwords.refuse_weak(password, username)
+        return super().add_user(username, first_name, last_name, email, role, password, **kw)
+
+    def on_user_logout(self, user) -> None:
+        """Signing out ends every session and token of the user."""
+        auth_guard.end_all_sessions(user.id)
 
     def create_jwt_manager(self, app):
         """JWT problems answer 401 in Kesu's error shape (``message``), never 422."""
@@ -143,6 +220,7 @@ class KesuSecurityManager(SecurityManager):
         def expired(*_args):
             return jsonify(message=str(_l("Your session has expired; sign in again."))), 401
 
+        jwt_manager.additional_claims_loader(auth_guard.jwt_claims)
         jwt_manager.unauthorized_loader(not_signed_in)
         jwt_manager.invalid_token_loader(not_signed_in)
         jwt_manager.expired_token_loader(expired)

@@ -8,6 +8,7 @@ from flask import Flask, current_app, g, has_request_context, jsonify, request, 
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
 
+from core import limits
 from core.services.access import can
 from core.services.errors import ServiceError
 from core.timeutil import local_time
@@ -66,6 +67,8 @@ def install_web_handlers(app: Flask) -> None:
         g.user, permission, view
     )
     app.jinja_env.globals["kesu_time"] = local_time
+    # Screens state each field's maximum (maxlength, max) from core/limits.py.
+    app.jinja_env.globals["kesu_limits"] = limits
 
     @app.errorhandler(ServiceError)
     def _service_error(exc: ServiceError):

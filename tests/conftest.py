@@ -402,6 +402,18 @@ class Screen:
         self.base = base
         self.requests: list[str] = []
         page.on("request", lambda request: self.requests.append(request.url))
+        # Every browser test fails on a Content-Security-Policy violation (core/headers.py)
+        # unless it provokes them on purpose and says so.
+        self.csp_violations: list[str] = []
+        self.allow_csp_violations = False
+        page.on(
+            "console",
+            lambda message: (
+                self.csp_violations.append(message.text)
+                if "Content Security Policy" in message.text
+                else None
+            ),
+        )
 
     def goto(self, path: str):
         response = self.page.goto(self.base + path)
@@ -424,5 +436,7 @@ def screen(browser, live_server):
     context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
     page = context.new_page()
     page.set_default_timeout(15000)
-    yield Screen(page, live_server)
+    screen = Screen(page, live_server)
+    yield screen
     context.close()
+    assert screen.allow_csp_violations or screen.csp_violations == [], screen.csp_violations

@@ -13,6 +13,7 @@ from core.extensions import db
 from core.models import AuditEvent, Case, KesuUser
 from core.services import audit
 from core.services.cases import create_case
+from tests.audit_helpers import drop_audit_guards
 from tests.conftest import case_body
 
 
@@ -61,6 +62,7 @@ def test_tampered_event_is_detected_by_kesu_audit_verify(app, api, runner):
     assert "intact" in result.output
 
     target = _events(app)[-2]  # the case's create event
+    drop_audit_guards(app)
     with app.app_context():
         changes = dict(target.changes)
         changes["batch_no"] = [None, "FORGED"]
@@ -77,6 +79,7 @@ def test_deleted_event_is_detected(app, api, runner):
     api("agent").create_case()
     api("agent").create_case()
     last = _events(app)[-1]
+    drop_audit_guards(app)
     with app.app_context():
         db.session.execute(sa.delete(AuditEvent).where(AuditEvent.id == last.id))
         db.session.commit()
@@ -90,6 +93,7 @@ def test_removed_middle_event_breaks_the_chain(app, api):
         api("agent").create_case()
     rows = _events(app)
     middle = rows[len(rows) // 2]
+    drop_audit_guards(app)
     with app.app_context():
         db.session.execute(sa.delete(AuditEvent).where(AuditEvent.id == middle.id))
         db.session.commit()

@@ -6,6 +6,7 @@ import sqlalchemy as sa
 
 from core.extensions import db
 from core.models import AuditEvent
+from tests.audit_helpers import drop_audit_guards
 from tests.test_screen_rules import login
 
 
@@ -39,6 +40,7 @@ def test_verify_button_reports_the_chain(app, client, api):
     login(client, "auditor")
     assert "kesu-verified" in client.post("/audit/verify").get_data(as_text=True)
     assert "审计记录完整" in client.post("/audit/verify").get_data(as_text=True)
+    drop_audit_guards(app)
     with app.app_context():
         event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.case_id == case["id"]))
         db.session.execute(

@@ -15,6 +15,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
+from core import limits
 from core.api import idempotency
 from core.services.errors import Conflict, Invalid, ServiceError
 from core.web import http_error_body
@@ -99,6 +100,24 @@ def service_call(f: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+def publish_path_limits(api_spec) -> None:
+    """Give every path parameter of the document so far its maximum (core/limits.py).
+
+    A path parameter is an id (integer, at most ``limits.ID``) or a name (text, at most
+    ``limits.CODE``); Flask-AppBuilder's own routes (login, the document itself) included.
+    """
+    for operations in getattr(api_spec, "_paths", {}).values():
+        for op in operations.values():
+            for param in op.get("parameters", []) if isinstance(op, dict) else []:
+                schema = param.get("schema") if isinstance(param, dict) else None
+                if param.get("in") != "path" or not isinstance(schema, dict):
+                    continue
+                if schema.get("type") == "integer":
+                    schema.setdefault("maximum", limits.ID)
+                elif schema.get("type") == "string" and "enum" not in schema:
+                    schema.setdefault("maxLength", limits.CODE)
+
+
 class KesuApi(BaseApi):
     """Common answers and OpenAPI components of Kesu's APIs."""
 
@@ -119,6 +138,10 @@ class KesuApi(BaseApi):
         "422": _error_response("A precondition of the action is not met"),
         "500": _error_response("Unexpected error"),
     }
+
+    def add_api_spec(self, api_spec) -> None:
+        super().add_api_spec(api_spec)
+        publish_path_limits(api_spec)
 
     def add_apispec_components(self, api_spec) -> None:
         super().add_apispec_components(api_spec)

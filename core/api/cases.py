@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from apispec.exceptions import DuplicateComponentNameError
-from flask import request, send_file
+from flask import request
 from flask_appbuilder.api import expose, safe
 from flask_appbuilder.security.decorators import protect
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
-from core import fields
+from core import fields, limits
 from core.api import schemas
 from core.api.base import KesuApi, current_actor, json_body, service_call
+from core.downloads import download_response
 from core.services import cases as case_service
 from core.services import compensation as compensation_service
 from core.services import evidence as evidence_service
@@ -22,7 +23,8 @@ from core.services.errors import Invalid
 from core.services.lines import line_facts, registry
 from core.services.present import case_json, evidence_json
 
-MAX_PAGE_SIZE = 100
+MAX_PAGE_SIZE = limits.PAGE_SIZE
+MAX_PAGE = limits.PAGE
 
 
 def _int_arg(name: str, default: int, low: int, high: int) -> int:
@@ -34,7 +36,9 @@ def _int_arg(name: str, default: int, low: int, high: int) -> int:
     except ValueError:
         raise Invalid(_l("Must be a whole number."), field=name) from None
     if not low <= value <= high:
-        raise Invalid(_l("Must be between %(low)s and %(high)s.", low=low, high=high), field=name)
+        raise Invalid(
+            str(_l("Must be between %(low)s and %(high)s.", low=low, high=high)), field=name
+        )
     return value
 
 
@@ -87,15 +91,15 @@ class CaseApi(KesuApi):
         get:
           summary: List cases
           parameters:
-          - {in: query, name: page, schema: {type: integer, minimum: 1, default: 1}}
+          - {in: query, name: page, schema: {type: integer, minimum: 1, maximum: 1000000, default: 1}}
           - {in: query, name: page_size, schema: {type: integer, minimum: 1, maximum: 100, default: 20}}
-          - {in: query, name: business_line, schema: {type: string}, description: line code}
-          - {in: query, name: category, schema: {type: string}}
-          - {in: query, name: status, schema: {type: string}}
+          - {in: query, name: business_line, schema: {type: string, maxLength: 200}, description: line code}
+          - {in: query, name: category, schema: {type: string, maxLength: 200}}
+          - {in: query, name: status, schema: {type: string, maxLength: 200}}
           - {in: query, name: priority, schema: {type: string, enum: [P1, P2, P3]}}
           - {in: query, name: is_major, schema: {type: boolean}}
           - {in: query, name: overdue, schema: {type: boolean}, description: a running deadline has passed}
-          - {in: query, name: q, schema: {type: string}, description: 'number, customer or batch'}
+          - {in: query, name: q, schema: {type: string, maxLength: 200}, description: 'number, customer or batch'}
           - {in: query, name: sort, schema: {type: string, enum: [received, deadline], default: received}, description: 'newest first, or the soonest running deadline first'}
           responses:
             200:
@@ -113,7 +117,7 @@ class CaseApi(KesuApi):
             401: {$ref: '#/components/responses/401'}
         """
         actor = current_actor()
-        page = _int_arg("page", 1, 1, 10**6)
+        page = _int_arg("page", 1, 1, MAX_PAGE)
         page_size = _int_arg("page_size", 20, 1, MAX_PAGE_SIZE)
         filters = {k: request.args.get(k) for k in case_service.LIST_FILTERS if request.args.get(k)}
         items, count = case_service.list_cases(actor, filters, page=page, page_size=page_size)
@@ -375,10 +379,10 @@ class CaseApi(KesuApi):
                   type: object
                   required: [file, kind]
                   properties:
-                    file: {type: string, format: binary}
+                    file: {type: string, format: binary, description: at most KESU_MAX_UPLOAD_MB (50 MB); at most 100 files a case}
                     kind: {type: string, enum: [photo, video, document, delivery_note]}
-                    source: {type: string, description: where it came from (e.g. WeChat from the dealer)}
-                    received_at: {type: string, format: date-time, description: when it was received (default now)}
+                    source: {type: string, maxLength: 200, description: where it came from (e.g. WeChat from the dealer)}
+                    received_at: {type: string, format: date-time, maxLength: 40, description: when it was received (default now)}
           responses:
             201:
               description: Stored
@@ -412,21 +416,16 @@ class CaseApi(KesuApi):
           - {in: path, name: evidence_id, required: true, schema: {type: integer}}
           responses:
             200:
-              description: The file
+              description: >-
+                The file, as an attachment, typed by its content (an allowed image, video,
+                document or text/plain type, else application/octet-stream)
               content:
-                application/octet-stream:
+                "*/*":
                   schema: {type: string, format: binary}
             404: {$ref: '#/components/responses/404'}
         """
         evidence, path = evidence_service.open_evidence(current_actor(), pk, evidence_id)
-        response = send_file(
-            path,
-            mimetype=evidence.content_type,
-            as_attachment=True,
-            download_name=evidence.filename,
-        )
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        return response
+        return download_response(path, evidence.filename, evidence.content_type)
 
     @expose("/fields", methods=["GET"])
     @protect()
@@ -438,7 +437,7 @@ class CaseApi(KesuApi):
         get:
           summary: Intake fields per category
           parameters:
-          - {in: query, name: business_line, required: true, schema: {type: string}}
+          - {in: query, name: business_line, required: true, schema: {type: string, maxLength: 64}}
           responses:
             200:
               description: Enabled categories with their fields

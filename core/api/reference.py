@@ -17,6 +17,7 @@ from core.api.base import KesuApi, current_actor
 from core.models import Customer, Product
 from core.services.access import can_view_contact, visible_line_ids
 from core.services.present import mask_email, mask_phone
+from core.views.masking import MaskedColumnsMixin
 from core.vocab import CUSTOMER_LABELS
 
 
@@ -32,7 +33,7 @@ class _ReadOnly(KesuApi, ModelRestApi):
     openapi_spec_tag = "Reference data"
 
 
-class CustomerApi(_ReadOnly):
+class CustomerApi(MaskedColumnsMixin, _ReadOnly):
     resource_name = "customer"
     class_permission_name = "Customer"
     datamodel = SQLAInterface(Customer)
@@ -47,12 +48,16 @@ class CustomerApi(_ReadOnly):
         "business_line.code",
     ]
     search_columns = ["name", "kind", "business_line"]
+    masked_columns = frozenset({"phone", "email"})  # not sortable or searchable when masked
     list_title = show_title = _l("Customers")
     label_columns = {
         **CUSTOMER_LABELS,
         "id": "ID",
         "business_line.code": CUSTOMER_LABELS["business_line"],
     }
+
+    def current_user(self):
+        return current_actor()
 
     @staticmethod
     def _mask(row: dict[str, Any]) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from core import fields
+from core import fields, limits
 from core.contracts import LineFacts
 from core.services.cases import CORE_FIELDS, CUSTOMER_FIELDS
 from core.services.compensation import LINE_FIELDS
@@ -21,6 +21,12 @@ _MONEY = {
     "nullable": True,
     "description": "CNY, two decimals",
 }
+# Request fields' limits (core/limits.py); response schemas need none.
+_CODE = {"type": "string", "maxLength": limits.CODE}
+_SHORT = {"type": "string", "maxLength": limits.TEXT_SHORT}
+_LONG = {"type": "string", "maxLength": limits.TEXT_LONG}
+_ID = {"type": "integer", "minimum": 1, "maximum": limits.ID}
+_VERSION = {**_ID, "description": "optional: refuse with 409 if stale"}
 _TIME = {
     "type": "string",
     "format": "date-time",
@@ -55,14 +61,11 @@ def details_schemas() -> dict[str, dict[str, Any]]:
 def case_create_schema(details_names: list[str]) -> dict[str, Any]:
     schema = fields.json_schema(CORE_FIELDS)
     props = schema["properties"]
-    props["business_line"] = {"type": "string", "description": "business line code"}
-    props["category"] = {
-        "type": "string",
-        "description": "category plugin key, enabled on the line",
-    }
+    props["business_line"] = {**_CODE, "description": "business line code"}
+    props["category"] = {**_CODE, "description": "category plugin key, enabled on the line"}
     props["customer"] = fields.json_schema(CUSTOMER_FIELDS)
     props["customer"]["description"] = "found by name in the line, or created"
-    props["customer_id"] = {"type": "integer", "description": "instead of customer"}
+    props["customer_id"] = {**_ID, "description": "instead of customer"}
     props["details"] = {
         "description": "the category plugins' fields (see Details_<category>)",
         "anyOf": [{"$ref": f"#/components/schemas/{n}"} for n in details_names]
@@ -74,7 +77,7 @@ def case_create_schema(details_names: list[str]) -> dict[str, Any]:
 
 def case_update_schema(details_names: list[str]) -> dict[str, Any]:
     schema = case_create_schema(details_names)
-    schema["properties"]["version"] = {"type": "integer", "description": "the version last seen"}
+    schema["properties"]["version"] = {**_ID, "description": "the version last seen"}
     schema["required"] = ["version"]
     schema["description"] = "only the fields given change"
     return schema
@@ -224,8 +227,8 @@ PRIORITY_CHANGE_SCHEMA: dict[str, Any] = {
             "nullable": True,
             "description": "null hands the priority back to the rules",
         },
-        "reason": {"type": "string", "description": "why (required, audited)"},
-        "version": {"type": "integer", "description": "optional: refuse with 409 if stale"},
+        "reason": {**_LONG, "description": "why (required, audited)"},
+        "version": _VERSION,
     },
 }
 
@@ -254,9 +257,14 @@ def compensation_edit_schema() -> dict[str, Any]:
         "type": "object",
         "required": ["lines", "reason"],
         "properties": {
-            "lines": {"type": "array", "items": line},
-            "reason": {"type": "string", "description": "why the proposal is changed (audited)"},
-            "version": {"type": "integer", "description": "optional: refuse with 409 if stale"},
+            "lines": {
+                "type": "array",
+                "items": line,
+                "maxItems": limits.COMPENSATION_LINES,
+                "description": f"their total at most {limits.CASE_TOTAL} CNY",
+            },
+            "reason": {**_LONG, "description": "why the proposal is changed (audited)"},
+            "version": _VERSION,
         },
     }
 
@@ -264,15 +272,15 @@ def compensation_edit_schema() -> dict[str, Any]:
 ACTION_SCHEMA: dict[str, Any] = {
     "type": "object",
     "properties": {
-        "comment": {"type": "string", "description": "required by reject, refuse, reopen, hold"},
-        "version": {"type": "integer", "description": "optional: refuse with 409 if stale"},
+        "comment": {**_LONG, "description": "required by reject, refuse, reopen, hold"},
+        "version": _VERSION,
         "override": {
             "type": "boolean",
             "description": "accept: supervisor override of acceptance issues",
         },
-        "department": {"type": "string", "description": "assign: responsible department code"},
-        "handler": {"type": "string", "description": "assign: handler's user name"},
-        "root_cause": {"type": "string", "description": "propose: the root cause found"},
+        "department": {**_SHORT, "description": "assign: responsible department code"},
+        "handler": {**_SHORT, "description": "assign: handler's user name"},
+        "root_cause": {**_LONG, "description": "propose: the root cause found"},
         "effective": {
             "type": "boolean",
             "description": "verify: is the corrective action effective",

@@ -32,9 +32,9 @@ class SlaApi(KesuApi):
             and proposal within 5 (90 %), feedback and compensation within 10 (90 %), closed
             within 16 (100 %). Cases still within a deadline are pending and not counted.
           parameters:
-          - {in: query, name: business_line, required: true, schema: {type: string}}
-          - {in: query, name: from, required: true, schema: {type: string, format: date}, description: first day received (line's timezone)}
-          - {in: query, name: to, required: true, schema: {type: string, format: date}, description: last day received (inclusive)}
+          - {in: query, name: business_line, required: true, schema: {type: string, maxLength: 64}}
+          - {in: query, name: from, required: true, schema: {type: string, format: date, maxLength: 10}, description: first day received (line's timezone)}
+          - {in: query, name: to, required: true, schema: {type: string, format: date, maxLength: 10}, description: last day received (inclusive)}
           responses:
             200:
               description: One row per target
@@ -117,7 +117,7 @@ class SlaApi(KesuApi):
         get:
           summary: At-risk customers
           parameters:
-          - {in: query, name: business_line, schema: {type: string}}
+          - {in: query, name: business_line, schema: {type: string, maxLength: 64}}
           responses:
             200:
               description: Customers, most cases first

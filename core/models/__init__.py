@@ -5,6 +5,7 @@ from core.models.business_line import BusinessLine, Department, LinePlugin
 from core.models.case import ApprovalStep, Case, CaseCounter, CompensationLine, Evidence
 from core.models.customer import Customer, Product
 from core.models.idempotency import IdempotencyKey
+from core.models.login_attempt import LoginAttempt
 from core.models.notification import Notification
 from core.models.position import LinePosition
 from core.models.sla import CalendarDay, CaseDeadline
@@ -27,6 +28,7 @@ __all__ = [
     "KesuUser",
     "LinePlugin",
     "LinePosition",
+    "LoginAttempt",
     "Notification",
     "Product",
     "user_business_line",

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from flask_appbuilder import Model
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from core import limits
 from core.db import Money, UTCDateTime, utcnow
 from core.models.business_line import BusinessLine, Department
 from core.models.customer import Customer, Product
@@ -140,7 +141,7 @@ class CompensationLine(Model):
     position: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
     kind: Mapped[str] = mapped_column(sa.String(32), nullable=False)
     quantity: Mapped[int | None] = mapped_column(sa.Integer)
-    unit_price: Mapped[Decimal | None] = mapped_column(Money)
+    unit_price: Mapped[Decimal | None] = mapped_column(Money, info={"max_value": limits.UNIT_PRICE})
     amount: Mapped[Decimal] = mapped_column(Money, nullable=False)
     sku: Mapped[str | None] = mapped_column(sa.String(64))
     batch_no: Mapped[str | None] = mapped_column(sa.String(64))

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from flask_appbuilder import Model
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from core import limits
 from core.db import Money
 from core.models.business_line import BusinessLine
 
@@ -43,7 +44,7 @@ class Product(Model):
     )
     code: Mapped[str] = mapped_column(sa.String(64), nullable=False)
     name: Mapped[str] = mapped_column(sa.String(200), nullable=False)
-    unit_price: Mapped[Decimal | None] = mapped_column(Money)
+    unit_price: Mapped[Decimal | None] = mapped_column(Money, info={"max_value": limits.UNIT_PRICE})
 
     business_line: Mapped[BusinessLine] = relationship(lazy="joined")
 

@@ -33,6 +33,11 @@ class KesuUser(User):
     business_lines: Mapped[list[BusinessLine]] = relationship(
         secondary=user_business_line, lazy="selectin", order_by=BusinessLine.code
     )
+    # Raised on a password change, a deactivation and a sign-out; sessions and tokens carry
+    # the value they were issued under and stop working once it moves on.
+    auth_epoch: Mapped[int] = mapped_column(
+        sa.Integer, nullable=False, default=0, server_default="0"
+    )
 
     @property
     def display_name(self) -> str:

@@ -16,6 +16,7 @@ from flask_babel import lazy_gettext as _l
 from core.db import for_update
 from core.extensions import db
 from core.models import BusinessLine, Case, KesuUser
+from core.models.user import user_business_line
 from core.roles import ADMIN, CAN_VIEW_CONTACT, CASE, CONTACT, RESPONSIBLE_DEPT
 from core.services.errors import Forbidden, Invalid, NotFound
 
@@ -96,6 +97,22 @@ def line_filter(actor: KesuUser, column: Any) -> Any:
     if ids is None:
         return sa.true()
     return column.in_(ids) if ids else sa.false()
+
+
+def line_member_ids(actor) -> list[int]:
+    """The ids of the active users who belong to one of the actor's lines (every active user
+    for an admin): whom the actor may pick as a handler or give a position to."""
+    stmt = sa.select(KesuUser.id).where(KesuUser.active.is_(True))
+    ids = line_ids(actor)
+    if ids is not None:
+        stmt = stmt.where(
+            KesuUser.id.in_(
+                sa.select(user_business_line.c.user_id).where(
+                    user_business_line.c.business_line_id.in_(ids or [-1])
+                )
+            )
+        )
+    return list(db.session.scalars(stmt))
 
 
 def visible_lines(actor: KesuUser) -> list[BusinessLine]:

@@ -4,13 +4,18 @@
 actor, case, entity, action and changes as canonical JSON. Writers lock the single chain-head
 row (the write gate every write transaction takes first, see ``core.services.locks``), so
 concurrent transactions extend the chain one after another.
+
+An event is written once, whole (its id is taken under the head lock, so the hash is known
+before the INSERT): the database refuses UPDATE and DELETE on ``audit_event`` (migration
+0005b). Whoever can drop those triggers could still rewrite the chain and re-hash it; the
+anchors kept outside the database (``core.services.audit_anchor``) catch that.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -83,7 +88,11 @@ def record(
     if not in_write_transaction():
         raise RuntimeError("audit events are written inside the change's write transaction")
     head = lock_chain_head()  # already held: the write gate (core.services.locks)
+    # Ids are taken here, under the head lock, so each event is inserted once with its hash
+    # (the table refuses UPDATE) and ids grow in commit order.
+    next_id = (db.session.scalar(sa.select(sa.func.max(AuditEvent.id))) or 0) + 1
     event = AuditEvent(
+        id=next_id,
         at=utcnow(),
         actor_id=getattr(actor, "id", None),
         actor=getattr(actor, "username", None) or SYSTEM_ACTOR,
@@ -93,11 +102,9 @@ def record(
         action=action,
         changes=to_json(dict(changes or {})),
         prev_hash=head.last_hash,
-        hash="",
     )
-    db.session.add(event)
-    db.session.flush()  # assigns the id, which is part of the hashed payload
     event.hash = chain_hash(head.last_hash, event)
+    db.session.add(event)
     head.last_hash = event.hash
     head.last_event_id = event.id
     db.session.flush()
@@ -110,10 +117,23 @@ class VerifyResult:
     checked: int
     broken_id: int | None = None
     reason: str = ""
+    # The chain's end as verified: its length, last event id and last hash (for anchoring).
+    last_id: int | None = None
+    last_hash: str = GENESIS_HASH
 
 
-def _events(batch: int = 5000) -> Iterator[AuditEvent]:
-    last_id = 0
+@dataclass(frozen=True)
+class Checkpoint:
+    """A point of the chain recorded outside the database: the ``seq``-th event had ``hash``."""
+
+    seq: int
+    event_id: int
+    hash: str
+    label: str = ""
+
+
+def _events(after_id: int = 0, batch: int = 5000) -> Iterator[AuditEvent]:
+    last_id = after_id
     while True:
         rows = list(
             db.session.scalars(
@@ -130,23 +150,89 @@ def _events(batch: int = 5000) -> Iterator[AuditEvent]:
         db.session.expunge_all()
 
 
-def verify() -> VerifyResult:
-    """Recompute the chain from the first event; report the first event that does not fit."""
-    prev = GENESIS_HASH
-    checked = 0
-    last_id = None
-    for event in _events():
-        if event.prev_hash != prev:
-            return VerifyResult(False, checked, event.id, "prev_hash does not match the chain")
-        if chain_hash(prev, event) != event.hash:
-            return VerifyResult(False, checked, event.id, "hash does not match the event's content")
-        prev = event.hash
-        last_id = event.id
-        checked += 1
-    head = db.session.get(AuditChainHead, 1)
-    if head is not None and (head.last_hash != prev or head.last_event_id != last_id):
-        return VerifyResult(False, checked, head.last_event_id, "events after this one are missing")
-    return VerifyResult(True, checked)
+def _name(point: Checkpoint) -> str:
+    return f"the anchor {point.label}" if point.label else "the anchor"
+
+
+def _start_at(start: Checkpoint) -> str:
+    """Why the chain no longer holds ``start`` at its position ("" when it does)."""
+    if start.seq == 0:
+        return ""
+    stored = db.session.get(AuditEvent, start.event_id)
+    position = db.session.scalar(
+        sa.select(sa.func.count()).select_from(AuditEvent).where(AuditEvent.id <= start.event_id)
+    )
+    if stored is None or position != start.seq or stored.hash != start.hash:
+        return f"the chain no longer matches {_name(start)}"
+    return ""
+
+
+def verify(
+    checkpoints: Sequence[Checkpoint] = (), *, start: Checkpoint | None = None
+) -> VerifyResult:
+    """Recompute the chain and report the first event that does not fit.
+
+    ``checkpoints`` are anchors kept outside the database: the chain must reach each one's
+    position with the hash it recorded, so events removed from the end, or a chain rewritten
+    and re-hashed, show even when the head row was made to match. With ``start`` (an anchor
+    already checked) only the events after it are recomputed.
+    """
+    expected: dict[int, Checkpoint] = {}
+    for point in checkpoints:
+        other = expected.setdefault(point.seq, point)
+        if other.hash != point.hash:
+            return VerifyResult(False, 0, None, f"{_name(other)} and {_name(point)} disagree")
+    prev, checked, last_id = GENESIS_HASH, 0, None
+    if start is not None:
+        if reason := _start_at(start):
+            return VerifyResult(False, 0, start.event_id or None, reason)
+        prev, checked, last_id = start.hash, start.seq, start.event_id or None
+    for _round in range(100):  # PostgreSQL reads committed rows: events may arrive meanwhile
+        for event in _events(last_id or 0):
+            if event.prev_hash != prev:
+                return VerifyResult(False, checked, event.id, "prev_hash does not match the chain")
+            if chain_hash(prev, event) != event.hash:
+                return VerifyResult(
+                    False, checked, event.id, "hash does not match the event's content"
+                )
+            prev, last_id = event.hash, event.id
+            checked += 1
+            point = expected.get(checked)
+            if point is not None and point.hash != event.hash:
+                return VerifyResult(
+                    False,
+                    checked - 1,
+                    event.id,
+                    f"event {event.id} differs from {_name(point)}: "
+                    "the chain was rewritten and re-hashed",
+                )
+        head = db.session.get(AuditChainHead, 1, populate_existing=True)
+        if head is not None and (head.last_hash, head.last_event_id) == (prev, last_id):
+            break
+        more = db.session.scalar(sa.select(sa.func.max(AuditEvent.id)))
+        if head is None:
+            return VerifyResult(False, checked, last_id, "the chain head row is missing")
+        if more is None or more == last_id:
+            return VerifyResult(
+                False,
+                checked,
+                last_id,
+                f"the chain head names event {head.last_event_id} but the chain ends at "
+                f"event {last_id}: events are missing",
+            )
+    else:
+        return VerifyResult(False, checked, last_id, "the chain kept changing while verified")
+    beyond = [p for p in expected.values() if p.seq > checked]
+    if beyond:
+        point = max(beyond, key=lambda p: p.seq)
+        return VerifyResult(
+            False,
+            checked,
+            last_id,
+            f"the chain has {checked} events but {_name(point)} recorded "
+            f"{point.seq}: events were removed from its end",
+        )
+    return VerifyResult(True, checked, last_id=last_id, last_hash=prev)
 
 
 def case_events(case_id: int) -> list[AuditEvent]:

@@ -12,7 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
-from core import fields
+from core import fields, limits
 from core.contracts import CaseEvent, CaseFacts, FieldSpec, LineFacts, PriorityReason, ProposalLine
 from core.db import for_update, utcnow, write_transaction
 from core.extensions import db
@@ -30,7 +30,7 @@ from core.workflow import FINAL
 CORE_FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("channel", "choice", _l("Channel"), required=True, choices=choices(CHANNELS)),
     FieldSpec("product", "string", _l("Product (code or name)")),
-    FieldSpec("batch_no", "string", _l("Production batch"), max_length=64),
+    FieldSpec("batch_no", "string", _l("Production batch"), max_length=limits.CODE),
     FieldSpec("quantity_purchased", "integer", _l("Quantity purchased"), min_value=0),
     FieldSpec("purchase_date", "date", _l("Purchase date")),
     FieldSpec("goods_received_at", "datetime", _l("Goods received at")),
@@ -49,14 +49,14 @@ CORE_FIELDS: tuple[FieldSpec, ...] = (
 CUSTOMER_FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("name", "string", _l("Complaining company or person"), required=True),
     FieldSpec("kind", "choice", _l("Customer kind"), choices=choices(CUSTOMER_KINDS)),
-    FieldSpec("contact", "string", _l("Contact person"), max_length=100),
-    FieldSpec("phone", "string", _l("Phone"), max_length=40),
+    FieldSpec("contact", "string", _l("Contact person"), max_length=limits.CONTACT),
+    FieldSpec("phone", "string", _l("Phone"), max_length=limits.PHONE),
     FieldSpec("email", "string", _l("E-mail")),
-    FieldSpec("address", "string", _l("Address"), max_length=400),
+    FieldSpec("address", "string", _l("Address"), max_length=limits.ADDRESS),
 )
 TOP_LEVEL = {"business_line", "category", "customer", "customer_id", "details", "version"}
 CORE_NAMES = {s.name for s in CORE_FIELDS}
-_PHONE = re.compile(r"^[0-9+()\- ]{3,40}$")
+_PHONE = re.compile(rf"^[0-9+()\- ]{{3,{limits.PHONE}}}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 # Case attributes recorded in the audit trail (old -> new) on create and edit.
@@ -614,6 +614,9 @@ def list_cases(
     require(actor, "can_read")
     stmt = cases_query(actor)
     f = dict(filters or {})
+    for key, value in f.items():
+        if isinstance(value, str) and len(value) > limits.SEARCH:
+            raise Invalid(_l("Must be at most %(n)s characters.", n=limits.SEARCH), field=key)
     if f.get("business_line"):
         stmt = stmt.join(BusinessLine, Case.business_line_id == BusinessLine.id).where(
             BusinessLine.code == f["business_line"]
@@ -631,7 +634,7 @@ def list_cases(
         stmt = stmt.where(~sla.overdue_clause(utcnow()))
     sort = f.get("sort") or "received"
     if sort not in SORTS:
-        raise Invalid(_l("Must be one of: %(values)s.", values=", ".join(SORTS)), field="sort")
+        raise Invalid(str(_l("Must be one of: %(values)s.", values=", ".join(SORTS))), field="sort")
     if f.get("q"):
         term = f"%{f['q'].strip()}%"
         stmt = stmt.join(Customer, Case.customer_id == Customer.id).where(

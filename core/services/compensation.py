@@ -7,7 +7,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
-from core import fields
+from core import fields, limits
 from core.contracts import GOODS_KINDS, FieldSpec, ProposalLine
 from core.db import write_transaction
 from core.extensions import db
@@ -26,17 +26,19 @@ from core.services.cases import (
     touch,
 )
 from core.services.errors import Conflict, Forbidden, Invalid, PreconditionFailed, invalid_if
-from core.services.workflow import replace_compensation
+from core.services.workflow import compensation_limit_errors, replace_compensation
 from core.vocab import COMPENSATION_KINDS, choices
 
 LINE_FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("kind", "choice", _l("Kind"), required=True, choices=choices(COMPENSATION_KINDS)),
-    FieldSpec("quantity", "integer", _l("Quantity"), min_value=0),
-    FieldSpec("unit_price", "decimal", _l("Unit price (CNY)"), min_value=0),
-    FieldSpec("amount", "decimal", _l("Amount (CNY)"), min_value=0),
-    FieldSpec("sku", "string", _l("SKU"), max_length=64),
-    FieldSpec("batch_no", "string", _l("Batch"), max_length=64),
-    FieldSpec("note", "text", _l("Note"), max_length=1000),
+    FieldSpec("quantity", "integer", _l("Quantity"), min_value=0, max_value=limits.QUANTITY),
+    FieldSpec(
+        "unit_price", "decimal", _l("Unit price (CNY)"), min_value=0, max_value=limits.UNIT_PRICE
+    ),
+    FieldSpec("amount", "decimal", _l("Amount (CNY)"), min_value=0, max_value=limits.AMOUNT),
+    FieldSpec("sku", "string", _l("SKU"), max_length=limits.CODE),
+    FieldSpec("batch_no", "string", _l("Batch"), max_length=limits.CODE),
+    FieldSpec("note", "text", _l("Note"), max_length=limits.NOTE),
 )
 EDITABLE_IN = "proposed"
 
@@ -45,6 +47,8 @@ def parse_lines(raw: Any) -> list[ProposalLine]:
     """Validate lines given as a list of objects; errors name ``lines.<n>.<field>``."""
     if not isinstance(raw, list):
         raise Invalid(_l("Must be a list of lines."), field="lines")
+    if len(raw) > limits.COMPENSATION_LINES:
+        invalid_if(compensation_limit_errors(raw))
     errors: dict[str, list[str]] = {}
     out: list[ProposalLine] = []
     for n, item in enumerate(raw):
@@ -90,6 +94,7 @@ def parse_lines(raw: Any) -> list[ProposalLine]:
             )
         out.append(line)
     invalid_if(errors)
+    invalid_if(compensation_limit_errors(out))
     return out
 
 
@@ -109,6 +114,8 @@ def set_compensation(actor, case_id: int, data: Any):
     reason = data.get("reason")
     if not isinstance(reason, str) or not reason.strip():
         raise Invalid(_l("Give the reason for changing the compensation."), field="reason")
+    if len(reason.strip()) > limits.TEXT_LONG:
+        raise Invalid(_l("Must be at most %(n)s characters.", n=limits.TEXT_LONG), field="reason")
     version = optional_version(data)
     lines = parse_lines(data.get("lines"))
     with write_transaction():

@@ -85,6 +85,12 @@ def invalid_if(errors: dict[str, list[str]]) -> None:
     if errors:
         first = next(iter(errors))
         raise Invalid(
-            _l("Invalid value for %(field)s: %(message)s", field=first, message=errors[first][0]),
+            str(
+                _l(
+                    "Invalid value for %(field)s: %(message)s",
+                    field=first,
+                    message=errors[first][0],
+                )
+            ),
             errors=errors,
         )

@@ -1,30 +1,29 @@
 """Evidence uploads and downloads, under the case's record rule.
 
-Files live in ``KESU_UPLOAD_DIR`` (outside any static folder) under random names; the
-database keeps the original name, type, size and SHA-256. A file is written before its row
-and removed again if the transaction fails, so nothing is half-stored.
+Files live in ``KESU_UPLOAD_DIR`` (outside any static folder) under random names
+(:mod:`core.services.uploads`); the database keeps the original name (made safe), the type
+decided from the content, the size and the SHA-256. A file is written before its row and
+removed again if the transaction fails; a crash in between leaves an orphan that
+``kesu cleanup-uploads`` removes.
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
-import uuid
 from collections.abc import Mapping
 from pathlib import Path
 from typing import IO, Any
 
-import filetype
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 
+from core import limits
 from core.contracts import FieldSpec
 from core.db import utcnow, write_transaction
 from core.extensions import db
 from core.fields import FieldError, coerce
 from core.models import Evidence, KesuUser
 from core.roles import CAN_UPLOAD
-from core.services import audit
+from core.services import audit, uploads
 from core.services.access import get_case, require, require_department
 from core.services.cases import emit, recompute, require_writable
 from core.services.errors import Invalid, NotFound, invalid_if
@@ -36,21 +35,6 @@ KIND_MIME_PREFIX = {"photo": ("image/",), "video": ("video/",)}
 _RECEIVED_AT = FieldSpec("received_at", "datetime", _l("Received at"))
 
 
-def upload_dir() -> Path:
-    return Path(current_app.config["KESU_UPLOAD_DIR"])
-
-
-def _detect(head: bytes, filename: str, declared: str | None) -> str:
-    kind = filetype.guess(head)
-    if kind is not None:
-        return kind.mime
-    if declared and declared not in ("application/octet-stream", ""):
-        # Plain-text formats have no magic number; trust only harmless declared types.
-        if declared.startswith("text/") or declared == "application/pdf":
-            return declared
-    return "application/octet-stream"
-
-
 def add_evidence(
     actor: KesuUser,
     case_id: int,
@@ -60,7 +44,6 @@ def add_evidence(
     kind: Any,
     source: Any = None,
     received_at: Any = None,
-    declared_type: str | None = None,
 ) -> Evidence:
     """Attach a file to a case as evidence of ``kind``; recomputes the acceptance issues."""
     require(actor, CAN_UPLOAD)
@@ -70,8 +53,8 @@ def add_evidence(
     errors: dict[str, list[str]] = {}
     if kind not in EVIDENCE_KINDS:
         errors["kind"] = [str(_l("Must be one of: %(values)s.", values=", ".join(EVIDENCE_KINDS)))]
-    if source is not None and (not isinstance(source, str) or len(source) > 200):
-        errors["source"] = [str(_l("Must be at most %(n)s characters.", n=200))]
+    if source is not None and (not isinstance(source, str) or len(source) > limits.TEXT_SHORT):
+        errors["source"] = [str(_l("Must be at most %(n)s characters.", n=limits.TEXT_SHORT))]
     try:
         when = coerce(_RECEIVED_AT, received_at)
     except FieldError as exc:
@@ -83,31 +66,33 @@ def add_evidence(
     data = stream.read()
     if not data:
         raise Invalid(_l("The file is empty."), field="file")
-    content_type = _detect(data[:8192], filename, declared_type)
+    content_type = uploads.detect_type(data)
     wanted = KIND_MIME_PREFIX.get(kind)
     if wanted and not content_type.startswith(wanted):
         raise Invalid(
-            _l(
-                "A %(kind)s must be a file of that type (this one is %(type)s).",
-                kind=EVIDENCE_KINDS[kind],
-                type=content_type,
+            str(
+                _l(
+                    "A %(kind)s must be a file of that type (this one is %(type)s).",
+                    kind=EVIDENCE_KINDS[kind],
+                    type=content_type,
+                )
             ),
             field="file",
         )
-    key = uuid.uuid4().hex
-    path = upload_dir() / key[:2] / key
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
+    key = uploads.store(data)
     try:
         with write_transaction():
             case = get_case(actor, case_id, lock=True)
             require_department(actor, case)
             require_writable(case)
+            if len(case.evidence) >= limits.EVIDENCE_FILES:
+                msg = _l("A case has at most %(n)s evidence files.", n=limits.EVIDENCE_FILES)
+                raise Invalid(msg, field="file")
             evidence = Evidence(
                 kind=kind,
                 source=(source or "").strip() or None,
                 received_at=localize(when, case.business_line.timezone) if when else utcnow(),
-                filename=os.path.basename(filename)[:255],
+                filename=uploads.safe_filename(filename),
                 storage_key=key,
                 content_type=content_type,
                 size=len(data),
@@ -138,7 +123,7 @@ def add_evidence(
             )
             emit(case, "upload", case.status, actor, {"kind": kind})
     except BaseException:
-        path.unlink(missing_ok=True)
+        uploads.discard(key)
         raise
     return evidence
 
@@ -150,7 +135,6 @@ def add_uploaded(actor: KesuUser, case_id: int, upload, form: Mapping[str, str])
         case_id,
         upload.stream if upload else None,
         filename=upload.filename if upload else None,
-        declared_type=upload.mimetype if upload else None,
         kind=form.get("kind"),
         source=form.get("source") or None,
         received_at=form.get("received_at") or None,
@@ -163,7 +147,7 @@ def open_evidence(actor: KesuUser, case_id: int, evidence_id: int) -> tuple[Evid
     evidence = next((e for e in case.evidence if e.id == evidence_id), None)
     if evidence is None:
         raise NotFound()
-    path = upload_dir() / evidence.storage_key[:2] / evidence.storage_key
+    path = uploads.path_for(evidence.storage_key)
     if not path.is_file():
         raise NotFound(_l("The file is missing from storage."))
     return evidence, path

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
+from core import limits
 from core.calendar import parse_hhmm
 from core.contracts import LineFacts
 from core.db import write_transaction
@@ -80,7 +81,7 @@ def enable_plugin(actor, line_code: str, key: str) -> bool:
         missing = [d for d in descriptor.depends if d not in enabled]
         if missing:
             raise Conflict(
-                _l("Enable %(plugins)s on this line first.", plugins=", ".join(missing)),
+                str(_l("Enable %(plugins)s on this line first.", plugins=", ".join(missing))),
                 field="plugin",
             )
         row = LinePlugin(plugin_key=key, settings={})
@@ -115,9 +116,11 @@ def disable_plugin(actor, line_code: str, key: str) -> bool:
         ]
         if dependants:
             raise Conflict(
-                _l(
-                    "%(plugins)s depend on this plugin; disable them first.",
-                    plugins=", ".join(sorted(dependants)),
+                str(
+                    _l(
+                        "%(plugins)s depend on this plugin; disable them first.",
+                        plugins=", ".join(sorted(dependants)),
+                    )
                 ),
                 field="plugin",
             )
@@ -242,6 +245,23 @@ def parse_setting(default: Any, raw: Any) -> Any:
     return raw
 
 
+def setting_over_limit(value: Any) -> Any:
+    """The message when a setting's value is over core/limits.py's maxima, else None."""
+    if isinstance(value, str) and len(value) > limits.TEXT_SHORT:
+        return _l("Must be at most %(n)s characters.", n=limits.TEXT_SHORT)
+    if isinstance(value, list):
+        if len(value) > limits.SETTING_ITEMS:
+            return _l("At most %(n)s items.", n=limits.SETTING_ITEMS)
+        return next(filter(None, map(setting_over_limit, value)), None)
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int) and abs(value) > limits.QUANTITY:
+        return _l("Must be at most %(n)s.", n=limits.QUANTITY)
+    if isinstance(value, Decimal) and abs(value) > limits.AMOUNT:
+        return _l("Must be at most %(n)s.", n=limits.AMOUNT)
+    return None
+
+
 def effective_settings(line: BusinessLine, key: str) -> dict[str, Any]:
     """A line's settings of ``key``: its stored values over the declared defaults."""
     if key == CORE_KEY:
@@ -266,14 +286,23 @@ def update_plugin_settings(
         if name not in defaults:
             errors[name] = [str(_l("Unknown field."))]
             continue
+        if isinstance(raw, str) and len(raw) > limits.TEXT_LONG:
+            errors[name] = [str(_l("Must be at most %(n)s characters.", n=limits.TEXT_LONG))]
+            continue
         try:
             clean[name] = parse_setting(defaults[name], raw)
+            over = setting_over_limit(clean[name])
+            if over is not None:
+                errors[name] = [str(over)]
+                continue
         except (ValueError, ArithmeticError):
             errors[name] = [
                 str(
-                    _l(
-                        "Must be of the same kind as the default (%(default)s).",
-                        default=defaults[name],
+                    str(
+                        _l(
+                            "Must be of the same kind as the default (%(default)s).",
+                            default=defaults[name],
+                        )
                     )
                 )
             ]

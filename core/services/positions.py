@@ -51,7 +51,7 @@ def check(row: LinePosition) -> None:
     """A position is one the core knows, held on a line the user belongs to."""
     if row.position not in POSITIONS:
         raise Invalid(
-            _l("Must be one of: %(values)s.", values=", ".join(POSITIONS)), field="position"
+            str(_l("Must be one of: %(values)s.", values=", ".join(POSITIONS))), field="position"
         )
     line_id = row.business_line_id or (row.business_line.id if row.business_line else None)
     user = row.user or (db.session.get(KesuUser, row.user_id) if row.user_id else None)
@@ -64,7 +64,7 @@ def grant(actor, username: str, line_code: str, position: str) -> bool:
     require(actor, "can_add", POSITIONS_VIEW)
     if position not in POSITIONS:
         raise Invalid(
-            _l("Must be one of: %(values)s.", values=", ".join(POSITIONS)), field="position"
+            str(_l("Must be one of: %(values)s.", values=", ".join(POSITIONS))), field="position"
         )
     with write_transaction():
         user = db.session.scalar(sa.select(KesuUser).where(KesuUser.username == username))

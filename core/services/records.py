@@ -7,17 +7,19 @@ transaction as the change.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
+from core import limits
 from core.db import joined_write
 from core.extensions import db
 from core.fields import to_json
 from core.services import audit
 from core.services.access import line_ids
-from core.services.errors import Forbidden
+from core.services.errors import Forbidden, invalid_if
 
 SECRET_ATTRIBUTES = {"password"}
 SKIPPED_ATTRIBUTES = {"last_login", "login_count", "fail_login_count", "changed_on", "created_on"}
@@ -57,19 +59,86 @@ def pending_changes(item: Any) -> dict[str, list[Any]]:
     return out
 
 
+def _history_values(state, key: str) -> list[Any]:
+    """Every value attribute ``key`` had before and has after the pending change."""
+    if key not in state.mapper.attrs:
+        return []
+    hist = state.attrs[key].load_history()
+    return [v for v in (*hist.added, *hist.unchanged, *hist.deleted) if v is not None]
+
+
+def touched_line_ids(item: Any) -> set[int | None]:
+    """The business lines a record belonged to before and belongs to after its pending change.
+
+    Read from the attribute history, so a change made through the relationship
+    (``customer.business_line = other``, as Flask-AppBuilder's forms do) counts before it is
+    flushed to ``business_line_id``. A line not yet saved counts as ``None`` (no one's).
+    Records it points to that themselves belong to a line (a customer, a product) count too:
+    picking a foreign line's record is writing into that line.
+    """
+    state = sa.inspect(item)
+    found: set[int | None] = set(_history_values(state, "business_line_id"))
+    for line in _history_values(state, "business_line"):
+        found.add(sa.inspect(line).identity[0] if sa.inspect(line).identity else None)
+    for rel in state.mapper.relationships:
+        if rel.key == "business_line" or rel.uselist:
+            continue
+        if "business_line_id" not in rel.mapper.attrs:
+            continue
+        for target in _history_values(state, rel.key):
+            found.add(getattr(target, "business_line_id", None))
+    if "business_lines" in state.mapper.attrs and state.mapper.attrs["business_lines"].uselist:
+        hist = state.attrs["business_lines"].load_history()
+        for line in (*hist.added, *hist.deleted):  # membership gained or lost
+            found.add(sa.inspect(line).identity[0] if sa.inspect(line).identity else None)
+    return found
+
+
 def check_line_rule(actor, item: Any) -> None:
-    """A record that belongs to a business line may be written only by a member of it."""
-    line_id = getattr(item, "business_line_id", None)
-    if line_id is None and getattr(item, "business_line", None) is not None:
-        line_id = item.business_line.id
+    """A record that belongs to a business line may be written only by a member of it: every
+    line it had before and has after the change must be one of the actor's."""
     ids = line_ids(actor)
+    if ids is None:
+        return
+    if not touched_line_ids(item) <= ids:
+        raise Forbidden(_l("You do not belong to this business line."), field="business_line")
+
+
+def _check_flushed(actor, item: Any) -> None:
+    """After the flush: the line the database now holds must be the actor's (a last guard
+    should a change reach the row some other way than the attributes read above)."""
+    ids = line_ids(actor)
+    line_id = getattr(item, "business_line_id", None)
     if ids is not None and line_id is not None and line_id not in ids:
         raise Forbidden(_l("You do not belong to this business line."), field="business_line")
+
+
+def check_limits(item: Any) -> None:
+    """400 naming the column when a written value is over its maximum (core/limits.py).
+
+    Text fits its ``String(n)`` (``Text``: ``limits.TEXT_LONG``); an amount at most
+    ``limits.AMOUNT`` (a column's ``info["max_value"]`` when it names one).
+    """
+    errors: dict[str, list[str]] = {}
+    for column in sa.inspect(type(item)).columns:
+        value = getattr(item, column.key, None)
+        if value is None:
+            continue
+        top = column.info.get("max_value")
+        if isinstance(value, str):
+            length = getattr(column.type, "length", None) or limits.TEXT_LONG
+            if len(value) > length:
+                msg = _l("Must be at most %(n)s characters.", n=length)
+                errors[column.key] = [str(msg)]
+        elif isinstance(value, Decimal) and value > (top or limits.AMOUNT):
+            errors[column.key] = [str(_l("Must be at most %(n)s.", n=top or limits.AMOUNT))]
+    invalid_if(errors)
 
 
 def check(actor, item: Any, rule=None) -> None:
     """Raise a service error if the record may not be written: the line rule, then ``rule``."""
     check_line_rule(actor, item)
+    check_limits(item)
     if rule is not None:
         rule(item)
 
@@ -85,6 +154,7 @@ def save(actor, item: Any, entity: str, rule=None) -> None:
         check(actor, item, rule)
         changes = pending_changes(item)
         db.session.flush()
+        _check_flushed(actor, item)
         if changes or is_new:
             audit.record(
                 actor,

@@ -8,11 +8,11 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_migrate import upgrade
-from werkzeug.security import generate_password_hash
 
 from core.db import write_transaction
 from core.extensions import db
 from core.models import BusinessLine, Department, KesuUser
+from core.passwords import hash_password, problems
 from core.roles import AUDIT, CAN_SET_PRIORITY, CASE, CONTACT, ROLES
 from core.services import audit
 from core.services.access import require
@@ -91,8 +91,9 @@ def create_user(
     errors: dict[str, list[str]] = {}
     if not username or not username.strip():
         errors["username"] = [str(_l("This field is required."))]
-    if not password or len(password) < 8:
-        errors["password"] = [str(_l("At least 8 characters."))]
+    password_problems = problems(password, username)
+    if password_problems:
+        errors["password"] = password_problems
     invalid_if(errors)
     sm = current_app.appbuilder.sm
     with write_transaction():
@@ -121,7 +122,7 @@ def create_user(
             last_name=last_name or "",
             email=email or f"{username}@kesu.invalid",
             active=True,
-            password=generate_password_hash(password),
+            password=hash_password(password),
             roles=role_rows,
             business_lines=line_rows,
             department=dept,

@@ -16,6 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
+from core import limits
 from core.calendar import WorkCalendar, china_dates, parse_hhmm
 from core.db import UTCDateTime, in_write_transaction, utcnow, write_transaction
 from core.deadlines import RULES, RULES_BY_NAME, TARGETS, Duration, parse_spec
@@ -172,6 +173,8 @@ def parse_day_list(text: str) -> list[DayEntry]:
     ``2027-01-01..2027-01-03`` gives every date in it. Errors name the line's number."""
     entries: list[DayEntry] = []
     errors: list[str] = []
+    if len(text or "") > limits.CALENDAR_TEXT:
+        raise Invalid(_l("Must be at most %(n)s characters.", n=limits.CALENDAR_TEXT), field="days")
     for number, raw in enumerate((text or "").splitlines(), start=1):
         line = raw.strip()
         if not line or line.startswith("#"):
@@ -222,7 +225,9 @@ def set_calendar_days(
         outside = [e.day for e in entries if e.day.year != replace_year]
         if outside:
             raise Invalid(
-                _l("%(day)s is not in %(year)s.", day=outside[0].isoformat(), year=replace_year),
+                str(
+                    _l("%(day)s is not in %(year)s.", day=outside[0].isoformat(), year=replace_year)
+                ),
                 field="days",
             )
     for e in entries:
@@ -933,6 +938,8 @@ def set_priority(actor, case_id: int, data: Any):
     if reason is not None and not isinstance(reason, str):
         raise Invalid(_l("Must be text."), field="reason")
     reason = (reason or "").strip()
+    if len(reason) > limits.TEXT_LONG:
+        raise Invalid(_l("Must be at most %(n)s characters.", n=limits.TEXT_LONG), field="reason")
     version = optional_version(data)
     if not reason:
         raise PreconditionFailed(_l("Give the reason for changing the priority."), field="reason")

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Mapping
+from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
+from core import limits
 from core.contracts import Proposal
 from core.db import utcnow, write_transaction
 from core.extensions import db
@@ -84,7 +86,14 @@ def _comment(payload: Mapping[str, Any]) -> str | None:
         return None
     if not isinstance(value, str):
         raise Invalid(_l("Must be text."), field="comment")
-    return value.strip() or None
+    return _within(value.strip(), "comment", limits.TEXT_LONG) or None
+
+
+def _within(value: str, field: str, limit: int) -> str:
+    """``value`` unless longer than ``limit`` characters (400 naming ``field``)."""
+    if len(value) > limit:
+        raise Invalid(_l("Must be at most %(n)s characters.", n=limit), field=field)
+    return value
 
 
 def _bool(payload: Mapping[str, Any], key: str) -> bool | None:
@@ -102,7 +111,10 @@ def _text(payload: Mapping[str, Any], key: str) -> str | None:
         return None
     if not isinstance(value, str):
         raise Invalid(_l("Must be text."), field=key)
-    return value.strip() or None
+    return _within(value.strip(), key, TEXT_LIMITS.get(key, limits.TEXT_SHORT)) or None
+
+
+TEXT_LIMITS = {"root_cause": limits.TEXT_LONG}  # other texts (department, handler) are short
 
 
 # -- action handlers: each sets the new status and returns extra audited values -------------
@@ -139,7 +151,8 @@ def _assign(actor, case, action, payload, comment):
     ref = payload.get("department")
     department = None
     if isinstance(ref, str) and ref.strip():
-        department = db.session.scalar(sa.select(Department).where(Department.code == ref.strip()))
+        code = _within(ref.strip(), "department", limits.TEXT_SHORT)
+        department = db.session.scalar(sa.select(Department).where(Department.code == code))
     elif isinstance(ref, int) and not isinstance(ref, bool):
         department = db.session.get(Department, ref)
     if department is None:
@@ -175,6 +188,9 @@ def _propose(actor, case, action, payload, comment):
     if proposal is not None:
         if not isinstance(proposal, Proposal):
             proposal = Proposal(lines=tuple(proposal))
+        errors = compensation_limit_errors(proposal.lines, field="compensation")
+        if errors:
+            raise PreconditionFailed(next(iter(errors.values()))[0], errors=errors)
         replace_compensation(case, proposal.lines)
         case.proposal_note = proposal.note or None
     case.status = action.target
@@ -222,7 +238,7 @@ def _decide(actor, case, decision: str, comment: str | None) -> ApprovalStep:
         raise Conflict(_l("No approval step is waiting."), status=case.status)
     if not may_decide(actor, case, step):
         raise Forbidden(
-            _l("This step waits for %(position)s.", position=position_label(step.role)),
+            str(_l("This step waits for %(position)s.", position=position_label(step.role))),
             field="step",
         )
     step.decision = decision
@@ -318,6 +334,27 @@ HANDLERS: dict[str, Handler] = {
 assert set(HANDLERS) == set(ACTIONS)
 
 
+def compensation_limit_errors(lines, field: str = "lines") -> dict[str, list[str]]:
+    """Errors of lines over core/limits.py's maxima: how many, each amount, their total."""
+    errors: dict[str, list[str]] = {}
+    if len(lines) > limits.COMPENSATION_LINES:
+        msg = _l("At most %(n)s compensation lines.", n=limits.COMPENSATION_LINES)
+        return {field: [str(msg)]}
+    for n, line in enumerate(lines):
+        if line.amount > limits.AMOUNT:
+            msg = _l("The amount (quantity × unit price) must be at most %(n)s.", n=limits.AMOUNT)
+            errors[f"{field}.{n}.amount"] = [str(msg)]
+        if len(line.note or "") > limits.NOTE:
+            errors[f"{field}.{n}.note"] = [
+                str(_l("Must be at most %(n)s characters.", n=limits.NOTE))
+            ]
+    total = sum((line.amount for line in lines), Decimal("0"))
+    if not errors and total > limits.CASE_TOTAL:
+        msg = _l("The compensation total must be at most %(n)s.", n=limits.CASE_TOTAL)
+        errors[field] = [str(msg)]
+    return errors
+
+
 def replace_compensation(case: Case, proposal) -> None:
     """Replace the case's compensation lines with a proposal's lines."""
     case.compensation.clear()
@@ -366,7 +403,7 @@ def run_action(actor: KesuUser, case_id: int, name: str, payload: Any = None) ->
         case = get_case(actor, case_id, lock=True)
         if not can(actor, f"can_{name}"):
             raise Forbidden(
-                _l("Your role may not run “%(action)s”.", action=action.label), field="action"
+                str(_l("Your role may not run “%(action)s”.", action=action.label)), field="action"
             )
         require_department(actor, case)
         require_version(case, version)
@@ -378,10 +415,12 @@ def run_action(actor: KesuUser, case_id: int, name: str, payload: Any = None) ->
             )
         if case.status not in action.sources:
             raise Conflict(
-                _l(
-                    "%(action)s is not possible while the case is %(status)s.",
-                    action=action.label,
-                    status=case.status,
+                str(
+                    _l(
+                        "%(action)s is not possible while the case is %(status)s.",
+                        action=action.label,
+                        status=case.status,
+                    )
                 ),
                 status=case.status,
                 allowed_actions=allowed_actions(actor, case),

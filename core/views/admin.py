@@ -12,12 +12,13 @@ from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, DecimalField, SelectField
 from wtforms.validators import NumberRange, Optional, ValidationError
 
+from core import limits
 from core.extensions import db
 from core.forms import select_choices
 from core.models import BusinessLine, Customer, Department, LinePosition, Product
 from core.services import lines as line_service
 from core.services import positions
-from core.services.access import can, can_view_contact, visible_line_ids
+from core.services.access import can, can_view_contact, line_member_ids, visible_line_ids
 from core.services.errors import ServiceError
 from core.services.pickers import open_counts, overdue_count
 from core.services.positions import POSITIONS_VIEW
@@ -25,6 +26,7 @@ from core.services.present import mask_email, mask_phone
 from core.settings import SETTING_LABELS
 from core.timeutil import is_valid_zone
 from core.views.datamodel import AuditedInterface, AuditedModelView
+from core.views.masking import MaskedColumnsMixin
 from core.vocab import CUSTOMER_KINDS, CUSTOMER_LABELS, POSITIONS, choices
 from core.workflow import STAGE_LABELS
 
@@ -136,9 +138,9 @@ class PluginAdminView(BaseView):
             flash(str(exc.message), "danger")
         else:
             message = (
-                _l("%(plugin)s enabled on %(line)s.", plugin=key, line=line)
+                str(_l("%(plugin)s enabled on %(line)s.", plugin=key, line=line))
                 if state == "on"
-                else _l("%(plugin)s disabled on %(line)s.", plugin=key, line=line)
+                else str(_l("%(plugin)s disabled on %(line)s.", plugin=key, line=line))
             )
             flash(str(message), "success")
         return redirect(url_for("PluginAdminView.matrix"))
@@ -194,16 +196,28 @@ def _masked_email(value):
     return value if can_view_contact(g.user) else mask_email(value)
 
 
+def my_line_member_ids() -> list[int]:
+    """The ids of the active users who belong to one of the signed-in user's lines."""
+    return line_member_ids(g.user)
+
+
 _LINE_RULE = [["business_line_id", FilterInFunction, my_line_ids]]
+# Pickers (Flask-AppBuilder's form and search query_rel_fields): only the user's lines.
 _LINE_PICKER = {"business_line": [["id", FilterInFunction, my_line_ids]]}
+_POSITION_PICKERS = {
+    **_LINE_PICKER,
+    "user": [["id", FilterInFunction, my_line_member_ids]],
+}
 
 
-class CustomerView(AuditedModelView):
+class CustomerView(MaskedColumnsMixin, AuditedModelView):
     datamodel = AuditedInterface(Customer, entity="customer")
     class_permission_name = "Customer"
     base_permissions = ["can_list", "can_show", "can_add", "can_edit"]
     base_filters = _LINE_RULE
-    add_query_rel_fields = edit_query_rel_fields = search_query_rel_fields = _LINE_PICKER
+    add_form_query_rel_fields = edit_form_query_rel_fields = _LINE_PICKER
+    search_form_query_rel_fields = _LINE_PICKER
+    masked_columns = frozenset({"phone", "email"})  # masked without the view-contact permission
     list_title = show_title = _l("Customers")
     add_title = _l("Add customer")
     edit_title = _l("Edit customer")
@@ -235,7 +249,8 @@ class ProductView(AuditedModelView):
     class_permission_name = "Product"
     base_permissions = ["can_list", "can_show", "can_add", "can_edit"]
     base_filters = _LINE_RULE
-    add_query_rel_fields = edit_query_rel_fields = search_query_rel_fields = _LINE_PICKER
+    add_form_query_rel_fields = edit_form_query_rel_fields = _LINE_PICKER
+    search_form_query_rel_fields = _LINE_PICKER
     list_title = show_title = _l("Products")
     add_title = _l("Add product")
     edit_title = _l("Edit product")
@@ -250,7 +265,9 @@ class ProductView(AuditedModelView):
     }
     add_form_extra_fields = edit_form_extra_fields = {
         "unit_price": DecimalField(
-            _l("Unit price (CNY)"), places=2, validators=[Optional(), NumberRange(min=0)]
+            _l("Unit price (CNY)"),
+            places=2,
+            validators=[Optional(), NumberRange(min=0, max=limits.UNIT_PRICE)],
         ),
     }
 
@@ -263,6 +280,9 @@ class LinePositionView(AuditedModelView):
     )
     class_permission_name = POSITIONS_VIEW
     base_permissions = ["can_list", "can_show", "can_add", "can_edit", "can_delete"]
+    base_filters = _LINE_RULE
+    add_form_query_rel_fields = edit_form_query_rel_fields = _POSITION_PICKERS
+    search_form_query_rel_fields = _POSITION_PICKERS
     list_title = show_title = _l("Positions")
     add_title = _l("Give a position")
     edit_title = _l("Edit position")

@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 import sqlalchemy as sa
-from flask import abort, flash, g, redirect, request, send_file, url_for
+from flask import abort, flash, g, redirect, request, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import get_locale
@@ -15,8 +15,9 @@ from wtforms import HiddenField, SelectField
 
 from core import fields, forms
 from core.db import utcnow
+from core.downloads import download_response
 from core.extensions import db
-from core.i18n import translated_issues
+from core.i18n import translated, translated_issues
 from core.models import BusinessLine, Customer, Department, KesuUser, Product
 from core.roles import CAN_SET_PRIORITY
 from core.services import cases as case_service
@@ -365,6 +366,7 @@ class CaseView(BaseView):
             customer=customer_json(case.customer, can_view_contact(actor)),
             details=[(specs.get(k), k, v) for k, v in (case.details or {}).items()],
             display_value=display_value,
+            translated=translated,
             labels={**CHANGE_LABELS, **labels},
             events=events,
             event_labels=event_labels(),
@@ -490,14 +492,7 @@ class CaseView(BaseView):
             evidence, path = evidence_service.open_evidence(g.user, pk, evidence_id)
         except ServiceError:
             abort(404)
-        response = send_file(
-            path,
-            mimetype=evidence.content_type,
-            as_attachment=True,
-            download_name=evidence.filename,
-        )
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        return response
+        return download_response(path, evidence.filename, evidence.content_type)
 
     # -- edit -----------------------------------------------------------------------------------
 
@@ -562,7 +557,7 @@ class CaseView(BaseView):
             form.customer_id.data = str(case.customer_id)
         return self.render_template(
             "kesu/case_form.html",
-            title=_l("Edit %(number)s", number=case.number),
+            title=str(_l("Edit %(number)s", number=case.number)),
             form=form,
             sections=sections,
             lines=[line],

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from flask_babel import lazy_gettext as _l
 
-from core import hookimpl
+from core import hookimpl, limits
 from core.contracts import AcceptanceIssue, ApprovalStepSpec, FieldSpec, Problem, Proposal
 from core.services.notifications import N_
 from plugins.logistics import DESCRIPTOR, rules
@@ -76,8 +76,20 @@ def kesu_case_fields(line, category):
                 ("severe", _l("Severe")),
             ),
         ),
-        FieldSpec("transit_days_normal", "integer", _l("Normal transit days"), min_value=0),
-        FieldSpec("transit_days_actual", "integer", _l("Actual transit days"), min_value=0),
+        FieldSpec(
+            "transit_days_normal",
+            "integer",
+            _l("Normal transit days"),
+            min_value=0,
+            max_value=limits.DAYS,
+        ),
+        FieldSpec(
+            "transit_days_actual",
+            "integer",
+            _l("Actual transit days"),
+            min_value=0,
+            max_value=limits.DAYS,
+        ),
         FieldSpec("force_majeure", "boolean", _l("Force majeure")),
     ]
 

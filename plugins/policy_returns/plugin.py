@@ -6,7 +6,7 @@ from pathlib import Path
 
 from flask_babel import lazy_gettext as _l
 
-from core import hookimpl
+from core import fields, hookimpl
 from core.contracts import (
     ApprovalStepSpec,
     FieldSpec,
@@ -173,6 +173,10 @@ def kesu_case_panels(case):
         Panel(
             title=_l("Return at the central warehouse"),
             template="policy_returns/panel.html",
-            context={"receipts": services.receipts_of(case.id), "reasons": services.REASONS},
+            context={
+                "receipts": services.receipts_of(case.id),
+                "reasons": services.REASONS,
+                "maxima": fields.maxima(services.RECEIPT_FIELDS),
+            },
         )
     ]

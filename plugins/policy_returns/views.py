@@ -10,6 +10,7 @@ from flask_appbuilder.api import safe
 from flask_appbuilder.security.decorators import has_access, protect
 from flask_babel import lazy_gettext as _l
 
+from core import fields
 from core.api.base import KesuApi, current_actor, json_body, service_call
 from core.services.access import get_case
 from core.services.errors import ServiceError
@@ -97,14 +98,7 @@ class ReturnsApi(KesuApi):
             required: true
             content:
               application/json:
-                schema:
-                  type: object
-                  required: [sku, batch_no, quantity]
-                  properties:
-                    sku: {type: string}
-                    batch_no: {type: string}
-                    quantity: {type: integer}
-                    comment: {type: string}
+                schema: {$ref: '#/components/schemas/ReturnReceiptInput'}
           responses:
             201:
               description: Recorded; `accepted` false with `reasons` when refused
@@ -127,6 +121,10 @@ class ReturnsApi(KesuApi):
 
     def add_apispec_components(self, api_spec) -> None:
         super().add_apispec_components(api_spec)
+        if "ReturnReceiptInput" not in api_spec.components.schemas:
+            api_spec.components.schema(
+                "ReturnReceiptInput", fields.json_schema(services.RECEIPT_FIELDS)
+            )
         if "ReturnReceipt" not in api_spec.components.schemas:
             api_spec.components.schema(
                 "ReturnReceipt",

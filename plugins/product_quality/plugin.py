@@ -7,7 +7,7 @@ from pathlib import Path
 
 from flask_babel import lazy_gettext as _l
 
-from core import hookimpl
+from core import fields, hookimpl
 from core.contracts import (
     AcceptanceIssue,
     FieldSpec,
@@ -248,6 +248,8 @@ def kesu_case_panels(case):
             context={
                 "actions": services.actions_of(case.id),
                 "quality_defect": case.details.get("problem") == "quality_defect",
+                "analysis_max": fields.maxima(services.ANALYSIS_FIELDS),
+                "action_max": fields.maxima(services.ACTION_FIELDS),
             },
         )
     ]

@@ -7,7 +7,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
-from core import fields
+from core import fields, limits
 from core.contracts import FieldSpec
 from core.db import write_transaction
 from core.extensions import db
@@ -36,7 +36,7 @@ ACTION_FIELDS: tuple[FieldSpec, ...] = (
     ),
     FieldSpec("description", "text", _l("Measure"), required=True, max_length=2000),
     FieldSpec("responsible_unit", "string", _l("Responsible unit"), required=True, max_length=128),
-    FieldSpec("due_date", "date", _l("Due date"), required=True),
+    FieldSpec("due_date", "date", _l("Due date"), required=True, max_days_ahead=limits.DUE_DAYS),
 )
 
 

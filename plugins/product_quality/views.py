@@ -10,6 +10,7 @@ from flask_appbuilder.api import safe
 from flask_appbuilder.security.decorators import has_access, protect
 from flask_babel import lazy_gettext as _l
 
+from core import fields
 from core.api.base import KesuApi, current_actor, json_body, service_call
 from core.services.access import get_case
 from core.services.errors import ServiceError
@@ -86,13 +87,7 @@ class QualityApi(KesuApi):
             required: true
             content:
               application/json:
-                schema:
-                  type: object
-                  required: [root_cause, responsible_unit]
-                  properties:
-                    root_cause: {type: string}
-                    responsible_unit: {type: string}
-                    engineering_change_no: {type: string}
+                schema: {$ref: '#/components/schemas/QualityAnalysisInput'}
           responses:
             200:
               description: The case
@@ -154,14 +149,7 @@ class QualityApi(KesuApi):
             required: true
             content:
               application/json:
-                schema:
-                  type: object
-                  required: [kind, description, responsible_unit, due_date]
-                  properties:
-                    kind: {type: string, enum: [corrective, preventive]}
-                    description: {type: string}
-                    responsible_unit: {type: string}
-                    due_date: {type: string, format: date}
+                schema: {$ref: '#/components/schemas/CapaActionInput'}
           responses:
             201:
               description: Recorded
@@ -184,6 +172,12 @@ class QualityApi(KesuApi):
 
     def add_apispec_components(self, api_spec) -> None:
         super().add_apispec_components(api_spec)
+        for name, specs in (
+            ("QualityAnalysisInput", services.ANALYSIS_FIELDS),
+            ("CapaActionInput", services.ACTION_FIELDS),
+        ):
+            if name not in api_spec.components.schemas:
+                api_spec.components.schema(name, fields.json_schema(specs))
         if "CapaAction" not in api_spec.components.schemas:
             api_spec.components.schema(
                 "CapaAction",

@@ -1,7 +1,7 @@
 """idempotency keys of API requests
 
 Revision ID: 0005c_idempotency
-Revises: 0004
+Revises: 0005b_audit
 Create Date: 2026-12-02 13:40:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0005c_idempotency'
-down_revision = '0004'
+down_revision = '0005b_audit'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,41 @@
+"""The one way Kesu answers with a file: every download response is built here.
+
+A download is always an attachment (the browser saves it, never renders it in Kesu's origin),
+its type is on the allow-list of :mod:`core.services.uploads` or application/octet-stream, the
+browser may not guess another type (``nosniff``), and its name is given twice as RFC 6266
+asks: an ASCII fallback and the exact UTF-8 name (``filename*=UTF-8''...``).
+"""
+
+from __future__ import annotations
+
+import io
+import unicodedata
+from pathlib import Path
+from urllib.parse import quote
+
+from flask import Response, send_file
+
+from core.services.uploads import safe_filename, served_type
+
+
+def content_disposition(filename: str | None) -> str:
+    """``attachment; filename="..."; filename*=UTF-8''...`` for a (made safe) ``filename``."""
+    name = safe_filename(filename)
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
+    ascii_name = "".join(ch if ch.isprintable() and ch not in '"\\%;' else "_" for ch in ascii_name)
+    if not ascii_name.strip("_. "):
+        stem, dot, ext = name.rpartition(".")
+        ext = ext if dot and stem and ext.isascii() and ext.isalnum() else ""
+        ascii_name = f"download.{ext}" if ext else "download"
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name, safe='')}"
+
+
+def download_response(
+    source: Path | bytes, filename: str | None, content_type: str | None
+) -> Response:
+    """Answer with ``source`` (a stored file or bytes made on the fly) as a download."""
+    body = io.BytesIO(source) if isinstance(source, bytes) else source
+    response = send_file(body, mimetype=served_type(content_type), conditional=True)
+    response.headers["Content-Disposition"] = content_disposition(filename)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
