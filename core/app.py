@@ -13,6 +13,7 @@ from flask_wtf.csrf import CSRFProtect
 from core.config import build_config, engine_options, secure_storage
 from core.db import configure_engine
 from core.extensions import db, migrate
+from core.inputs import install_input_guards
 from core.plugins import PluginRegistry
 from core.roles import role_config
 from core.workflow import action_roles
@@ -78,6 +79,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     app.json.ensure_ascii = False  # Chinese text as UTF-8, not \uXXXX escapes
     install_web_handlers(app)
+    install_input_guards(app)
     install_auth_guard(app)
     install_security_headers(app)
     register_commands(app)

@@ -203,6 +203,9 @@ def build_config(instance: Path) -> dict[str, Any]:
         # FAB's user/role APIs crash on bad input; the login API stays.
         "FAB_ADD_SECURITY_API": False,
         "FAB_API_SWAGGER_UI": True,
+        # The JSON menu (/api/v1/menu/) is for single-page front ends; Kesu renders its menu on
+        # the server, and the route answered outside its own OpenAPI description.
+        "FAB_ADD_MENU_API": False,
         "FAB_API_MAX_PAGE_SIZE": 100,
         "FAB_PASSWORD_COMPLEXITY_ENABLED": False,
         "BABEL_DEFAULT_LOCALE": "zh_CN",

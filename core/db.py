@@ -31,6 +31,21 @@ _WRITE_GATE: list[Callable[[], None]] = []
 CENT = Decimal("0.01")
 
 
+# PostgreSQL SQLSTATEs of lock waits that a retry may get past: deadlock, lock not available,
+# serialization failure, and a lock/statement timeout (query cancelled).
+_LOCK_SQLSTATES = {"40P01", "55P03", "40001", "57014"}
+
+
+def is_lock_error(exc: BaseException) -> bool:
+    """Whether a database error is a lock wait (busy, worth retrying) rather than a fault or a
+    value the database refuses; only the former may be answered "busy" (503)."""
+    orig = getattr(exc, "orig", None)
+    if getattr(orig, "pgcode", None) in _LOCK_SQLSTATES:
+        return True
+    text = str(orig if orig is not None else exc).lower()
+    return "database is locked" in text or "database table is locked" in text
+
+
 class UTCDateTime(TypeDecorator):
     """A timestamp stored as naive UTC and returned as an aware UTC datetime."""
 

@@ -18,6 +18,7 @@ from core import limits
 from core.contracts import FieldSpec
 
 MAX_DECIMAL = Decimal("999999999999.99")
+MIN_YEAR, MAX_YEAR = 1900, 2999
 
 
 class FieldError(ValueError):
@@ -64,14 +65,16 @@ def _check_range(spec: FieldSpec, value: Any) -> None:
     if spec.type in ("integer", "decimal"):
         top = max_value(spec)
         if value > top:
-            raise FieldError(_l("Must be at most %(n)s.", n=top))
+            raise FieldError(str(_l("Must be at most %(n)s.", n=top)))
     elif spec.type in ("date", "datetime"):
         day = value.date() if isinstance(value, dt.datetime) else value
         if day < limits.DATE_MIN:
-            raise FieldError(_l("Must be on or after %(date)s.", date=limits.DATE_MIN.isoformat()))
+            raise FieldError(
+                str(_l("Must be on or after %(date)s.", date=limits.DATE_MIN.isoformat()))
+            )
         latest = limits.date_max(spec.max_days_ahead)
         if day > latest:
-            raise FieldError(_l("Must be on or before %(date)s.", date=latest.isoformat()))
+            raise FieldError(str(_l("Must be on or before %(date)s.", date=latest.isoformat())))
 
 
 def _coerce_integer(spec: FieldSpec, raw: Any) -> int:
@@ -87,16 +90,19 @@ def _coerce_integer(spec: FieldSpec, raw: Any) -> int:
 def _coerce_decimal(spec: FieldSpec, raw: Any) -> Decimal:
     if isinstance(raw, bool) or not isinstance(raw, (int, float, str, Decimal)):
         raise FieldError(_l("Must be a number."))
+    text = str(raw).strip()
+    if not text.isascii():  # Decimal() also reads "１２" and "١٢"; amounts are ASCII digits
+        raise FieldError(_l("Must be a number."))
     try:
-        value = Decimal(str(raw).strip())
+        value = Decimal(text)
     except InvalidOperation:
         raise FieldError(_l("Must be a number.")) from None
     if not value.is_finite():
         raise FieldError(_l("Must be a number."))
+    if abs(value) > MAX_DECIMAL:  # before quantize, which fails beyond 28 digits
+        raise FieldError(_l("Number is too large."))
     if value != value.quantize(Decimal("0.01")):
         raise FieldError(_l("At most two decimal places."))
-    if abs(value) > MAX_DECIMAL:
-        raise FieldError(_l("Number is too large."))
     if spec.min_value is not None and value < spec.min_value:
         raise FieldError(str(_l("Must be at least %(n)s.", n=spec.min_value)))
     return value.quantize(Decimal("0.01"))
@@ -108,31 +114,44 @@ def _coerce_boolean(spec: FieldSpec, raw: Any) -> bool:
     return raw
 
 
+def check_year(value: dt.date) -> None:
+    """Dates are kept within years 1900-2999: far enough from year 1 and 9999 that moving
+    them between timezones, adding deadlines or printing them cannot overflow."""
+    if not MIN_YEAR <= value.year <= MAX_YEAR:
+        raise FieldError(
+            _l("The year must be from %(low)s to %(high)s.", low=MIN_YEAR, high=MAX_YEAR)
+        )
+
+
 def _coerce_date(spec: FieldSpec, raw: Any) -> dt.date:
     if isinstance(raw, dt.datetime):
         raise FieldError(_l("Must be a date (YYYY-MM-DD)."))
-    if isinstance(raw, dt.date):
-        return raw
+    value = raw if isinstance(raw, dt.date) else None
     if isinstance(raw, str):
         try:
-            return dt.date.fromisoformat(raw.strip())
+            value = dt.date.fromisoformat(raw.strip())
         except ValueError:
             pass
-    raise FieldError(_l("Must be a date (YYYY-MM-DD)."))
+    if value is None:
+        raise FieldError(_l("Must be a date (YYYY-MM-DD)."))
+    check_year(value)
+    return value
 
 
 def _coerce_datetime(spec: FieldSpec, raw: Any) -> dt.datetime:
     """Aware values keep their offset; naive ones are read later in the line's timezone."""
-    if isinstance(raw, dt.datetime):
-        return raw
+    value = raw if isinstance(raw, dt.datetime) else None
     if isinstance(raw, str):
         text = raw.strip()
         if text.endswith(("Z", "z")):
             text = text[:-1] + "+00:00"
         try:
-            return dt.datetime.fromisoformat(text)
+            value = dt.datetime.fromisoformat(text)
         except ValueError:
             pass
+    if value is not None:
+        check_year(value)
+        return value
     raise FieldError(_l("Must be a date and time (ISO 8601, e.g. 2026-11-25T09:30:00+08:00)."))
 
 

@@ -82,19 +82,18 @@ BASE_GRANTS: dict[str, list[tuple[str, str]]] = {
 
 # Every staff role may read the reference data of its own lines and use the common screens.
 COMMON_GRANTS: list[tuple[str, str]] = [
-    # Flask-AppBuilder's own screens every signed-in user needs (own profile, locale).
-    ("UserInfoEditView", "can_this_form_get|can_this_form_post"),
-    ("ResetMyPasswordView", "can_this_form_get|can_this_form_post"),
-    ("UserDBModelView", "can_userinfo|resetmypassword"),
-    ("KesuUserDBModelView", "can_userinfo|resetmypassword"),
     ("Complaints|Cases|Notifications|Master data|Customers|Products", "menu_access"),
     ("Notification", "can_read"),
     ("Customer|Product", "can_list|can_show"),
 ]
 
-# Every role, a plugin's included, may read the API's own description (/api/v1/_openapi) and
-# its Swagger UI (docs/api.md).
+# Every role, a plugin's included, keeps its own account (profile, password) and may read the
+# API's own description (/api/v1/_openapi) and its Swagger UI (docs/api.md).
 EVERY_ROLE_GRANTS: list[tuple[str, str]] = [
+    ("UserInfoEditView", "can_this_form_get|can_this_form_post"),
+    ("ResetMyPasswordView", "can_this_form_get|can_this_form_post"),
+    ("UserDBModelView", "can_userinfo|resetmypassword"),
+    ("KesuUserDBModelView", "can_userinfo|resetmypassword"),
     ("OpenApi", "can_get"),
     ("SwaggerView", "can_show"),
 ]

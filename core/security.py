@@ -57,6 +57,29 @@ class KesuUserDBModelView(AuditedViewMixin, UserDBModelView):
     ]
     add_form_extra_fields = ADD_USER_PASSWORD_FIELDS
     label_columns = {"business_lines": _l("Business lines"), "department": _l("Department")}
+    # FAB's show_fieldsets decide the show columns; they must name the membership too, or
+    # the user-info page (user_show_fieldsets) asks for a column the view does not have.
+    show_fieldsets = [
+        (
+            _l("User info"),
+            {"fields": ["username", "active", "roles", *MEMBERSHIP, "login_count"]},
+        ),
+        (_l("Personal Info"), {"fields": ["first_name", "last_name", "email"], "expanded": True}),
+        (
+            _l("Audit Info"),
+            {
+                "fields": [
+                    "last_login",
+                    "fail_login_count",
+                    "created_on",
+                    "created_by",
+                    "changed_on",
+                    "changed_by",
+                ],
+                "expanded": False,
+            },
+        ),
+    ]
     user_show_fieldsets = [
         (
             _l("User info"),

@@ -17,6 +17,7 @@ from werkzeug.exceptions import HTTPException
 
 from core import limits
 from core.api import idempotency
+from core.db import is_lock_error
 from core.services.errors import Conflict, Invalid, ServiceError
 from core.web import http_error_body
 
@@ -75,8 +76,10 @@ def _answered(api: BaseApi, call: Callable[[], Any], name: str):
     except IntegrityError:
         log.exception("integrity error in %s", name)
         return api.response(409, message=str(_l("This clashes with an existing record.")))
-    except OperationalError:
-        log.exception("database error in %s", name)
+    except OperationalError as exc:
+        if not is_lock_error(exc):
+            raise  # a fault, not a busy database: logged as such (500)
+        log.exception("database busy in %s", name)
         return api.response(503, message=str(_l("The database is busy; please try again.")))
     except DBAPIError:
         log.exception("database error in %s", name)

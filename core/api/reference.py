@@ -32,6 +32,18 @@ class _ReadOnly(KesuApi, ModelRestApi):
     base_filters = [["business_line_id", FilterInFunction, actor_line_ids]]
     openapi_spec_tag = "Reference data"
 
+    def operation_helper(self, path=None, operations=None, methods=None, func=None, **kwargs):
+        super().operation_helper(
+            path=path, operations=operations, methods=methods, func=func, **kwargs
+        )
+        # Flask-AppBuilder documents a list's ``ids`` as strings; Kesu's ids are integers.
+        for operation in (operations or {}).values():
+            responses = operation.get("responses", {})
+            answer = responses.get(200) or responses.get("200") or {}
+            schema = answer.get("content", {}).get("application/json", {}).get("schema", {})
+            if "ids" in schema.get("properties", {}):
+                schema["properties"]["ids"]["items"] = {"type": "integer"}
+
 
 class CustomerApi(MaskedColumnsMixin, _ReadOnly):
     resource_name = "customer"

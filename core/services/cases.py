@@ -616,7 +616,7 @@ def list_cases(
     f = dict(filters or {})
     for key, value in f.items():
         if isinstance(value, str) and len(value) > limits.SEARCH:
-            raise Invalid(_l("Must be at most %(n)s characters.", n=limits.SEARCH), field=key)
+            raise Invalid(str(_l("Must be at most %(n)s characters.", n=limits.SEARCH)), field=key)
     if f.get("business_line"):
         stmt = stmt.join(BusinessLine, Case.business_line_id == BusinessLine.id).where(
             BusinessLine.code == f["business_line"]

@@ -115,7 +115,9 @@ def set_compensation(actor, case_id: int, data: Any):
     if not isinstance(reason, str) or not reason.strip():
         raise Invalid(_l("Give the reason for changing the compensation."), field="reason")
     if len(reason.strip()) > limits.TEXT_LONG:
-        raise Invalid(_l("Must be at most %(n)s characters.", n=limits.TEXT_LONG), field="reason")
+        raise Invalid(
+            str(_l("Must be at most %(n)s characters.", n=limits.TEXT_LONG)), field="reason"
+        )
     version = optional_version(data)
     lines = parse_lines(data.get("lines"))
     with write_transaction():

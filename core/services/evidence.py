@@ -86,7 +86,7 @@ def add_evidence(
             require_department(actor, case)
             require_writable(case)
             if len(case.evidence) >= limits.EVIDENCE_FILES:
-                msg = _l("A case has at most %(n)s evidence files.", n=limits.EVIDENCE_FILES)
+                msg = str(_l("A case has at most %(n)s evidence files.", n=limits.EVIDENCE_FILES))
                 raise Invalid(msg, field="file")
             evidence = Evidence(
                 kind=kind,

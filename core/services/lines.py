@@ -248,17 +248,17 @@ def parse_setting(default: Any, raw: Any) -> Any:
 def setting_over_limit(value: Any) -> Any:
     """The message when a setting's value is over core/limits.py's maxima, else None."""
     if isinstance(value, str) and len(value) > limits.TEXT_SHORT:
-        return _l("Must be at most %(n)s characters.", n=limits.TEXT_SHORT)
+        return str(_l("Must be at most %(n)s characters.", n=limits.TEXT_SHORT))
     if isinstance(value, list):
         if len(value) > limits.SETTING_ITEMS:
-            return _l("At most %(n)s items.", n=limits.SETTING_ITEMS)
+            return str(_l("At most %(n)s items.", n=limits.SETTING_ITEMS))
         return next(filter(None, map(setting_over_limit, value)), None)
     if isinstance(value, bool):
         return None
     if isinstance(value, int) and abs(value) > limits.QUANTITY:
-        return _l("Must be at most %(n)s.", n=limits.QUANTITY)
+        return str(_l("Must be at most %(n)s.", n=limits.QUANTITY))
     if isinstance(value, Decimal) and abs(value) > limits.AMOUNT:
-        return _l("Must be at most %(n)s.", n=limits.AMOUNT)
+        return str(_l("Must be at most %(n)s.", n=limits.AMOUNT))
     return None
 
 

@@ -128,7 +128,7 @@ def check_limits(item: Any) -> None:
         if isinstance(value, str):
             length = getattr(column.type, "length", None) or limits.TEXT_LONG
             if len(value) > length:
-                msg = _l("Must be at most %(n)s characters.", n=length)
+                msg = str(_l("Must be at most %(n)s characters.", n=length))
                 errors[column.key] = [str(msg)]
         elif isinstance(value, Decimal) and value > (top or limits.AMOUNT):
             errors[column.key] = [str(_l("Must be at most %(n)s.", n=top or limits.AMOUNT))]

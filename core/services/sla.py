@@ -174,7 +174,9 @@ def parse_day_list(text: str) -> list[DayEntry]:
     entries: list[DayEntry] = []
     errors: list[str] = []
     if len(text or "") > limits.CALENDAR_TEXT:
-        raise Invalid(_l("Must be at most %(n)s characters.", n=limits.CALENDAR_TEXT), field="days")
+        raise Invalid(
+            str(_l("Must be at most %(n)s characters.", n=limits.CALENDAR_TEXT)), field="days"
+        )
     for number, raw in enumerate((text or "").splitlines(), start=1):
         line = raw.strip()
         if not line or line.startswith("#"):
@@ -939,7 +941,9 @@ def set_priority(actor, case_id: int, data: Any):
         raise Invalid(_l("Must be text."), field="reason")
     reason = (reason or "").strip()
     if len(reason) > limits.TEXT_LONG:
-        raise Invalid(_l("Must be at most %(n)s characters.", n=limits.TEXT_LONG), field="reason")
+        raise Invalid(
+            str(_l("Must be at most %(n)s characters.", n=limits.TEXT_LONG)), field="reason"
+        )
     version = optional_version(data)
     if not reason:
         raise PreconditionFailed(_l("Give the reason for changing the priority."), field="reason")

@@ -14,7 +14,7 @@ from core import limits
 from core.contracts import Proposal
 from core.db import utcnow, write_transaction
 from core.extensions import db
-from core.fields import is_blank
+from core.fields import MAX_DECIMAL, is_blank
 from core.i18n import translated_issues
 from core.models import ApprovalStep, Case, CompensationLine, Department, KesuUser
 from core.roles import CAN_OVERRIDE_ACCEPTANCE
@@ -33,7 +33,14 @@ from core.services.cases import (
     snapshot,
     touch,
 )
-from core.services.errors import Conflict, Forbidden, Invalid, NotFound, PreconditionFailed
+from core.services.errors import (
+    Conflict,
+    Forbidden,
+    Invalid,
+    NotFound,
+    PreconditionFailed,
+    invalid_if,
+)
 from core.services.lines import line_facts
 from core.vocab import POSITIONS, position_label
 from core.workflow import ACTIONS, Action, next_used, reopen_target, used_stages
@@ -92,7 +99,7 @@ def _comment(payload: Mapping[str, Any]) -> str | None:
 def _within(value: str, field: str, limit: int) -> str:
     """``value`` unless longer than ``limit`` characters (400 naming ``field``)."""
     if len(value) > limit:
-        raise Invalid(_l("Must be at most %(n)s characters.", n=limit), field=field)
+        raise Invalid(str(_l("Must be at most %(n)s characters.", n=limit)), field=field)
     return value
 
 
@@ -338,25 +345,37 @@ def compensation_limit_errors(lines, field: str = "lines") -> dict[str, list[str
     """Errors of lines over core/limits.py's maxima: how many, each amount, their total."""
     errors: dict[str, list[str]] = {}
     if len(lines) > limits.COMPENSATION_LINES:
-        msg = _l("At most %(n)s compensation lines.", n=limits.COMPENSATION_LINES)
-        return {field: [str(msg)]}
+        msg = str(_l("At most %(n)s compensation lines.", n=limits.COMPENSATION_LINES))
+        return {field: [msg]}
     for n, line in enumerate(lines):
         if line.amount > limits.AMOUNT:
-            msg = _l("The amount (quantity × unit price) must be at most %(n)s.", n=limits.AMOUNT)
-            errors[f"{field}.{n}.amount"] = [str(msg)]
+            msg = str(
+                _l("The amount (quantity × unit price) must be at most %(n)s.", n=limits.AMOUNT)
+            )
+            errors[f"{field}.{n}.amount"] = [msg]
         if len(line.note or "") > limits.NOTE:
             errors[f"{field}.{n}.note"] = [
                 str(_l("Must be at most %(n)s characters.", n=limits.NOTE))
             ]
     total = sum((line.amount for line in lines), Decimal("0"))
     if not errors and total > limits.CASE_TOTAL:
-        msg = _l("The compensation total must be at most %(n)s.", n=limits.CASE_TOTAL)
-        errors[field] = [str(msg)]
+        msg = str(_l("The compensation total must be at most %(n)s.", n=limits.CASE_TOTAL))
+        errors[field] = [msg]
     return errors
 
 
 def replace_compensation(case: Case, proposal) -> None:
-    """Replace the case's compensation lines with a proposal's lines."""
+    """Replace the case's compensation lines with a proposal's lines.
+
+    A goods line's amount is quantity × unit price; a product beyond what the amount column
+    holds is refused naming the line (400), whether the lines came from a person or a plugin.
+    """
+    too_large = {
+        f"lines.{n}.amount": [str(_l("Number is too large."))]
+        for n, p in enumerate(proposal)
+        if abs(Decimal(p.amount)) > MAX_DECIMAL
+    }
+    invalid_if(too_large)
     case.compensation.clear()
     for position, p in enumerate(proposal, start=1):
         case.compensation.append(

@@ -18,6 +18,7 @@ from core.db import utcnow
 from core.downloads import download_response
 from core.extensions import db
 from core.i18n import translated, translated_issues
+from core.inputs import form_int
 from core.models import BusinessLine, Customer, Department, KesuUser, Product
 from core.roles import CAN_SET_PRIORITY
 from core.services import cases as case_service
@@ -413,9 +414,8 @@ class CaseView(BaseView):
         actor = g.user
         raw = request.form.get("priority") or None
         data = {"priority": raw, "reason": request.form.get("reason", "")}
-        version = request.form.get("version")
-        if version and version.isdigit():
-            data["version"] = int(version)
+        if request.form.get("version"):
+            data["version"] = form_int(request.form["version"])
         try:
             sla.set_priority(actor, pk, data)
         except ServiceError as exc:
@@ -435,8 +435,8 @@ class CaseView(BaseView):
             payload["effective"] = request.form["effective"] == "yes"
         if request.form.get("override") == "yes":
             payload["override"] = True
-        if request.form.get("version", "").isdigit():
-            payload["version"] = int(request.form["version"])
+        if request.form.get("version"):
+            payload["version"] = form_int(request.form["version"])
         try:
             workflow.run_action(g.user, pk, name, payload)
         except ServiceError as exc:
@@ -459,11 +459,11 @@ class CaseView(BaseView):
             for key in ("sku", "batch_no", "quantity", "unit_price", "amount", "note"):
                 value = request.form.get(f"{key}-{n}", "").strip()
                 if value:
-                    line[key] = int(value) if key == "quantity" and value.isdigit() else value
+                    line[key] = form_int(value) if key == "quantity" else value
             lines.append(line)
         payload = {"lines": lines, "reason": request.form.get("reason", "")}
-        if request.form.get("version", "").isdigit():
-            payload["version"] = int(request.form["version"])
+        if request.form.get("version"):
+            payload["version"] = form_int(request.form["version"])
         try:
             compensation_service.set_compensation(g.user, pk, payload)
         except ServiceError as exc:
@@ -521,7 +521,7 @@ class CaseView(BaseView):
             if form.validate():
                 payload = forms.form_payload(form, sections)
                 payload["customer_id"] = int(form.customer_id.data)
-                payload["version"] = int(form.version.data or 0)
+                payload["version"] = form_int(form.version.data or 0)
                 payload.setdefault("details", {})
                 for spec in sections[forms.DETAILS]:  # cleared plugin fields are removed
                     payload["details"].setdefault(spec.name, None)

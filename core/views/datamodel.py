@@ -14,6 +14,7 @@ from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from core.db import is_lock_error
 from core.services import records
 from core.services.errors import Conflict
 
@@ -42,7 +43,9 @@ class AuditedInterface(SQLAInterface):
             raise Conflict(
                 _l("This record clashes with an existing one (same code or name).")
             ) from None
-        except OperationalError:
+        except OperationalError as exc:
+            if not is_lock_error(exc):
+                raise
             raise Conflict(_l("The database is busy; please try again.")) from None
         self.message = (str(ok_message), "success")
         return True

@@ -12,6 +12,7 @@ from flask_babel import lazy_gettext as _l
 
 from core import fields
 from core.api.base import KesuApi, current_actor, json_body, service_call
+from core.inputs import form_int
 from core.services.access import get_case
 from core.services.errors import ServiceError
 from core.views.cases import flash_error
@@ -33,7 +34,7 @@ class ReturnsView(BaseView):
     def receipt(self, case_id: int):
         data = {k: request.form.get(k, "") for k in ("sku", "batch_no", "comment")}
         quantity = request.form.get("quantity", "").strip()
-        data["quantity"] = int(quantity) if quantity.isdigit() else quantity
+        data["quantity"] = form_int(quantity)
         try:
             receipt = services.record_receipt(g.user, case_id, data)
         except ServiceError as exc:

@@ -1,0 +1,222 @@
+"""Input guards: hostile values are refused with a 400 (or 404) that names the field, before any
+view, Flask-AppBuilder code or database sees them.
+
+- ids in URLs: an ``<int:...>`` beyond 2^31-1 is a 404, like an unknown id (checked here, not in
+  the converter: a converter that refuses makes werkzeug answer 405 for the route's other
+  methods); Flask-AppBuilder's ``<pk>`` routes are held to the same rule;
+- JSON bodies: at most 32 levels deep, no lone UTF-16 surrogates, integers within
+  ±(2^53-1) (what every JSON reader keeps exactly);
+- query strings: at most 2,000 characters a value, page numbers and sizes 0 .. 1,000,000,
+  digit strings within ±(2^53-1), a Rison ``q`` that parses;
+- Flask-AppBuilder's model views: an unknown ``action`` and the (unused) ``download`` route are 404.
+
+Errors are JSON ``{"message", "field", "errors"}`` under ``/api/``, a translated page elsewhere.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import prison
+from flask import Flask, current_app, jsonify, render_template, request
+from flask_appbuilder.api import ModelRestApi
+from flask_appbuilder.baseviews import BaseCRUDView
+from flask_babel import lazy_gettext as _l
+from werkzeug.exceptions import NotFound
+
+MAX_ID = 2**31 - 1  # the largest id an INTEGER column holds on every engine
+MAX_JSON_INT = 2**53 - 1
+MAX_JSON_DEPTH = 32
+MAX_QUERY_VALUE = 2000
+MAX_PAGE = 10**6
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.S)
+_BRACKET = re.compile(r"[\[\]{}]")
+_ASCII_INT = re.compile(r"[+-]?[0-9]+")
+_PAGING = re.compile(r"^page$|page_|psize_")
+
+
+class BadInput(Exception):
+    def __init__(self, field: str, message: Any) -> None:
+        super().__init__(field)
+        self.field = field
+        self.message = message
+
+
+def ascii_int(raw: Any) -> int | None:
+    """An integer written in ASCII digits (``"²"`` and other digits are not), else None."""
+    if isinstance(raw, str) and _ASCII_INT.fullmatch(raw.strip()):
+        return int(raw.strip())
+    return None
+
+
+def form_int(raw: Any) -> Any:
+    """A form value as an int when written in ASCII digits, else unchanged (the service then
+    refuses it naming the field); ``str.isdigit`` also takes ``"²"``, which ``int`` does not."""
+    number = ascii_int(raw)
+    return raw if number is None else number
+
+
+def is_id(raw: Any) -> bool:
+    value = ascii_int(raw) if isinstance(raw, str) else raw
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_ID
+
+
+def _check_text(field: str, value: str) -> None:
+    if _SURROGATE.search(value):
+        raise BadInput(field, _l("Contains a character that is not valid text."))
+
+
+def _json_depth(text: str) -> int:
+    depth = deepest = 0
+    for match in _BRACKET.finditer(_JSON_STRING.sub("", text)):
+        if match.group() in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        else:
+            depth -= 1
+    return deepest
+
+
+def _walk_json(value: Any, path: str) -> None:
+    if isinstance(value, str):
+        _check_text(path or "body", value)
+    elif isinstance(value, bool) or value is None:
+        return
+    elif isinstance(value, int):
+        if abs(value) > MAX_JSON_INT:
+            raise BadInput(path or "body", _l("Number is too large."))
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_text(path or "body", key)
+            _walk_json(item, f"{path}.{key}" if path else key)
+    elif isinstance(value, list):
+        for n, item in enumerate(value):
+            _walk_json(item, f"{path}.{n}" if path else str(n))
+
+
+def _check_json_body() -> None:
+    raw = request.get_data(cache=True)
+    if not raw.strip():
+        return
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise BadInput("body", _l("The body is not valid JSON.")) from None
+    if _json_depth(text) > MAX_JSON_DEPTH:
+        raise BadInput("body", _l("Nested too deeply (at most %(n)s levels).", n=MAX_JSON_DEPTH))
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError):
+        raise BadInput("body", _l("The body is not valid JSON.")) from None
+    _walk_json(data, "")
+    request._cached_json = (data, data)  # the views read this instead of parsing again
+
+
+def _check_paging(field: str, value: str) -> None:
+    number = ascii_int(value)
+    if number is None or not 0 <= number <= MAX_PAGE:
+        raise BadInput(field, _l("Must be a whole number from 0 to %(n)s.", n=MAX_PAGE))
+
+
+def _check_rison(view: Any) -> None:
+    raw = request.args.get("q")
+    if raw is None:
+        return
+    try:
+        data = prison.loads(raw)
+    except Exception:  # prison raises ValueError, IndexError, ... on malformed input
+        raise BadInput("q", _l("Not valid Rison.")) from None
+    try:
+        _walk_json(data, "")
+    except BadInput as exc:  # the query parameter is the field a client can fix
+        raise BadInput("q", exc.message) from None
+    if isinstance(data, dict):
+        for key in ("page", "page_size"):
+            if key in data and not (
+                isinstance(data[key], int)
+                and not isinstance(data[key], bool)
+                and 0 <= data[key] <= MAX_PAGE
+            ):
+                raise BadInput("q", _l("Must be a whole number from 0 to %(n)s.", n=MAX_PAGE))
+
+
+def _check_query() -> None:
+    for key, value in request.args.items(multi=True):
+        _check_text(key, key)
+        _check_text(key, value)
+        if len(value) > MAX_QUERY_VALUE:
+            raise BadInput(key, _l("Must be at most %(n)s characters.", n=MAX_QUERY_VALUE))
+        if _PAGING.search(key):
+            _check_paging(key, value)
+        number = ascii_int(value)
+        if number is not None and abs(number) > MAX_JSON_INT:
+            raise BadInput(key, _l("Number is too large."))
+
+
+def _view_of_request() -> Any:
+    function = current_app.view_functions.get(request.endpoint or "")
+    return getattr(function, "__self__", None)
+
+
+def _check_model_view(view: BaseCRUDView) -> None:
+    method = (request.endpoint or "").rsplit(".", 1)[-1]
+    args = request.view_args or {}
+    if method == "download":
+        raise NotFound()  # no Kesu model has a file column; FAB would read a missing folder
+    if "pk" in args and not is_id(args["pk"]):
+        raise NotFound()
+    if method == "action" and args.get("name") not in view.actions:
+        raise NotFound()
+    if method == "action_post":
+        for pk in request.form.getlist("rowid"):
+            if not is_id(pk):
+                raise BadInput("rowid", _l("Not found."))
+
+
+def _check_request() -> None:
+    for value in (request.view_args or {}).values():
+        if isinstance(value, int) and not isinstance(value, bool) and value > MAX_ID:
+            raise NotFound()
+    _check_query()
+    view = _view_of_request()
+    if isinstance(view, ModelRestApi):
+        _check_rison(view)
+    if isinstance(view, BaseCRUDView):
+        _check_model_view(view)
+    if request.method in ("POST", "PUT", "PATCH", "DELETE"):
+        if request.is_json:
+            _check_json_body()
+        elif request.mimetype == "application/x-www-form-urlencoded":
+            for key, value in request.form.items(multi=True):
+                _check_text(key, key)
+                _check_text(key, value)
+
+
+def bad_input_response(field: str, message: Any):
+    text = str(message)
+    if request.path.startswith("/api/"):
+        return jsonify({"message": text, "field": field, "errors": {field: [text]}}), 400
+    page = render_template(
+        "kesu/bad_input.html",
+        appbuilder=current_app.appbuilder,
+        base_template=current_app.appbuilder.base_template,
+        message=text,
+        field=field,
+    )
+    return page, 400
+
+
+def install_input_guards(app: Flask) -> None:
+    """Register the request guard; call after Flask-AppBuilder (it sets ``g.user`` first)."""
+
+    @app.before_request
+    def _guard_input():
+        try:
+            _check_request()
+        except BadInput as exc:
+            return bad_input_response(exc.field, exc.message)
+        return None
