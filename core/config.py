@@ -177,6 +177,8 @@ def build_config(instance: Path) -> dict[str, Any]:
         "KESU_SMTP_PASSWORD": os.environ.get("KESU_SMTP_PASSWORD") or None,
         "KESU_SMTP_STARTTLS": os.environ.get("KESU_SMTP_STARTTLS", "") in ("1", "true", "yes"),
         "KESU_MAIL_FROM": os.environ.get("KESU_MAIL_FROM") or "kesu@localhost",
+        # How long an API request's Idempotency-Key and first answer are kept (core.api.idempotency).
+        "KESU_IDEMPOTENCY_HOURS": float(os.environ.get("KESU_IDEMPOTENCY_HOURS") or 24),
         "KESU_BASE_URL": (os.environ.get("KESU_BASE_URL") or "http://127.0.0.1:5000").rstrip("/"),
         "KESU_AUDIT_ANCHOR_FILE": os.environ.get("KESU_AUDIT_ANCHOR_FILE")
         or str(instance / "audit-anchors.log"),

@@ -4,13 +4,16 @@ Write transactions start with ``BEGIN IMMEDIATE`` on SQLite: a deferred ``BEGIN`
 first and writes later fails with "database is locked" whenever another writer got there in
 between, which loses most concurrent read-then-write transactions. PostgreSQL needs nothing
 special; row locks (``SELECT ... FOR UPDATE``) serialise the few counters.
+
+Every write transaction first runs the *write gate* registered by ``core.services.locks``
+(which documents the one order in which locks are taken), so no two writers deadlock.
 """
 
 from __future__ import annotations
 
 import contextvars
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -24,6 +27,7 @@ from core.extensions import db
 _WRITE_INTENT: contextvars.ContextVar[bool] = contextvars.ContextVar("kesu_write", default=False)
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+_WRITE_GATE: list[Callable[[], None]] = []
 CENT = Decimal("0.01")
 
 
@@ -109,6 +113,16 @@ def configure_engine(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if _WRITE_INTENT.get() else "BEGIN")
 
 
+def set_write_gate(gate: Callable[[], None]) -> None:
+    """Install the locks every write transaction takes first (see ``core.services.locks``)."""
+    _WRITE_GATE[:] = [gate]
+
+
+def _enter_gate() -> None:
+    for gate in _WRITE_GATE:
+        gate()
+
+
 @contextmanager
 def write_transaction() -> Iterator[sa.orm.Session]:
     """Run the block in one write transaction; commit at the end, roll back on error.
@@ -128,6 +142,7 @@ def write_transaction() -> Iterator[sa.orm.Session]:
     token = _WRITE_INTENT.set(True)
     try:
         with session.begin():
+            _enter_gate()
             yield session
     finally:
         _WRITE_INTENT.reset(token)
@@ -149,6 +164,7 @@ def joined_write() -> Iterator[sa.orm.Session]:
     session = db.session()
     token = _WRITE_INTENT.set(True)
     try:
+        _enter_gate()
         yield session
         session.commit()
     except BaseException:

@@ -101,6 +101,8 @@ SYSTEM_COLUMNS = frozenset(
         "case_counter.last",
         "case_deadline.hold_clock_seconds",
         "case_deadline.hold_seconds",
+        "idempotency_key.body",  # Kesu's own first answer, replayed (core.api.idempotency)
+        "idempotency_key.status_code",
         "compensation_line.position",
         "kesu_case.acceptance_issues",
         "kesu_case.deadlines",

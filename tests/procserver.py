@@ -8,6 +8,7 @@ for concurrency across processes and for SIGKILL mid-write; everything else uses
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -19,6 +20,7 @@ import urllib.request
 from pathlib import Path
 
 SECRET = "test-secret-key-not-for-production"
+PASSWORD = "correct-horse-42"  # the seeded users' (tests/conftest.py)
 
 
 def free_port() -> int:
@@ -129,3 +131,36 @@ class ProcServers:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+def call(url: str, method: str = "GET", body=None, token: str | None = None, headers=None):
+    """One HTTP request: (status, parsed JSON body or None, response headers)."""
+    data = None if body is None else json.dumps(body).encode()
+    req = urllib.request.Request(url, data=data, method=method)
+    if body is not None:
+        req.add_header("Content-Type", "application/json")
+    if token:
+        req.add_header("Authorization", f"Bearer {token}")
+    for key, value in (headers or {}).items():
+        req.add_header(key, value)
+    try:
+        with urllib.request.urlopen(req, timeout=120) as resp:
+            status, raw, got = resp.status, resp.read(), dict(resp.headers)
+    except urllib.error.HTTPError as err:
+        status, raw, got = err.code, err.read(), dict(err.headers)
+    try:
+        parsed = json.loads(raw) if raw else None
+    except ValueError:
+        parsed = None
+    return status, parsed, got
+
+
+def login(base: str, username: str, password: str = PASSWORD) -> str:
+    """A JWT for ``username`` from a server at ``base``."""
+    status, body, _ = call(
+        base + "/api/v1/security/login",
+        "POST",
+        {"username": username, "password": password, "provider": "db"},
+    )
+    assert status == 200, body
+    return body["access_token"]

@@ -16,6 +16,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
 from core import limits
+from core.api import idempotency
 from core.db import is_lock_error
 from core.services.errors import Conflict, Invalid, ServiceError
 from core.web import http_error_body
@@ -61,33 +62,43 @@ def json_body() -> Any:
     return data
 
 
+def _answered(api: BaseApi, call: Callable[[], Any], name: str):
+    """``call()``, with service and database errors turned into JSON answers."""
+    try:
+        return call()
+    except ServiceError as exc:
+        return api.response(exc.status, **exc.as_dict())
+    except HTTPException as exc:  # e.g. 413 while reading an upload
+        return api.response(exc.code or 500, **http_error_body(exc))
+    except StaleDataError:
+        exc = Conflict(_l("The case was changed by someone else; reload it and try again."))
+        return api.response(409, **exc.as_dict())
+    except IntegrityError:
+        log.exception("integrity error in %s", name)
+        return api.response(409, message=str(_l("This clashes with an existing record.")))
+    except OperationalError as exc:
+        if not is_lock_error(exc):
+            raise  # a fault, not a busy database: logged as such (500)
+        log.exception("database busy in %s", name)
+        return api.response(503, message=str(_l("The database is busy; please try again.")))
+    except DBAPIError:
+        log.exception("database error in %s", name)
+        return api.response(400, message=str(_l("A value does not fit what the database stores.")))
+
+
 def service_call(f: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn service errors into JSON answers; database errors never leak their text."""
+    """Turn service errors into JSON answers; database errors never leak their text.
+
+    Also the one place where an ``Idempotency-Key`` is honoured (core.api.idempotency): the
+    endpoint runs, and its answer is stored or replayed, inside the key's transaction.
+    """
 
     @functools.wraps(f)
     def wrapper(self: BaseApi, *args: Any, **kwargs: Any):
-        try:
-            return f(self, *args, **kwargs)
-        except ServiceError as exc:
-            return self.response(exc.status, **exc.as_dict())
-        except HTTPException as exc:  # e.g. 413 while reading an upload
-            return self.response(exc.code or 500, **http_error_body(exc))
-        except StaleDataError:
-            exc = Conflict(_l("The case was changed by someone else; reload it and try again."))
-            return self.response(409, **exc.as_dict())
-        except IntegrityError:
-            log.exception("integrity error in %s", f.__name__)
-            return self.response(409, message=str(_l("This clashes with an existing record.")))
-        except OperationalError as exc:
-            if not is_lock_error(exc):
-                raise  # a fault, not a busy database: logged as such (500)
-            log.exception("database busy in %s", f.__name__)
-            return self.response(503, message=str(_l("The database is busy; please try again.")))
-        except DBAPIError:
-            log.exception("database error in %s", f.__name__)
-            return self.response(
-                400, message=str(_l("A value does not fit what the database stores."))
-            )
+        def endpoint():
+            return _answered(self, lambda: f(self, *args, **kwargs), f.__name__)
+
+        return _answered(self, lambda: idempotency.guarded(current_actor(), endpoint), f.__name__)
 
     return wrapper
 
@@ -140,6 +151,16 @@ class KesuApi(BaseApi):
         # Components are first-come; Kesu's error answers describe its APIs, so they win.
         for code, response in self.responses.items():
             api_spec.components.responses[code] = response
+        if idempotency.PARAMETER_NAME not in api_spec.components.parameters:
+            api_spec.components.parameter(
+                idempotency.PARAMETER_NAME, "header", dict(idempotency.PARAMETER)
+            )
+
+    def operation_helper(self, path=None, operations=None, methods=None, func=None, **kwargs):
+        super().operation_helper(
+            path=path, operations=operations, methods=methods, func=func, **kwargs
+        )
+        idempotency.document(operations)  # every POST: the Idempotency-Key header
 
     def response_401(self):
         return self.response(401, message=str(_l("Not signed in.")))

@@ -4,6 +4,7 @@ from core.models.audit import AuditChainHead, AuditEvent
 from core.models.business_line import BusinessLine, Department, LinePlugin
 from core.models.case import ApprovalStep, Case, CaseCounter, CompensationLine, Evidence
 from core.models.customer import Customer, Product
+from core.models.idempotency import IdempotencyKey
 from core.models.login_attempt import LoginAttempt
 from core.models.notification import Notification
 from core.models.position import LinePosition
@@ -23,6 +24,7 @@ __all__ = [
     "Customer",
     "Department",
     "Evidence",
+    "IdempotencyKey",
     "KesuUser",
     "LinePlugin",
     "LinePosition",

@@ -2,7 +2,8 @@
 
 ``hash = sha256(prev_hash + canonical payload)``, where the payload is the event's id, time,
 actor, case, entity, action and changes as canonical JSON. Writers lock the single chain-head
-row, so concurrent transactions extend the chain one after another.
+row (the write gate every write transaction takes first, see ``core.services.locks``), so
+concurrent transactions extend the chain one after another.
 
 An event is written once, whole (its id is taken under the head lock, so the hash is known
 before the INSERT): the database refuses UPDATE and DELETE on ``audit_event`` (migration
@@ -20,13 +21,14 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from core.db import for_update, in_write_transaction, utcnow
+from core.db import in_write_transaction, utcnow
 from core.extensions import db
 from core.fields import to_json
 from core.models import AuditChainHead, AuditEvent, Case, KesuUser
 from core.models.audit import GENESIS_HASH
 from core.roles import AUDIT, CAN_READ_AUDIT
 from core.services.access import is_admin, line_filter, require
+from core.services.locks import lock_chain_head
 
 SYSTEM_ACTOR = "system"
 
@@ -73,15 +75,6 @@ def diff(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, list[Any]]
 KEYED = frozenset({"deadlines"})
 
 
-def _lock_head() -> AuditChainHead:
-    head = db.session.scalar(for_update(sa.select(AuditChainHead).where(AuditChainHead.id == 1)))
-    if head is None:
-        head = AuditChainHead(id=1, last_hash=GENESIS_HASH)
-        db.session.add(head)
-        db.session.flush()
-    return head
-
-
 def record(
     actor: KesuUser | None,
     action: str,
@@ -94,7 +87,7 @@ def record(
     """Append one event to the chain; must run inside the change's write transaction."""
     if not in_write_transaction():
         raise RuntimeError("audit events are written inside the change's write transaction")
-    head = _lock_head()
+    head = lock_chain_head()  # already held: the write gate (core.services.locks)
     # Ids are taken here, under the head lock, so each event is inserted once with its hash
     # (the table refuses UPDATE) and ids grow in commit order.
     next_id = (db.session.scalar(sa.select(sa.func.max(AuditEvent.id))) or 0) + 1

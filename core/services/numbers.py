@@ -1,7 +1,8 @@
 """Case numbers ``KS-YYYYMM-NNNNN``: unique and gap-free per month, even under concurrent intake.
 
 The month's counter row is locked and incremented in the transaction that creates the case,
-so a rolled-back intake rolls its number back too, and two intakes never share one.
+so a rolled-back intake rolls its number back too, and two intakes never share one. The
+counter is lock 3 of the one lock order (core.services.locks): taken after the write gate.
 """
 
 from __future__ import annotations
