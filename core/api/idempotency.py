@@ -70,7 +70,7 @@ def _key() -> str | None:
     if not raw:
         raise Invalid(_l("This field is required."), field=HEADER)
     if len(raw) > MAX_KEY_LENGTH:
-        raise Invalid(_l("Must be at most %(n)s characters.", n=MAX_KEY_LENGTH), field=HEADER)
+        raise Invalid(str(_l("Must be at most %(n)s characters.", n=MAX_KEY_LENGTH)), field=HEADER)
     if not _VISIBLE_ASCII.match(raw):
         raise Invalid(_l("Use visible ASCII characters only (no spaces)."), field=HEADER)
     return raw
