@@ -35,7 +35,9 @@ MAX_JSON_DEPTH = 32
 MAX_QUERY_VALUE = 2000
 MAX_PAGE = 10**6
 
-_SURROGATE = re.compile("[\ud800-\udfff]")
+# Lone UTF-16 surrogates are not text; nor are C0 control characters other than tab and line
+# breaks (PostgreSQL refuses NUL outright, and they have no place in a form or an Excel cell).
+_NOT_TEXT = re.compile("[\ud800-\udfff\x00-\x08\x0b\x0c\x0e-\x1f]")
 _JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.S)
 _BRACKET = re.compile(r"[\[\]{}]")
 _ASCII_INT = re.compile(r"[+-]?[0-9]+")
@@ -69,7 +71,7 @@ def is_id(raw: Any) -> bool:
 
 
 def _check_text(field: str, value: str) -> None:
-    if _SURROGATE.search(value):
+    if _NOT_TEXT.search(value):
         raise BadInput(field, _l("Contains a character that is not valid text."))
 
 
@@ -195,7 +197,7 @@ def _check_request() -> None:
     if request.method in ("POST", "PUT", "PATCH", "DELETE"):
         if request.is_json:
             _check_json_body()
-        elif request.mimetype == "application/x-www-form-urlencoded":
+        elif request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
             for key, value in request.form.items(multi=True):
                 _check_text(key, key)
                 _check_text(key, value)

@@ -230,15 +230,16 @@ def test_unknown_name_inactive_account_and_wrong_password_answer_alike(app, clie
     assert pages[0][0] == 302 and pages[0] == pages[1] == pages[2]
 
 
-def test_hostile_login_names_are_a_plain_failure(client, hash_checks):
+def test_hostile_login_names_are_refused_before_any_lookup(client, hash_checks):
     hash_checks.clear()
-    resp = api_login(client, "a\x00b", "wrong-password")
+    resp = api_login(client, "a\u202eb", "wrong-password")  # odd but valid text: a plain failure
     assert resp.status_code == 401
     assert len(hash_checks) == 1
-    # Refused for what they are, whatever the account, before any lookup: a lone surrogate
-    # (not text) and a name longer than any user name can be.
+    # Refused for what they are, whatever the account, before any lookup: a lone surrogate or a
+    # NUL (not text) and a name longer than any user name can be.
     for username, password, field in (
         ("\ud800", "wrong-password", "username"),
+        ("a\x00b", "wrong-password", "username"),
         ("agent", "\ud800", "password"),
         ("x" * 5000, "wrong-password", "username"),
     ):

@@ -8,6 +8,7 @@ user-info page, and malformed Rison.
 
 from __future__ import annotations
 
+import io
 import json
 
 import pytest
@@ -213,6 +214,29 @@ def test_lone_surrogate_in_the_login_username(client):
         content_type="application/json",
     )
     assert resp.status_code == 401
+
+
+def test_control_characters_are_not_text_anywhere(app, api):
+    """PostgreSQL refuses NUL in text; no C0 control but tab and line breaks is text anywhere."""
+    agent = api("agent")
+    case = agent.create_case()
+    before = counts(app)
+    resp = agent.post("/api/v1/case/", json=case_body(description="a\x00b"))
+    assert resp.status_code == 400 and names(resp, "description"), resp.get_json()
+    resp = agent.get("/api/v1/case/fields?business_line=L1%00")
+    assert resp.status_code == 400 and names(resp, "business_line"), resp.get_json()
+    resp = agent.post(
+        f"/api/v1/case/{case['id']}/evidence",
+        data={"file": (io.BytesIO(b"%PDF-1.4 x"), "a.pdf"), "kind": "photo", "source": "x\x1by"},
+        content_type="multipart/form-data",
+    )
+    assert resp.status_code == 400 and names(resp, "source"), resp.get_json()
+    resp = signed_in(app, "agent").post("/customerview/add", data={"name": "x\x00"})
+    assert resp.status_code == 400 and screen_names(resp, "name")
+    assert counts(app) == before
+    # tab and line breaks are text
+    resp = agent.post("/api/v1/case/", json=case_body(description="a\tb\r\nc"))
+    assert resp.status_code == 201, resp.get_json()
 
 
 # -- 5. JSON nested 5,000 deep ------------------------------------------------------------------
