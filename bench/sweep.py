@@ -1,4 +1,4 @@
-"""Overdue sweep: `core.services.sla.sweep` vs a bare UPDATE of the same rows.
+"""Overdue sweep: `core.services.sla_sweep.sweep` vs a bare UPDATE of the same rows.
 
     python bench/sweep.py --cases 1000000
 
@@ -34,7 +34,7 @@ from core.app import create_app  # noqa: E402
 from core.db import write_transaction  # noqa: E402
 from core.extensions import db  # noqa: E402
 from core.models import BusinessLine, Case, CaseDeadline, Customer  # noqa: E402
-from core.services import lines, records, sla  # noqa: E402
+from core.services import lines, records, sla_sweep  # noqa: E402
 from core.services.access import SYSTEM  # noqa: E402
 from core.services.setup import create_user, init_database  # noqa: E402
 
@@ -52,7 +52,7 @@ DEADLINES = (
     ("compensation_done", dt.timedelta(days=14)),
 )
 # The service's own statement, so that the plan shown is the one the sweep runs.
-SWEEP_UPDATE = sla.SWEEP_UPDATE_SQL
+SWEEP_UPDATE = sla_sweep.SWEEP_UPDATE_SQL
 BARE_UPDATE = "UPDATE case_deadline SET overdue_at = :now, escalated_at = :now WHERE due_at < :now"
 
 
@@ -199,10 +199,10 @@ def sweep_run(database: Path, folder: Path, now: dt.datetime) -> tuple[float, in
     warm(app)
     with app.app_context():
         start = time.perf_counter()
-        result = sla.sweep(None, now)
+        result = sla_sweep.sweep(None, now)
         seconds = time.perf_counter() - start
         start = time.perf_counter()
-        again = sla.sweep(None, now)
+        again = sla_sweep.sweep(None, now)
         second = time.perf_counter() - start
         if again.total:
             raise AssertionError(f"a second sweep escalated {again.total} deadlines")

@@ -213,7 +213,7 @@ def sweep_command(now: str | None) -> None:
     """Flag and escalate every case whose running deadline has passed (for cron)."""
     import datetime as dt
 
-    from core.services import sla
+    from core.services import sla_sweep
 
     moment = None
     if now:
@@ -227,7 +227,7 @@ def sweep_command(now: str | None) -> None:
             # Escalating deadlines that have not passed yet would keep them from being
             # escalated when they do.
             raise click.BadParameter("the moment cannot be in the future")
-    result = sla.sweep(None, moment)
+    result = sla_sweep.sweep(None, moment)
     for code, count in result.per_line.items():
         click.echo(f"{code}: {count} deadlines escalated")
     click.echo(f"{result.total} deadlines escalated in all")
@@ -279,9 +279,9 @@ def _calendar_line(code: str):
 @with_appcontext
 def calendar_list(line: str, year: int) -> None:
     """Show a line's holidays and make-up working days of a year."""
-    from core.services import sla
+    from core.services import sla_calendar
 
-    for row in sla.calendar_days(_calendar_line(line), year):
+    for row in sla_calendar.calendar_days(_calendar_line(line), year):
         click.echo(f"{row.day.isoformat()} {row.kind:<8} {row.note or ''}".rstrip())
 
 
@@ -297,10 +297,10 @@ def calendar_list(line: str, year: int) -> None:
 @with_appcontext
 def calendar_seed(line: str, years: tuple[int, ...]) -> None:
     """Add China's official holidays and make-up days (dates already entered are kept)."""
-    from core.services import sla
+    from core.services import sla_calendar
     from core.services.access import SYSTEM
 
-    added = sla.seed_china(SYSTEM, _calendar_line(line), years or None)
+    added = sla_calendar.seed_china(SYSTEM, _calendar_line(line), years or None)
     click.echo(f"{added} dates added")
 
 
@@ -317,13 +317,13 @@ def calendar_seed(line: str, years: tuple[int, ...]) -> None:
 def calendar_import(line: str, replace_year: int | None, source) -> None:
     """Import dates from SOURCE (a file, or - for standard input): one per line,
     ``2027-01-01 holiday 元旦`` or a range ``2027-02-10..2027-02-16 holiday 春节``."""
-    from core.services import sla
+    from core.services import sla_calendar
     from core.services.access import SYSTEM
     from core.services.errors import ServiceError
 
     try:
-        entries = sla.parse_day_list(source.read())
-        written = sla.set_calendar_days(
+        entries = sla_calendar.parse_day_list(source.read())
+        written = sla_calendar.set_calendar_days(
             SYSTEM, _calendar_line(line), entries, replace_year=replace_year
         )
     except ServiceError as exc:

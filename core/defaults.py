@@ -68,7 +68,7 @@ def kesu_priority_reasons(case: CaseFacts):
     a key account, or a repeat complaint (the same customer within ``repeat_days``, 30)."""
     from core.extensions import db
     from core.models import BusinessLine
-    from core.services.sla import is_repeat
+    from core.services.sla_customers import is_repeat
 
     reasons = []
     if case.claim_amount is not None and case.claim_amount >= case.line.settings["p2_claim_amount"]:

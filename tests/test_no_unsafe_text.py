@@ -53,7 +53,7 @@ TEMPLATE_ALLOWED: dict[tuple[str, str], str] = {
         "appbuilder.get_url_for_login: Flask-AppBuilder's login URL, from url_for"
     ),
     ("core/templates/kesu/notifications.html", "URL attribute not from url_for"): (
-        "Notification.link is built by code only (core/services/sla.py, "
+        "Notification.link is built by code only (core/services/sla_sweep.py, "
         "plugins/major_incident/services.py): a path of this site, never user text"
     ),
 }

@@ -16,8 +16,7 @@ from core.downloads import download_response
 from core.services import cases as case_service
 from core.services import compensation as compensation_service
 from core.services import evidence as evidence_service
-from core.services import sla as sla_service
-from core.services import workflow
+from core.services import sla_priority, workflow
 from core.services.access import get_case, line_for_write
 from core.services.errors import Invalid
 from core.services.lines import line_facts, registry
@@ -333,7 +332,7 @@ class CaseApi(KesuApi):
             422: {$ref: '#/components/responses/422'}
         """
         actor = current_actor()
-        case = sla_service.set_priority(actor, pk, json_body())
+        case = sla_priority.set_priority(actor, pk, json_body())
         return self.response(200, id=case.id, result=case_json(actor, case))
 
     @expose("/inbox", methods=["GET"])

@@ -7,7 +7,7 @@ from flask_appbuilder.api import expose, safe
 from flask_appbuilder.security.decorators import protect
 
 from core.api.base import KesuApi, current_actor, service_call
-from core.services import sla
+from core.services import sla, sla_customers, sla_reports
 from core.services.lines import get_line
 
 
@@ -73,9 +73,9 @@ class SlaApi(KesuApi):
             403: {$ref: '#/components/responses/403'}
         """
         actor = current_actor()
-        first, last = sla.validate_period(request.args.get("from"), request.args.get("to"))
+        first, last = sla_reports.validate_period(request.args.get("from"), request.args.get("to"))
         line = get_line(request.args.get("business_line") or "")
-        results = sla.attainment(actor, line, first, last)
+        results = sla_reports.attainment(actor, line, first, last)
         return self.response(
             200,
             business_line=line.code,
@@ -105,7 +105,7 @@ class SlaApi(KesuApi):
             401: {$ref: '#/components/responses/401'}
             403: {$ref: '#/components/responses/403'}
         """
-        return self.response(200, **sla.overdue_counts(current_actor()))
+        return self.response(200, **sla_reports.overdue_counts(current_actor()))
 
     @expose("/at-risk", methods=["GET"])
     @protect()
@@ -139,7 +139,9 @@ class SlaApi(KesuApi):
             401: {$ref: '#/components/responses/401'}
             403: {$ref: '#/components/responses/403'}
         """
-        rows = sla.at_risk_customers(current_actor(), line_code=request.args.get("business_line"))
+        rows = sla_customers.at_risk_customers(
+            current_actor(), line_code=request.args.get("business_line")
+        )
         return self.response(
             200,
             result=[

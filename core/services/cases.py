@@ -18,7 +18,7 @@ from core.db import for_update, utcnow, write_transaction
 from core.extensions import db
 from core.models import BusinessLine, Case, Customer, KesuUser, Product
 from core.roles import CAN_CREATE, CAN_EDIT
-from core.services import audit, records, sla
+from core.services import audit, records, sla_deadlines
 from core.services.access import cases_query, get_case, line_for_write, require
 from core.services.errors import Conflict, Invalid, invalid_if
 from core.services.lines import line_facts, registry
@@ -254,7 +254,7 @@ def recompute(case: Case) -> None:
         deadlines: dict[str, Any] = {}
         for result in case_caller("kesu_deadlines", line, case.category)(case=facts):
             deadlines.update(result or {})
-        sla.sync_deadlines(case, deadlines)
+        sla_deadlines.sync_deadlines(case, deadlines)
 
 
 def _major_reason() -> PriorityReason:
@@ -629,9 +629,9 @@ def list_cases(
     elif f.get("is_major") in (False, "false", "0"):
         stmt = stmt.where(Case.is_major.is_(False))
     if f.get("overdue") in (True, "true", "1"):
-        stmt = stmt.where(sla.overdue_clause(utcnow()))
+        stmt = stmt.where(sla_deadlines.overdue_clause(utcnow()))
     elif f.get("overdue") in (False, "false", "0"):
-        stmt = stmt.where(~sla.overdue_clause(utcnow()))
+        stmt = stmt.where(~sla_deadlines.overdue_clause(utcnow()))
     sort = f.get("sort") or "received"
     if sort not in SORTS:
         raise Invalid(str(_l("Must be one of: %(values)s.", values=", ".join(SORTS))), field="sort")
@@ -644,7 +644,7 @@ def list_cases(
         sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery())
     )
     if sort == "deadline":  # the soonest running deadline first; cases without one last
-        nxt = sla.next_due_subquery()
+        nxt = sla_deadlines.next_due_subquery()
         stmt = stmt.outerjoin(nxt, nxt.c.case_id == Case.id).order_by(
             nxt.c.next_due.is_(None), nxt.c.next_due, Case.id
         )

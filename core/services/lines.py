@@ -19,7 +19,7 @@ from core.extensions import db
 from core.models import BusinessLine, Case, LinePlugin
 from core.models.business_line import DEFAULT_LOCALE, DEFAULT_TIMEZONE
 from core.plugins import PluginRegistry
-from core.services import audit, sla
+from core.services import audit, sla_calendar, sla_refresh
 from core.services.access import require
 from core.services.errors import Conflict, Invalid, invalid_if
 from core.settings import CORE_SETTINGS, VALIDATORS, line_settings
@@ -203,7 +203,7 @@ def create_line(
                 "plugins": [None, sorted(plugins)],
             },
         )
-        sla.seed_china(actor, line)  # China's calendar by default (DOMAIN.md section 6)
+        sla_calendar.seed_china(actor, line)  # China's calendar by default (DOMAIN.md section 6)
     return line
 
 
@@ -352,7 +352,7 @@ def update_plugin_settings(
             entity_id=line.id,
             changes={f"{key}.{k}": [before.get(k), v] for k, v in clean.items()},
         )
-        sla.mark_refresh(line)  # priorities, working hours, deadlines and rules may move
+        sla_refresh.mark_refresh(line)  # priorities, working hours, deadlines and rules may move
         result = effective_settings(line, key)
-    sla.refresh_open_cases(actor, line)
+    sla_refresh.refresh_open_cases(actor, line)
     return result

@@ -58,7 +58,7 @@ def open_counts(actor) -> dict[str, int]:
 def overdue_count(actor) -> int:
     """Cases of the actor's lines with a running deadline that has passed (the home page)."""
     from core.db import utcnow
-    from core.services.sla import overdue_clause
+    from core.services.sla_deadlines import overdue_clause
 
     return db.session.scalar(
         sa.select(sa.func.count())

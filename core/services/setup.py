@@ -63,7 +63,7 @@ def _seed_missing_calendars() -> None:
     """Lines from before calendars existed get China's calendar (as a new line does)."""
     from core.models import CalendarDay
     from core.services.access import SYSTEM
-    from core.services.sla import seed_china
+    from core.services.sla_calendar import seed_china
 
     bare = db.session.scalars(
         sa.select(BusinessLine).where(

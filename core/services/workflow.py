@@ -18,7 +18,7 @@ from core.fields import MAX_DECIMAL, is_blank
 from core.i18n import translated_issues
 from core.models import ApprovalStep, Case, CompensationLine, Department, KesuUser
 from core.roles import CAN_OVERRIDE_ACCEPTANCE
-from core.services import audit, positions, sla
+from core.services import audit, positions, sla_deadlines
 from core.services.access import can, cases_query, department_bound, get_case, require_department
 from core.services.cases import (
     _flatten,
@@ -288,7 +288,10 @@ def _verify(actor, case, action, payload, comment):
         if comment is None:
             raise PreconditionFailed(_l("Say why the action is not effective."), field="comment")
         case.status = "investigating"
-        return {"effective": effective, "deadlines_restarted": sla.restart(case, case.status)}
+        return {
+            "effective": effective,
+            "deadlines_restarted": sla_deadlines.restart(case, case.status),
+        }
     return {"effective": effective}
 
 
@@ -305,20 +308,20 @@ def _close(actor, case, action, payload, comment):
 def _reopen(actor, case, action, payload, comment):
     case.status = reopen_target(case.status)
     case.verified_effective = None
-    return {"deadlines_restarted": sla.restart(case, case.status)}
+    return {"deadlines_restarted": sla_deadlines.restart(case, case.status)}
 
 
 def _hold(actor, case, action, payload, comment):
     case.held_from = case.status
     case.status = action.target
-    sla.start_hold(case)
+    sla_deadlines.start_hold(case)
     return {}
 
 
 def _resume(actor, case, action, payload, comment):
     case.status = case.held_from or "new"
     case.held_from = None
-    seconds = sla.end_hold(case)
+    seconds = sla_deadlines.end_hold(case)
     return {"hold_minutes": seconds // 60}
 
 

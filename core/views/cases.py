@@ -24,7 +24,7 @@ from core.roles import CAN_SET_PRIORITY
 from core.services import cases as case_service
 from core.services import compensation as compensation_service
 from core.services import evidence as evidence_service
-from core.services import pickers, sla, workflow
+from core.services import pickers, sla_customers, sla_deadlines, sla_priority, workflow
 from core.services.access import can, can_view_contact, get_case, visible_lines
 from core.services.audit import case_events
 from core.services.errors import ServiceError
@@ -398,12 +398,12 @@ class CaseView(BaseView):
             panels=case_service.panels(case),
             position_label=position_label,
             issues=translated_issues(case.acceptance_issues),
-            deadlines=sla.deadline_views(case),
+            deadlines=sla_deadlines.deadline_views(case),
             deadline_labels={**event_labels(), **DEADLINES},
             deadline_states=DEADLINE_STATES,
             duration=duration_text,
             priority_reasons=PRIORITY_REASONS,
-            risk=sla.customer_risk(case),
+            risk=sla_customers.customer_risk(case),
             can_set_priority=can(actor, CAN_SET_PRIORITY)
             and case.status not in ("closed", "rejected"),
         )
@@ -417,7 +417,7 @@ class CaseView(BaseView):
         if request.form.get("version"):
             data["version"] = form_int(request.form["version"])
         try:
-            sla.set_priority(actor, pk, data)
+            sla_priority.set_priority(actor, pk, data)
         except ServiceError as exc:
             flash_error(exc)
         else:

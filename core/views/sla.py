@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 from core.db import utcnow
 from core.deadlines import TARGETS
 from core.models import BusinessLine
-from core.services import sla
+from core.services import sla, sla_calendar, sla_customers, sla_reports, sla_sweep
 from core.services.access import can, visible_lines
 from core.services.errors import ServiceError
 from core.timeutil import in_zone, zone
@@ -49,11 +49,13 @@ class SlaView(BaseView):
         results = []
         if request.args.get("from") or request.args.get("to"):
             try:
-                first, last = sla.validate_period(request.args.get("from"), request.args.get("to"))
+                first, last = sla_reports.validate_period(
+                    request.args.get("from"), request.args.get("to")
+                )
             except ServiceError as exc:
                 errors = exc.errors
         if line is not None and not errors:
-            results = sla.attainment(actor, line, first, last)
+            results = sla_reports.attainment(actor, line, first, last)
         return self.render_template(
             "kesu/sla.html",
             lines=lines,
@@ -61,8 +63,8 @@ class SlaView(BaseView):
             first=first,
             last=last,
             errors=errors,
-            overdue=sla.overdue_counts(actor),
-            at_risk=sla.at_risk_customers(actor),
+            overdue=sla_reports.overdue_counts(actor),
+            at_risk=sla_customers.at_risk_customers(actor),
             results=results,
             targets=TARGETS,
             deadline_labels=DEADLINES,
@@ -74,7 +76,7 @@ class SlaView(BaseView):
     @expose("/sweep", methods=["POST"])
     @has_access
     def sweep(self):
-        result = sla.sweep(g.user)
+        result = sla_sweep.sweep(g.user)
         flash(
             str(_l("Sweep done: %(n)s deadlines escalated.", n=result.total)),
             "success" if result.total == 0 else "warning",
@@ -110,7 +112,7 @@ class CalendarView(BaseView):
         except ValueError:
             year = today.year
         year = min(max(year, 2000), 2100)
-        days = sla.calendar_days(line, year)
+        days = sla_calendar.calendar_days(line, year)
         cal = sla.calendar_for(line)
         weekdays = cal.working_days_between(dt.date(year, 1, 1), dt.date(year, 12, 31))
         return self.render_template(
@@ -120,7 +122,7 @@ class CalendarView(BaseView):
             year=year,
             days=days,
             working_days=weekdays,
-            years=sorted({*sla.calendar_years(line), today.year, today.year + 1}),
+            years=sorted({*sla_calendar.calendar_years(line), today.year, today.year + 1}),
             text=request.args.get("text", ""),
             holiday_names=HOLIDAY_NAMES,
         )
@@ -130,8 +132,8 @@ class CalendarView(BaseView):
     def save(self, code: str, year: int):
         line = self._line(code)
         try:
-            entries = sla.parse_day_list(request.form.get("days", ""))
-            written = sla.set_calendar_days(
+            entries = sla_calendar.parse_day_list(request.form.get("days", ""))
+            written = sla_calendar.set_calendar_days(
                 g.user,
                 line,
                 entries,
@@ -152,7 +154,7 @@ class CalendarView(BaseView):
         except ValueError:
             flash(str(_l("Must be a date such as 2026-11-01.")), "danger")
         else:
-            if sla.delete_calendar_day(g.user, line, day):
+            if sla_calendar.delete_calendar_day(g.user, line, day):
                 flash(str(_l("%(day)s removed.", day=day.isoformat())), "success")
         return redirect(url_for("CalendarView.year", business_line=code, year=year))
 
@@ -160,6 +162,6 @@ class CalendarView(BaseView):
     @has_access
     def seed(self, code: str, year: int):
         line = self._line(code)
-        added = sla.seed_china(g.user, line, [year])
+        added = sla_calendar.seed_china(g.user, line, [year])
         flash(str(_l("%(n)s dates added from China's official calendar.", n=added)), "success")
         return redirect(url_for("CalendarView.year", business_line=code, year=year))
