@@ -1,25 +1,5 @@
 """Configuration from environment variables, with safe defaults for a first run.
 
-variable              meaning (default)
-===================== ==================================================================
-KESU_DATABASE_URL     SQLAlchemy URL (a SQLite file ``kesu.db`` in the instance folder)
-KESU_SECRET_KEY       session/JWT signing key (generated once into the instance folder)
-KESU_UPLOAD_DIR       where evidence files are stored (``uploads`` in the instance folder)
-KESU_MAX_UPLOAD_MB    largest accepted upload in MB (50)
-KESU_PLUGINS          comma-separated plugin keys to load; unset loads every installed one
-KESU_INSTANCE_PATH    the instance folder itself
-KESU_SMTP_HOST        SMTP server for overdue e-mail (unset: in-app notifications only)
-KESU_SMTP_PORT        its port (25)
-KESU_SMTP_USER        login name, if the server wants one (with KESU_SMTP_PASSWORD)
-KESU_SMTP_STARTTLS    ``1`` to upgrade the connection with STARTTLS
-KESU_MAIL_FROM        the sender address (``kesu@localhost``)
-KESU_BASE_URL         the address users open Kesu at, for links in e-mail
-KESU_AUDIT_ANCHOR_FILE
-                      where ``kesu audit anchor`` appends the signed chain head
-                      (``audit-anchors.log`` in the instance folder; append-only, 0600)
-KESU_AUDIT_KEY        HMAC key of the audit anchors (generated once into the instance folder)
-===================== ==================================================================
-=======
 =========================== ==================================================================
 variable                    meaning (default)
 =========================== ==================================================================
@@ -45,6 +25,7 @@ KESU_PROXY_FIX              number of reverse proxies in front of Kesu whose ``X
 KESU_AUDIT_ANCHOR_FILE      where ``kesu audit anchor`` appends the signed chain head
                             (``audit-anchors.log`` in the instance folder; append-only, 0600)
 KESU_AUDIT_KEY              HMAC key of the audit anchors (generated once into the instance folder)
+KESU_IDEMPOTENCY_HOURS      how long an API ``Idempotency-Key`` and its first answer are kept (24)
 =========================== ==================================================================
 """
 
