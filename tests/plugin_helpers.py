@@ -32,3 +32,16 @@ def act(api, case_id, user, action, status=200, **payload):
 def to_investigating(api, case_id, department="QA"):
     act(api, case_id, "agent", "accept")
     act(api, case_id, "supervisor", "assign", department=department)
+
+
+def proposed_case(api):
+    """A case at the proposal stage with one reshipment line worth 5.00."""
+    case = api("agent").create_case(
+        category="product_quality",
+        goods_received_at="2026-11-20T09:00:00",
+        received_at="2026-11-20T10:00:00",
+        details={"problem": "short_shipment", "affected_quantity": 1, "unit_price": "5.00"},
+    )
+    add_evidence(api, case["id"], "photo")
+    to_investigating(api, case["id"], department="WH")
+    return act(api, case["id"], "qa", "propose", root_cause="漏装")

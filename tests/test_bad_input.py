@@ -15,7 +15,7 @@ import pytest
 
 from core import limits
 from tests.conftest import PASSWORD, USERS, case_body
-from tests.plugin_helpers import act, add_evidence, read, to_investigating
+from tests.plugin_helpers import proposed_case, read
 from tests.test_api_cases import counts
 
 BIG = 2**64  # beyond a 64-bit integer
@@ -46,19 +46,6 @@ def model_view_endpoints(app, method: str) -> list[str]:
         for rule in app.url_map.iter_rules()
         if rule.endpoint.endswith(f".{method}") and not rule.rule.startswith("/api/")
     )
-
-
-def proposed_case(api):
-    """A case at the proposal stage with one reshipment line worth 5.00."""
-    case = api("agent").create_case(
-        category="product_quality",
-        goods_received_at="2026-11-20T09:00:00",
-        received_at="2026-11-20T10:00:00",
-        details={"problem": "short_shipment", "affected_quantity": 1, "unit_price": "5.00"},
-    )
-    add_evidence(api, case["id"], "photo")
-    to_investigating(api, case["id"], department="WH")
-    return act(api, case["id"], "qa", "propose", root_cause="漏装")
 
 
 # -- 1. integers beyond 2^63 -------------------------------------------------------------------

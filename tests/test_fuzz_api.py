@@ -33,7 +33,7 @@ from schemathesis.specs.openapi.checks import (
 from core.extensions import db
 from core.models import AuditEvent, Case, Customer
 from tests.conftest import PASSWORD
-from tests.plugin_helpers import act, add_evidence, read, to_investigating
+from tests.plugin_helpers import proposed_case, read
 
 EXAMPLES = int(os.environ.get("KESU_FUZZ_EXAMPLES", "8"))
 CHECKS = [
@@ -185,15 +185,7 @@ def test_action_comment_form_with_hostile_values(app, api):
 
 
 def test_compensation_form_with_hostile_values(app, api):
-    case = api("agent").create_case(
-        category="product_quality",
-        goods_received_at="2026-11-20T09:00:00",
-        received_at="2026-11-20T10:00:00",
-        details={"problem": "short_shipment", "affected_quantity": 1, "unit_price": "5.00"},
-    )
-    add_evidence(api, case["id"], "photo")
-    to_investigating(api, case["id"], department="WH")
-    case = act(api, case["id"], "qa", "propose", root_cause="漏装")
+    case = proposed_case(api)
     client = signed_in(app, "qa")
 
     @FUZZ
