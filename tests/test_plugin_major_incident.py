@@ -150,3 +150,22 @@ def test_not_detected_where_the_plugin_is_disabled(api):
         business_line="L2", product="B-200", customer={"name": "成都经销商"}, channel="media"
     )
     assert not case["is_major"]
+
+
+def test_a_case_edited_into_another_outbreak_batch_follows_its_batch(app, api):
+    """A case already in one batch's incident, corrected to another batch that has an outbreak
+    of its own, leaves the first incident and joins the second (a case is in one incident)."""
+    cases_a = [batch_case(api, T0 + dt.timedelta(days=d), batch="HC-A") for d in (0, 1, 2)]
+    for d in (0, 1, 2):
+        batch_case(api, T0 + dt.timedelta(days=d), batch="HC-B")
+    moved = api("agent").get(f"/api/v1/case/{cases_a[2]['id']}").get_json()["result"]
+    resp = api("agent").put(
+        f"/api/v1/case/{moved['id']}", json={"batch_no": "HC-B", "version": moved["version"]}
+    )
+    assert resp.status_code == 200, resp.get_json()
+    incidents = {
+        i["batch_no"]: i for i in api("agent").get("/api/v1/incident/").get_json()["result"]
+    }
+    numbers = {batch: [c["number"] for c in i["cases"]] for batch, i in incidents.items()}
+    assert moved["number"] in numbers["HC-B"] and moved["number"] not in numbers["HC-A"]
+    assert len(numbers["HC-A"]) == 2 and len(numbers["HC-B"]) == 4

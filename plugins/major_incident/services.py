@@ -102,9 +102,26 @@ def group_outbreak(case: CaseFacts, actor) -> Incident | None:
             sa.select(IncidentCase.case_id).where(IncidentCase.incident_id == incident.id)
         )
     )
-    new = [cid for cid in members if cid not in linked]
-    for cid in new:
-        db.session.add(IncidentCase(incident_id=incident.id, case_id=cid))
+    elsewhere = {
+        link.case_id: link
+        for link in db.session.scalars(
+            sa.select(IncidentCase).where(
+                IncidentCase.case_id.in_(members), IncidentCase.incident_id != incident.id
+            )
+        )
+    }
+    new = []
+    for cid in members:
+        if cid in linked:
+            continue
+        link = elsewhere.get(cid)
+        if link is None:
+            db.session.add(IncidentCase(incident_id=incident.id, case_id=cid))
+        elif cid == case.id:  # corrected to this batch: the case leaves its old batch's incident
+            link.incident_id = incident.id
+        else:  # an earlier case already counted in another incident stays there
+            continue
+        new.append(cid)
     db.session.flush()
     earlier = [cid for cid in new if cid != case.id]
     cases.refresh(actor, earlier)  # earlier cases become major too, and are escalated
