@@ -352,9 +352,8 @@ def audit_verify(anchor_file: Path | None) -> None:
     check = verify_anchored(anchor_file)
     result = check.result
     if result.ok:
-        click.echo(
-            f"Audit trail intact: {result.checked} events, checked against {check.anchors} anchors."
-        )
+        anchors = "1 anchor" if check.anchors == 1 else f"{check.anchors} anchors"
+        click.echo(f"Audit trail intact: {result.checked} events, checked against {anchors}.")
         if not check.anchors:
             click.echo("No anchor yet: run `kesu audit anchor` (or `kesu sweep`) regularly.")
         return

@@ -107,7 +107,7 @@ def test_verify_passes_on_an_untouched_chain_and_after_events_past_the_anchor(ap
     _anchor(runner)
     result = _verify(runner)
     assert result.exit_code == 0, result.output
-    assert "1 anchors" in result.output
+    assert "1 anchor." in result.output
     _cases(api, 3)  # new events after the anchor
     result = _verify(runner)
     assert result.exit_code == 0, result.output
@@ -137,7 +137,7 @@ def test_anchor_lines_copied_from_the_log_are_checked(app, api, runner, tmp_path
     copy.write_text(f"Dec  2 13:00:01 kesu-host kesu.audit: {line}\n", encoding="utf-8")
     result = runner.invoke(args=["audit", "verify", "--anchor-file", str(copy)])
     assert result.exit_code == 0, result.output
-    assert "1 anchors" in result.output
+    assert "1 anchor." in result.output
     copy.write_text("Dec  2 13:00:01 kesu-host something else\n", encoding="utf-8")
     result = runner.invoke(args=["audit", "verify", "--anchor-file", str(copy)])
     assert result.exit_code == 1 and "not an anchor" in result.output
