@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import flash, g, redirect, request
+from flask import abort, flash, g, redirect, request
 from flask_appbuilder._compat import as_unicode
 from flask_appbuilder.fieldwidgets import BS3PasswordFieldWidget
 from flask_appbuilder.security.decorators import has_access, no_cache
@@ -17,6 +17,7 @@ from wtforms.validators import EqualTo
 
 from core import auth_guard
 from core.extensions import db
+from core.inputs import is_id
 from core.models import KesuUser
 from core.passwords import PasswordRules
 
@@ -34,11 +35,14 @@ def _own_name(_form) -> str | None:
     return getattr(g.user, "username", None)
 
 
+def _target() -> KesuUser | None:
+    """The user ``?pk=`` names, if it is an id of an existing user."""
+    pk = request.args.get("pk", "")
+    return db.session.get(KesuUser, int(pk)) if is_id(pk) else None
+
+
 def _target_name(_form) -> str | None:
-    try:
-        user = db.session.get(KesuUser, int(request.args.get("pk", "")))
-    except (TypeError, ValueError):
-        return None
+    user = _target()
     return user.username if user is not None else None
 
 
@@ -113,7 +117,14 @@ class KesuResetPasswordView(_RefusedFormIs400, ResetPasswordView):
     class_permission_name = "ResetPasswordView"
     form = UserPasswordForm
 
+    def form_get(self, form) -> None:
+        if _target() is None:
+            abort(404)
+        super().form_get(form)
+
     def form_post(self, form) -> None:
+        if _target() is None:
+            abort(404)
         super().form_post(form)
         if request.args.get("pk") == str(g.user.id):  # the admin's own: this session stays
             user = db.session.get(KesuUser, g.user.id)

@@ -28,20 +28,25 @@ from werkzeug.exceptions import NotFound
 
 MAX_ID = 2**31 - 1  # the largest id an INTEGER column holds on every engine
 MAX_JSON_INT = 2**53 - 1
-# Query parameters that carry search text: a long run of digits there is a batch or tracking
-# number to look for, not a number (the case list's and the SLA screen's search boxes).
-TEXT_PARAMS = frozenset({"q", "text"})
+# Query parameters that carry search text: a long run of digits there is a batch, tracking or
+# ID-card number to look for, not a number (the case list's and the SLA screen's search boxes,
+# the audit trail's filters; a model view's filters on text columns are added per request).
+TEXT_PARAMS = frozenset({"q", "text", "actor", "case"})
 MAX_JSON_DEPTH = 32
+MAX_JSON_BODY = 2 * 1024 * 1024  # uploads are multipart; no JSON request comes near this
 MAX_QUERY_VALUE = 2000
 MAX_PAGE = 10**6
 
 # Lone UTF-16 surrogates are not text; nor are C0 control characters other than tab and line
 # breaks (PostgreSQL refuses NUL outright, and they have no place in a form or an Excel cell).
 _NOT_TEXT = re.compile("[\ud800-\udfff\x00-\x08\x0b\x0c\x0e-\x1f]")
-_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.S)
-_BRACKET = re.compile(r"[\[\]{}]")
+# One linear pass over the body's tokens: an escape pair, a quote, or a bracket.
+_JSON_TOKEN = re.compile(r'\\.|["\[\]{}]', re.S)
 _ASCII_INT = re.compile(r"[+-]?[0-9]+")
 _PAGING = re.compile(r"^page$|page_|psize_")
+# Flask-AppBuilder's filters that build a LIKE pattern from their value (``value + "%"``).
+TEXT_OPERATORS = frozenset({"sw", "ew", "ct", "nsw", "new", "nct"})
+_FILTER = re.compile(r"^_flt_\d+_(\w+)$")
 
 
 class BadInput(Exception):
@@ -76,9 +81,17 @@ def _check_text(field: str, value: str) -> None:
 
 
 def _json_depth(text: str) -> int:
+    """The deepest nesting of brackets outside strings, in time linear in the text's length
+    (a pattern that rescans strings is quadratic on an unterminated one full of ``\\"``)."""
     depth = deepest = 0
-    for match in _BRACKET.finditer(_JSON_STRING.sub("", text)):
-        if match.group() in "[{":
+    in_string = False
+    for match in _JSON_TOKEN.finditer(text):
+        token = match.group()
+        if token == '"':
+            in_string = not in_string
+        elif in_string or len(token) > 1:
+            continue
+        elif token in "[{":
             depth += 1
             deepest = max(deepest, depth)
         else:
@@ -107,6 +120,10 @@ def _check_json_body() -> None:
     raw = request.get_data(cache=True)
     if not raw.strip():
         return
+    if len(raw) > MAX_JSON_BODY:
+        raise BadInput(
+            "body", str(_l("The body must be at most %(n)s bytes.", n=f"{MAX_JSON_BODY:,}"))
+        )
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
@@ -149,9 +166,29 @@ def _check_rison(view: Any) -> None:
                 and 0 <= data[key] <= MAX_PAGE
             ):
                 raise BadInput("q", str(_l("Must be a whole number from 0 to %(n)s.", n=MAX_PAGE)))
+        filters = data.get("filters")
+        for item in filters if isinstance(filters, list) else ():
+            value = item.get("value") if isinstance(item, dict) else None
+            if isinstance(value, dict | list) or (
+                item.get("opr") in TEXT_OPERATORS and not isinstance(value, str)
+            ):
+                raise BadInput("q", _l("A filter's value must be text."))
 
 
-def _check_query() -> None:
+def _text_params(view: Any) -> set[str]:
+    """TEXT_PARAMS, and a model view's filters on its text columns (``_flt_0_name``)."""
+    keys = set(TEXT_PARAMS)
+    if isinstance(view, BaseCRUDView):
+        model = view.datamodel
+        for key in request.args:
+            match = _FILTER.match(key)
+            column = match.group(1) if match else None
+            if column in model.list_columns and (model.is_string(column) or model.is_text(column)):
+                keys.add(key)
+    return keys
+
+
+def _check_query(text_params: set[str]) -> None:
     for key, value in request.args.items(multi=True):
         _check_text(key, key)
         _check_text(key, value)
@@ -159,7 +196,7 @@ def _check_query() -> None:
             raise BadInput(key, str(_l("Must be at most %(n)s characters.", n=MAX_QUERY_VALUE)))
         if _PAGING.search(key):
             _check_paging(key, value)
-        number = None if key in TEXT_PARAMS else ascii_int(value)
+        number = None if key in text_params else ascii_int(value)
         if number is not None and abs(number) > MAX_JSON_INT:
             raise BadInput(key, _l("Number is too large."))
 
@@ -179,8 +216,14 @@ def _check_model_view(view: BaseCRUDView) -> None:
     if method == "action" and args.get("name") not in view.actions:
         raise NotFound()
     if method == "action_post":
-        for pk in request.form.getlist("rowid"):
-            if not is_id(pk):
+        # Flask-AppBuilder looks the action up, then every row, before checking anything.
+        if request.form.get("action") not in view.actions:
+            raise NotFound()
+        rows = request.form.getlist("rowid")
+        if not rows:
+            raise BadInput("rowid", _l("This field is required."))
+        for pk in rows:
+            if not is_id(pk) or view.datamodel.get(pk) is None:
                 raise BadInput("rowid", _l("Not found."))
 
 
@@ -188,8 +231,8 @@ def _check_request() -> None:
     for value in (request.view_args or {}).values():
         if isinstance(value, int) and not isinstance(value, bool) and value > MAX_ID:
             raise NotFound()
-    _check_query()
     view = _view_of_request()
+    _check_query(_text_params(view))
     if isinstance(view, ModelRestApi):
         _check_rison(view)
     if isinstance(view, BaseCRUDView):
