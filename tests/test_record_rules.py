@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.conftest import case_body
 from tests.test_api_cases import counts
 from tests.test_evidence import PNG, upload
 
@@ -141,3 +142,24 @@ def test_evidence_download_follows_the_case(api, l1_case):
     assert resp.status_code == 200
     assert resp.data == PNG
     resp.close()
+
+
+def test_sales_registers_for_an_existing_customer_but_never_edits_it(app, api):
+    """Sales may register complaints (and new customers) but has no customer edit right: intake
+    must not become a way round it."""
+    sales = api("sales")
+    same = {"name": "上海经销商", "kind": "dealer", "phone": "13812345678"}
+    assert sales.post("/api/v1/case/", json=case_body(customer=same)).status_code == 201
+    before = counts(app)
+    for change in ({"phone": "13999999999"}, {"email": "x@example.com"}, {"kind": "key_account"}):
+        resp = sales.post("/api/v1/case/", json=case_body(customer={**same, **change}))
+        field = f"customer.{next(iter(change))}"
+        assert resp.status_code == 403 and field in resp.get_json()["errors"], resp.get_json()
+    assert counts(app) == before
+    customer = api("agent").get("/api/v1/customer/1").get_json()["result"]
+    assert customer["phone"] == "13812345678" and customer["email"] == "zhangsan@example.com"
+    # customer service may correct the details at intake
+    resp = api("agent").post(
+        "/api/v1/case/", json=case_body(customer={**same, "phone": "13999999999"})
+    )
+    assert resp.status_code == 201

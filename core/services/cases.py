@@ -19,8 +19,8 @@ from core.extensions import db
 from core.models import BusinessLine, Case, Customer, KesuUser, Product
 from core.roles import CAN_CREATE, CAN_EDIT
 from core.services import audit, records, sla_deadlines
-from core.services.access import cases_query, get_case, line_for_write, require
-from core.services.errors import Conflict, Invalid, invalid_if
+from core.services.access import can, cases_query, get_case, line_for_write, require
+from core.services.errors import Conflict, Forbidden, Invalid, invalid_if
 from core.services.lines import line_facts, registry
 from core.services.numbers import next_case_number
 from core.timeutil import in_zone, localize
@@ -381,10 +381,19 @@ def _save_customer(actor, line: BusinessLine, clean: dict[str, Any]) -> Customer
             changes=audit.diff({}, _customer_dict(customer)),
         )
         return customer
+    changed = [
+        key
+        for key in ("kind", "contact", "phone", "email", "address")
+        if clean.get(key) is not None and clean[key] != getattr(customer, key)
+    ]
+    if changed and not can(actor, "can_edit", "Customer"):  # Sales registers, never edits
+        raise Forbidden(
+            _l("Your role may not change an existing customer's details."),
+            field=f"customer.{changed[0]}",
+        )
     before = _customer_dict(customer)
-    for key in ("kind", "contact", "phone", "email", "address"):
-        if clean.get(key) is not None:
-            setattr(customer, key, clean[key])
+    for key in changed:
+        setattr(customer, key, clean[key])
     changes = audit.diff(before, _customer_dict(customer))
     if changes:
         db.session.flush()
