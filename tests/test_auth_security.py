@@ -315,36 +315,24 @@ def test_admin_password_screens_apply_the_rules(app, client):
         )
         assert resp.status_code == 400 and shown in resp.get_data(as_text=True)
     assert user_row(app, "agent").password == agent.password
-    role_ids = agent.role_ids
-    for password, shown in [*BAD_PASSWORDS, ("Night-Shift-Agent", "用户名")]:
-        page = client.post(
-            "/users/add",
-            data={
-                "first_name": "n",
-                "last_name": "s",
-                "username": "night-shift-agent",
-                "email": "nsa@example.com",
-                "active": "y",
-                "roles": role_ids,
-                "password": password,
-                "conf_password": password,
-            },
-        ).get_data(as_text=True)
-        assert shown in page, password
-        assert user_row_or_none(app, "night-shift-agent") is None
-    resp = client.post(
-        "/users/add",
-        data={
+
+    def add_user(password):
+        form = {
             "first_name": "n",
             "last_name": "s",
             "username": "night-shift-agent",
             "email": "nsa@example.com",
             "active": "y",
-            "roles": role_ids,
-            "password": NEW_PASSWORD,
-            "conf_password": NEW_PASSWORD,
-        },
-    )
+            "roles": agent.role_ids,
+            "password": password,
+            "conf_password": password,
+        }
+        return client.post("/users/add", data=form)
+
+    for password, shown in [*BAD_PASSWORDS, ("Night-Shift-Agent", "用户名")]:
+        assert shown in add_user(password).get_data(as_text=True), password
+        assert user_row_or_none(app, "night-shift-agent") is None
+    resp = add_user(NEW_PASSWORD)
     assert resp.status_code == 302
     assert api_login(app.test_client(), "night-shift-agent", NEW_PASSWORD).status_code == 200
 
