@@ -35,21 +35,16 @@ from flask import Flask, current_app, has_request_context, request, session
 from flask.sessions import SecureCookieSessionInterface
 from flask_login import user_logged_in
 from werkzeug.middleware.proxy_fix import ProxyFix
-from werkzeug.security import check_password_hash, generate_password_hash
+from werkzeug.security import check_password_hash
 
+from core import limits
 from core.db import utcnow, write_transaction
 from core.extensions import db
 from core.models import KesuUser, LoginAttempt
+from core.passwords import hash_password
 
-DEFAULTS = {
-    "KESU_LOGIN_MAX_PER_ACCOUNT": 5,
-    "KESU_LOGIN_MAX_PER_ADDRESS": 20,
-    "KESU_LOGIN_WINDOW_SECONDS": 900,
-}
 EPOCH_SESSION_KEY = "_kesu_epoch"
 EPOCH_CLAIM = "kesu_epoch"
-MAX_NAME = 256
-MAX_PASSWORD = 4096
 FAILING = ("pending", "failed")
 
 
@@ -62,7 +57,7 @@ class LoginThrottled(Exception):
 
 
 def _setting(name: str) -> int:
-    return int(current_app.config.get(name, DEFAULTS[name]))
+    return int(current_app.config[name])  # core/config.py gives every KESU_LOGIN_* its default
 
 
 def client_address() -> str:
@@ -83,19 +78,14 @@ def _usable(text, limit: int) -> str | None:
 
 def _dummy_hash() -> str:
     """A hash of a random password made with the installation's method (made once per app)."""
-    config = current_app.config
-    method = config.get("FAB_PASSWORD_HASH_METHOD", "scrypt")
+    method = current_app.config.get("FAB_PASSWORD_HASH_METHOD", "scrypt")
     cache = current_app.extensions.setdefault("kesu_dummy_hash", {})
     if method not in cache:
-        cache[method] = generate_password_hash(
-            secrets.token_hex(16),
-            method=method,
-            salt_length=config.get("FAB_PASSWORD_HASH_SALT_LENGTH", 16),
-        )
+        cache[method] = hash_password(secrets.token_hex(16))
     return cache[method]
 
 
-def _wait(cond, limit: int, own_id: int, since: dt.datetime, now: dt.datetime) -> int:
+def _wait(cond, limit: int, own_id: int, since: dt.datetime) -> int:
     """Seconds until fewer than ``limit`` failures matching ``cond`` remain in the window."""
     if limit <= 0:
         return 0
@@ -129,14 +119,12 @@ def _open_attempt(account: str, address: str) -> int:
             _setting("KESU_LOGIN_MAX_PER_ACCOUNT"),
             attempt_id,
             since,
-            now,
         ),
         _wait(
             LoginAttempt.address == address,
             _setting("KESU_LOGIN_MAX_PER_ADDRESS"),
             attempt_id,
             since,
-            now,
         ),
     )
     if wait:
@@ -177,8 +165,8 @@ def authenticate(sm, username, password):
 
     Raises :class:`LoginThrottled` when a limit is reached (before the password is checked).
     """
-    name = _usable(username, MAX_NAME)
-    secret = _usable(password, MAX_PASSWORD)
+    name = _usable(username, limits.USERNAME)
+    secret = _usable(password, limits.PASSWORD)
     user = None
     if name is not None:
         user = sm.find_user(username=name)
@@ -269,8 +257,6 @@ class KesuSessionInterface(SecureCookieSessionInterface):
 
 def install(app: Flask) -> None:
     """Cookie flags, the proxy fix and the sign-in hook for ``app``."""
-    for name, value in DEFAULTS.items():
-        app.config.setdefault(name, value)
     app.config["SESSION_COOKIE_HTTPONLY"] = True
     app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
     app.config["REMEMBER_COOKIE_HTTPONLY"] = True

@@ -19,7 +19,7 @@ from core import auth_guard
 from core.extensions import db
 from core.inputs import is_id
 from core.models import KesuUser
-from core.passwords import PasswordRules
+from core.passwords import MIN_LENGTH, PasswordRules
 
 
 def throttled_message(retry_after: int) -> str:
@@ -56,7 +56,7 @@ def password_field(username) -> PasswordField:
         _l("Password"),
         description=_l(
             "At least %(count)s characters, not one character repeated, not the user name.",
-            count=10,
+            count=MIN_LENGTH,
         ),
         validators=[validators.DataRequired(), PasswordRules(username)],
         widget=BS3PasswordFieldWidget(),

@@ -10,6 +10,7 @@ from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 
 from core.app import create_app
+from core.services.uploads import ORPHAN_GRACE_MINUTES
 
 
 def _create_app(*_args, **_kwargs):
@@ -231,7 +232,7 @@ def sweep_command(now: str | None) -> None:
     for code, count in result.per_line.items():
         click.echo(f"{code}: {count} deadlines escalated")
     click.echo(f"{result.total} deadlines escalated in all")
-    _cleanup_uploads(60)
+    _cleanup_uploads(ORPHAN_GRACE_MINUTES)
     _write_anchor()  # cron runs the sweep: the audit chain is anchored as regularly
 
 
@@ -248,7 +249,7 @@ def _cleanup_uploads(minutes: int) -> None:
 @click.option(
     "--older-than-minutes",
     type=click.IntRange(0, 10**6),
-    default=60,
+    default=ORPHAN_GRACE_MINUTES,
     show_default=True,
     help="Only files unchanged for this long (uploads in flight are younger).",
 )
@@ -392,7 +393,7 @@ def _serve(host: str, port: int, threads: int) -> None:
     from waitress import serve
 
     try:
-        _cleanup_uploads(60)
+        _cleanup_uploads(ORPHAN_GRACE_MINUTES)
     except Exception as exc:  # a server starts even if the cleanup cannot run now
         click.echo(f"Orphan upload cleanup skipped: {exc.__class__.__name__}", err=True)
     click.echo(f"Serving Kesu on http://{host}:{port}/  (Ctrl+C to stop)")

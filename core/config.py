@@ -62,30 +62,34 @@ def secret_key(instance: Path) -> str:
     if os.environ.get("KESU_SECRET_KEY"):
         return os.environ["KESU_SECRET_KEY"]
     path = instance / SECRET_FILE
-    key = _read_key(path)
-    if key:
-        return key
-    if not path.exists():
-        candidate = secrets.token_hex(32)
-        temp = instance / f".{SECRET_FILE}.{os.getpid()}.{secrets.token_hex(4)}"
-        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        try:
-            with os.fdopen(fd, "w") as fh:
-                fh.write(candidate)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.link(temp, path)
-            return candidate
-        except FileExistsError:
-            pass  # another process linked its key first: use that one
-        finally:
-            temp.unlink(missing_ok=True)
+    write_key_once(path)
     deadline = time.monotonic() + SECRET_WAIT_SECONDS
     while not (key := _read_key(path)):
         if time.monotonic() > deadline:
             raise RuntimeError(f"{path} is empty: delete it, or set KESU_SECRET_KEY")
         time.sleep(0.05)
     return key
+
+
+def write_key_once(path: Path) -> None:
+    """Create ``path`` holding a new random key unless it exists. The key is written whole to a
+    private temporary file (0600) and hard-linked to its final name: of processes starting
+    together the first link wins, and nobody ever reads a half-written key."""
+    if path.exists():
+        return
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    temp = path.parent / f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}"
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_hex(32))
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.link(temp, path)
+    except FileExistsError:
+        pass  # another process linked its key first: that one is used
+    finally:
+        temp.unlink(missing_ok=True)
 
 
 def _private(path: Path) -> None:

@@ -20,13 +20,17 @@ import re
 from typing import Any
 
 import prison
+import sqlalchemy as sa
 from flask import Flask, current_app, jsonify, render_template, request
 from flask_appbuilder.api import ModelRestApi
 from flask_appbuilder.baseviews import BaseCRUDView
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import NotFound
 
-MAX_ID = 2**31 - 1  # the largest id an INTEGER column holds on every engine
+from core import limits
+from core.extensions import db
+
+MAX_ID = limits.ID  # the largest id an INTEGER column holds on every engine
 MAX_JSON_INT = 2**53 - 1
 # Query parameters that carry search text: a long run of digits there is a batch, tracking or
 # ID-card number to look for, not a number (the case list's and the SLA screen's search boxes,
@@ -35,7 +39,7 @@ TEXT_PARAMS = frozenset({"q", "text", "actor", "case"})
 MAX_JSON_DEPTH = 32
 MAX_JSON_BODY = 2 * 1024 * 1024  # uploads are multipart; no JSON request comes near this
 MAX_QUERY_VALUE = 2000
-MAX_PAGE = 10**6
+MAX_PAGE = limits.PAGE
 
 # Lone UTF-16 surrogates are not text; nor are C0 control characters other than tab and line
 # breaks (PostgreSQL refuses NUL outright, and they have no place in a form or an Excel cell).
@@ -146,7 +150,7 @@ def _check_paging(field: str, value: str) -> None:
         raise BadInput(field, str(_l("Must be a whole number from 0 to %(n)s.", n=MAX_PAGE)))
 
 
-def _check_rison(view: Any) -> None:
+def _check_rison() -> None:
     raw = request.args.get("q")
     if raw is None:
         return
@@ -168,7 +172,9 @@ def _check_rison(view: Any) -> None:
                 raise BadInput("q", str(_l("Must be a whole number from 0 to %(n)s.", n=MAX_PAGE)))
         filters = data.get("filters")
         for item in filters if isinstance(filters, list) else ():
-            value = item.get("value") if isinstance(item, dict) else None
+            if not isinstance(item, dict):
+                raise BadInput("q", _l("Not valid Rison."))
+            value = item.get("value")
             if isinstance(value, dict | list) or (
                 item.get("opr") in TEXT_OPERATORS and not isinstance(value, str)
             ):
@@ -222,9 +228,13 @@ def _check_model_view(view: BaseCRUDView) -> None:
         rows = request.form.getlist("rowid")
         if not rows:
             raise BadInput("rowid", _l("This field is required."))
-        for pk in rows:
-            if not is_id(pk) or view.datamodel.get(pk) is None:
-                raise BadInput("rowid", _l("Not found."))
+        if not all(is_id(pk) for pk in rows):
+            raise BadInput("rowid", _l("Not found."))
+        ids = {int(pk) for pk in rows}
+        pk = getattr(view.datamodel.obj, view.datamodel.get_pk_name())
+        found = db.session.scalars(sa.select(pk).where(pk.in_(ids))).all()
+        if len(found) != len(ids):
+            raise BadInput("rowid", _l("Not found."))
 
 
 def _check_request() -> None:
@@ -234,7 +244,7 @@ def _check_request() -> None:
     view = _view_of_request()
     _check_query(_text_params(view))
     if isinstance(view, ModelRestApi):
-        _check_rison(view)
+        _check_rison()
     if isinstance(view, BaseCRUDView):
         _check_model_view(view)
     if request.method in ("POST", "PUT", "PATCH", "DELETE"):

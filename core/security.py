@@ -23,6 +23,7 @@ from core.auth_views import (
     KesuResetPasswordView,
     throttled_message,
 )
+from core.inputs import is_id
 from core.models import KesuUser
 from core.views.datamodel import AuditedInterface, AuditedViewMixin
 
@@ -193,11 +194,7 @@ class KesuSecurityManager(SecurityManager):
         return auth_guard.authenticate(self, username, password)
 
     def _user_by_id(self, pk):
-        try:
-            pk = int(pk)
-        except (TypeError, ValueError):
-            return None
-        return self.get_user_by_id(pk) if 0 < pk < 2**31 else None
+        return self.get_user_by_id(int(pk)) if is_id(pk) else None
 
     def load_user(self, pk):
         """The session's user, unless inactive or the session predates the user's epoch."""

@@ -1,10 +1,18 @@
-"""For tests that tamper with the audit trail: act as an attacker with DDL rights."""
+"""For tests of the audit trail: read its events, and act as an attacker with DDL rights."""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 
 from core.extensions import db
+from core.models import AuditEvent
+
+
+def events(app) -> list[AuditEvent]:
+    """Every audit event, oldest first."""
+    with app.app_context():
+        return list(db.session.scalars(sa.select(AuditEvent).order_by(AuditEvent.id)))
+
 
 GUARDS = ("audit_event_no_update", "audit_event_no_delete", "audit_event_no_truncate")
 

@@ -221,6 +221,22 @@ def served_db(request, tmp_path, template_db) -> tuple[Path, str]:
     return instance, _pg_url(name)
 
 
+def login(client, username: str):
+    """Sign ``client`` in on the login form as ``username`` (signing out whoever was in)."""
+    client.get("/logout/")
+    resp = client.post("/login/", data={"username": username, "password": PASSWORD})
+    assert resp.status_code == 302
+    return client
+
+
+def signed_in(app, username: str):
+    """A new test client of ``app``, signed in on the login form as ``username``."""
+    client = app.test_client()
+    resp = client.post("/login/", data={"username": username, "password": PASSWORD})
+    assert resp.status_code == 302
+    return client
+
+
 @pytest.fixture
 def client(app):
     return app.test_client()
@@ -394,6 +410,16 @@ def live_server(live_app):
     thread.join()
 
 
+def watch_csp(page, sink: list[str]) -> None:
+    """Append every Content-Security-Policy violation on ``page`` to ``sink``, from the DOM's
+    ``securitypolicyviolation`` event (not from the browser's console wording)."""
+    page.expose_function("__kesuCspViolation", lambda text: sink.append(text))
+    page.add_init_script(
+        "document.addEventListener('securitypolicyviolation', e =>"
+        " window.__kesuCspViolation(e.violatedDirective + ' ' + (e.blockedURI || 'inline')))"
+    )
+
+
 class Screen:
     """A signed-in browser page; ``requests`` records every URL the page asked for."""
 
@@ -406,14 +432,7 @@ class Screen:
         # unless it provokes them on purpose and says so.
         self.csp_violations: list[str] = []
         self.allow_csp_violations = False
-        page.on(
-            "console",
-            lambda message: (
-                self.csp_violations.append(message.text)
-                if "Content Security Policy" in message.text
-                else None
-            ),
-        )
+        watch_csp(page, self.csp_violations)
 
     def goto(self, path: str):
         response = self.page.goto(self.base + path)

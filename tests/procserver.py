@@ -19,8 +19,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-SECRET = "test-secret-key-not-for-production"
-PASSWORD = "correct-horse-42"  # the seeded users' (tests/conftest.py)
+from tests.conftest import PASSWORD, SECRET
 
 
 def free_port() -> int:

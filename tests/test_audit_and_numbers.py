@@ -14,12 +14,8 @@ from core.models import AuditEvent, Case, KesuUser
 from core.services import audit
 from core.services.cases import create_case
 from tests.audit_helpers import drop_audit_guards
+from tests.audit_helpers import events as _events
 from tests.conftest import case_body
-
-
-def _events(app):
-    with app.app_context():
-        return list(db.session.scalars(sa.select(AuditEvent).order_by(AuditEvent.id)))
 
 
 def test_every_change_writes_an_event_with_actor_time_and_values(app, api):

@@ -16,12 +16,8 @@ from core.extensions import db
 from core.models import AuditChainHead, AuditEvent
 from core.services import audit
 from tests.audit_helpers import drop_audit_guards
+from tests.audit_helpers import events as _events
 from tests.test_screen_rules import login
-
-
-def _events(app) -> list[AuditEvent]:
-    with app.app_context():
-        return list(db.session.scalars(sa.select(AuditEvent).order_by(AuditEvent.id)))
 
 
 def _cases(api, n: int) -> None:

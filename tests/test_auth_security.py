@@ -463,6 +463,7 @@ def test_flask_appbuilder_commands_apply_the_password_rules(app):
     args = ["reset-password", "--username", "agent", "--password", "short-pw"]
     result = runner.invoke(fab, args, obj=info)
     assert result.exit_code != 0 and user_row(app, "agent").password == before
+    assert "10" in str(result.exception)  # refused by the rules, not by click's options
     args = ["create-user", "--role", "QA", "--username", "fab-user", "--firstname", "f"]
     args += ["--lastname", "u", "--email", "fab@example.com", "--password", "aaaaaaaaaaaa"]
     assert runner.invoke(fab, args, obj=info).exit_code != 0

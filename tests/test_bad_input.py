@@ -14,19 +14,12 @@ import json
 import pytest
 
 from core import limits
-from tests.conftest import PASSWORD, USERS, case_body
+from tests.conftest import USERS, case_body, signed_in
 from tests.plugin_helpers import proposed_case, read
 from tests.test_api_cases import counts
 
 BIG = 2**64  # beyond a 64-bit integer
 DEEP = 5000
-
-
-def signed_in(app, username: str):
-    client = app.test_client()
-    resp = client.post("/login/", data={"username": username, "password": PASSWORD})
-    assert resp.status_code == 302
-    return client
 
 
 def names(resp, field: str) -> bool:
@@ -259,11 +252,14 @@ def test_non_ascii_digits_in_screen_forms_write_nothing(app, api, digits):
     before = counts(app)
     for path, form in (
         (f"/cases/{case['id']}/action/accept", {"version": digits}),
-        (f"/cases/{case['id']}/priority", {"version": digits, "priority": "high", "reason": "r"}),
-        (f"/cases/{case['id']}/edit", {"version": digits, "batch_no": "B2"}),
+        (f"/cases/{case['id']}/priority", {"version": digits, "priority": "P1", "reason": "r"}),
     ):
-        resp = client.post(path, data=form)
-        assert resp.status_code < 500, path
+        resp = client.post(path, data=form, follow_redirects=True)
+        # the version is refused as not a whole number, flashed on the case page
+        assert resp.status_code == 200 and "必须是整数" in resp.get_data(as_text=True), path
+    resp = client.post(f"/cases/{case['id']}/edit", data={"version": digits, "batch_no": "B2"})
+    assert resp.status_code == 200  # the form again, with its errors
+    assert read(api, case["id"])["batch_no"] == case["batch_no"]
     assert counts(app) == before
     assert read(api, case["id"])["status"] == "new"
 
@@ -411,6 +407,8 @@ def test_a_text_filter_with_a_number_names_q(api):
         q = f"(filters:!((col:name,opr:sw,value:{value})))"
         resp = api("agent").get(f"/api/v1/customer/?q={q}")
         assert resp.status_code == 400 and names(resp, "q"), (value, resp.get_json())
+    resp = api("agent").get("/api/v1/customer/?q=(filters:!(x))")  # a filter that is no object
+    assert resp.status_code == 400 and names(resp, "q"), resp.get_json()
     resp = api("agent").get("/api/v1/customer/?q=(filters:!((col:name,opr:sw,value:'1')))")
     assert resp.status_code == 200
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -14,6 +13,7 @@ import sqlalchemy as sa
 from core.app import create_app
 from core.extensions import db
 from core.models import BusinessLine, Case, KesuUser
+from tests.procserver import free_port
 
 
 def fresh_app(tmp_path):
@@ -89,17 +89,11 @@ def test_create_user(tmp_path):
         db.engine.dispose()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_kesu_serve_answers_on_loopback(tmp_path):
     env = {**os.environ, "KESU_INSTANCE_PATH": str(tmp_path / "instance")}
     kesu = [sys.executable, "-c", "from core.cli import main; main()"]
     subprocess.run([*kesu, "init"], env=env, check=True, capture_output=True)
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(
         [*kesu, "serve", "--port", str(port)],
         env=env,

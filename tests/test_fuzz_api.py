@@ -32,7 +32,7 @@ from schemathesis.specs.openapi.checks import (
 
 from core.extensions import db
 from core.models import AuditEvent, Case, Customer
-from tests.conftest import PASSWORD
+from tests.conftest import signed_in
 from tests.plugin_helpers import proposed_case, read
 
 EXAMPLES = int(os.environ.get("KESU_FUZZ_EXAMPLES", "8"))
@@ -117,13 +117,6 @@ def _encode(form: dict[str, str]) -> str:
 
 def post_form(client, path: str, form: dict[str, str]):
     return client.post(path, data=_encode(form), content_type="application/x-www-form-urlencoded")
-
-
-def signed_in(app, username: str):
-    client = app.test_client()
-    resp = client.post("/login/", data={"username": username, "password": PASSWORD})
-    assert resp.status_code == 302
-    return client
 
 
 def form_fields(client, path: str) -> list[str]:
@@ -239,4 +232,5 @@ def test_surrogate_bytes_in_a_form_do_not_reach_the_database(app, value):
     with app.app_context():
         names = db.session.scalars(sa.select(Customer.name)).all()
     assert all(not re.search("[\ud800-\udfff]", n) for n in names)
-    assert written(app)[0] == before[0]
+    if resp.status_code >= 400:  # a refused form writes nothing
+        assert written(app) == before

@@ -18,15 +18,8 @@ from core.extensions import db
 from core.models import BusinessLine, Customer, LinePosition, Product
 from core.services import records
 from core.services.errors import Forbidden
-from tests.conftest import PASSWORD
+from tests.conftest import login
 from tests.test_api_cases import counts
-
-
-def login(client, username):
-    client.get("/logout/")
-    resp = client.post("/login/", data={"username": username, "password": PASSWORD})
-    assert resp.status_code == 302
-    return client
 
 
 def ids(app) -> dict[str, int]:
@@ -220,6 +213,7 @@ def test_order_and_filter_params_on_masked_columns_are_ignored(app, client):
         assert resp.status_code == 302
     login(client, "finance")
     plain = _listed_names(client.get("/customerview/list/").get_data(as_text=True))
+    assert {"杭州客户A", "杭州客户B"} <= set(plain)
     for direction in ("asc", "desc"):
         page = client.get(
             f"/customerview/list/?_oc_CustomerView=phone&_od_CustomerView={direction}"

@@ -85,6 +85,11 @@ def _literal(node: ast.expr) -> bool:
     return isinstance(node, ast.Constant) and isinstance(node.value, (str, int, float))
 
 
+def _code_value(node: ast.expr) -> bool:
+    """A literal or a module constant (an UPPER_CASE name): never user text."""
+    return _literal(node) or (isinstance(node, ast.Name) and node.id.isupper())
+
+
 def python_problems(source: str, path: str) -> list[tuple[str, str, int, str]]:
     """``(path, function, line, rule)`` for every unsafe call in a Python module."""
     tree = ast.parse(source)
@@ -113,7 +118,7 @@ def python_problems(source: str, path: str) -> list[tuple[str, str, int, str]]:
                 out.append((path, function_of(node), node.lineno, rule))
         if name in TEMPLATE_SOURCE and (not node.args or not _literal(node.args[0])):
             out.append((path, function_of(node), node.lineno, "non-literal template source"))
-        if name in LAZY and any(not _literal(k.value) for k in node.keywords):
+        if name in LAZY and any(not _code_value(k.value) for k in node.keywords):
             parent = parents.get(node)
             wrapped = (
                 isinstance(parent, ast.Call)
@@ -166,7 +171,9 @@ def template_problems(source: str, path: str) -> list[tuple[str, int, str]]:
 
 def test_python_never_translates_or_trusts_user_text():
     found = []
-    for file in _python_files():
+    files = _python_files()
+    assert len(files) >= 60, files  # the scan sees the core's and the plugins' modules
+    for file in files:
         rel = file.relative_to(ROOT).as_posix()
         for path, function, line, rule in python_problems(file.read_text("utf-8"), rel):
             if (path, function, rule) not in PYTHON_ALLOWED:

@@ -9,16 +9,9 @@ import sqlalchemy as sa
 
 from core.extensions import db
 from core.models import BusinessLine, Customer
-from tests.conftest import PASSWORD
+from tests.conftest import login
 from tests.test_api_cases import counts
 from tests.test_evidence import PNG, upload
-
-
-def login(client, username):
-    client.get("/logout/")
-    resp = client.post("/login/", data={"username": username, "password": PASSWORD})
-    assert resp.status_code == 302
-    return client
 
 
 @pytest.fixture

@@ -23,7 +23,7 @@ import pytest
 import sqlalchemy as sa
 from flask_appbuilder import Model
 
-from tests.conftest import PASSWORD, Api, make_app
+from tests.conftest import PASSWORD, Api, make_app, watch_csp
 from tests.test_evidence import PNG, upload
 
 # Breaks out of text, of single- and double-quoted attributes, of <textarea> and <title>.
@@ -397,10 +397,7 @@ class Probe:
         self.dialogs: list[str] = []
         self.csp: list[str] = []
         page.on("dialog", lambda d: (self.dialogs.append(d.message), d.dismiss()))
-        page.on(
-            "console",
-            lambda m: self.csp.append(m.text) if "Content Security Policy" in m.text else None,
-        )
+        watch_csp(page, self.csp)
 
     def check(self, page, url: str) -> list[str]:
         found = page.evaluate(

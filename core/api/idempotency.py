@@ -36,7 +36,8 @@ PARAMETER = {
     "name": HEADER,
     "required": False,
     "description": (
-        "Makes a retry safe: the same key (per user, kept 24 h) with the same request returns "
+        "Makes a retry safe: the same key (per user, kept KESU_IDEMPOTENCY_HOURS, 24 h by default) "
+        "with the same request returns "
         "the first answer again (header Idempotent-Replayed: true) without doing it twice; "
         "with a different request it is refused with 422. Concurrent duplicates wait for the "
         "first one."
@@ -129,7 +130,7 @@ def guarded(actor, call: Callable[[], Response]) -> Response:
         key,
         fingerprint(),
         lambda: _answer(call()),
-        hours=float(current_app.config.get("KESU_IDEMPOTENCY_HOURS", 24)),
+        hours=float(current_app.config["KESU_IDEMPOTENCY_HOURS"]),
     )
     if answer.original is not None and not answer.replayed:
         return answer.original

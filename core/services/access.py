@@ -103,15 +103,11 @@ def line_member_ids(actor) -> list[int]:
     """The ids of the active users who belong to one of the actor's lines (every active user
     for an admin): whom the actor may pick as a handler or give a position to."""
     stmt = sa.select(KesuUser.id).where(KesuUser.active.is_(True))
-    ids = line_ids(actor)
-    if ids is not None:
-        stmt = stmt.where(
-            KesuUser.id.in_(
-                sa.select(user_business_line.c.user_id).where(
-                    user_business_line.c.business_line_id.in_(ids or [-1])
-                )
-            )
+    if line_ids(actor) is not None:
+        members = sa.select(user_business_line.c.user_id).where(
+            line_filter(actor, user_business_line.c.business_line_id)
         )
+        stmt = stmt.where(KesuUser.id.in_(members))
     return list(db.session.scalars(stmt))
 
 

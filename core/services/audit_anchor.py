@@ -20,22 +20,18 @@ import hashlib
 import hmac
 import logging
 import os
-import secrets
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from flask import current_app
 
+from core.config import write_key_once
 from core.services import audit
 from core.services.audit import Checkpoint, VerifyResult
 
 TAG = "kesu-audit-anchor/1"
 KEY_FILE = "audit_key"
-ANCHOR_FILE = "audit-anchors.log"
 MIN_KEY_LENGTH = 16
-FIELDS = ("seq", "event", "hash", "at")
-
 log = logging.getLogger("kesu.audit")
 
 
@@ -50,8 +46,7 @@ class AnchorCheck:
 
 
 def anchor_file() -> Path:
-    configured = current_app.config.get("KESU_AUDIT_ANCHOR_FILE")
-    return Path(configured) if configured else Path(current_app.instance_path) / ANCHOR_FILE
+    return Path(current_app.config["KESU_AUDIT_ANCHOR_FILE"])  # core/config.py's default
 
 
 def _key_path() -> Path:
@@ -73,19 +68,7 @@ def _key(create: bool) -> bytes | None:
     if not path.exists():
         if not create:
             return None
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{KEY_FILE}.")  # mode 0600
-        try:
-            with os.fdopen(fd, "w") as fh:
-                fh.write(secrets.token_hex(32))
-                fh.flush()
-                os.fsync(fh.fileno())
-            try:
-                os.link(temp, path)
-            except FileExistsError:
-                pass  # another process made it first: use theirs
-        finally:
-            os.unlink(temp)
+        write_key_once(path)
     key = path.read_text().strip()
     if len(key) < MIN_KEY_LENGTH:
         raise AnchorError(f"the audit key file {path} is empty or too short")

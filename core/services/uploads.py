@@ -71,7 +71,8 @@ SERVED_TYPES = frozenset(
     }
 )
 
-ORPHAN_GRACE = dt.timedelta(minutes=60)
+ORPHAN_GRACE_MINUTES = 60  # uploads in flight are younger
+ORPHAN_GRACE = dt.timedelta(minutes=ORPHAN_GRACE_MINUTES)
 MAX_FILENAME = 255
 _KEY = re.compile(r"[0-9a-f]{32}")
 _DIR = re.compile(r"[0-9a-f]{2}")
