@@ -413,10 +413,11 @@ def live_server(live_app):
 def watch_csp(page, sink: list[str]) -> None:
     """Append every Content-Security-Policy violation on ``page`` to ``sink``, from the DOM's
     ``securitypolicyviolation`` event (not from the browser's console wording)."""
-    page.expose_function("__kesuCspViolation", lambda text: sink.append(text))
+    name = f"__kesuCspViolation{id(sink)}"  # one binding per sink: a page may have several
+    page.expose_function(name, lambda text: sink.append(text))
     page.add_init_script(
         "document.addEventListener('securitypolicyviolation', e =>"
-        " window.__kesuCspViolation(e.violatedDirective + ' ' + (e.blockedURI || 'inline')))"
+        f" window.{name}(e.violatedDirective + ' ' + (e.blockedURI || 'inline')))"
     )
 
 
