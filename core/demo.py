@@ -10,10 +10,11 @@ import io
 import sqlalchemy as sa
 from flask import current_app
 
+from core.contracts import GOODS_KINDS
 from core.db import utcnow
 from core.extensions import db
-from core.models import BusinessLine, Customer, Department, KesuUser, Product
-from core.services import cases, evidence, lines, positions, records, workflow
+from core.models import BusinessLine, Case, Customer, Department, KesuUser, Product
+from core.services import cases, evidence, execution, lines, positions, records, workflow
 from core.services.access import SYSTEM
 from core.services.lines import registry
 from core.services.setup import create_user
@@ -159,8 +160,15 @@ def _cases() -> None:
         body = {"business_line": "HUACAI", "category": category, "channel": "phone", **data}
         return cases.create_case(agent, body)
 
+    finance = _user("caiwu")
+
     def act(case, *steps):
         for user, action, payload in steps:
+            if action == "settle":  # every approved line carried out, by the role that does it
+                for line in execution.pending(db.session.get(Case, case.id)):
+                    doer = sales if line.kind in GOODS_KINDS else finance
+                    execution.mark_done(doer, case.id, line.id, payload)
+                continue
             workflow.run_action(user, case.id, action, payload)
 
     def photo(case, kind="photo", name="现场照片.png"):
@@ -281,6 +289,7 @@ def _cases() -> None:
             (qa, "propose", {"root_cause": "仓库拣货漏装。"}),
             (agent, "submit", {}),
             (supervisor, "approve", {"comment": "同意补发"}),
+            (sales, "settle", {"reference": "SO-2611-0088"}),
             (sales, "execute", {}),
             (agent, "confirm", {}),
         )

@@ -70,6 +70,11 @@ USER_COLUMNS: dict[str, object] = {
     "compensation_line.unit_price": UNIT_PRICE,
     "compensation_line.amount": AMOUNT,
     "compensation_line.note": NOTE,
+    "compensation_line.exec_reason": TEXT_LONG,
+    "case_visit.comment": TEXT_LONG,
+    "case_visit.followup_reason": TEXT_LONG,
+    "case_visit.satisfaction": "1-5 (core.services.visits)",
+    "export_batch.void_reason": TEXT_LONG,
     "evidence.size": "KESU_MAX_UPLOAD_MB",
     "kesu_case.acceptance_override": TEXT_LONG,
     "kesu_case.claim_amount": AMOUNT,
@@ -104,6 +109,11 @@ SYSTEM_COLUMNS = frozenset(
         "idempotency_key.body",  # Kesu's own first answer, replayed (core.api.idempotency)
         "idempotency_key.status_code",
         "compensation_line.position",
+        "compensation_line.approved_round",
+        "export_batch.line_count",
+        "export_batch.total",
+        "export_batch.xlsx",  # the file Kesu wrote (core.services.finance)
+        "export_batch.csv",
         "kesu_case.acceptance_issues",
         "kesu_case.deadlines",
         "kesu_case.major_reasons",

@@ -36,6 +36,20 @@ CONTACT = "Contact"
 CAN_VIEW_CONTACT = "can_view"
 AUDIT = "Audit"
 CAN_READ_AUDIT = "can_read"
+# Carrying out approved compensation lines (core.services.execution): money lines are marked
+# done by Finance, goods lines by Sales or customer service; a supervisor may cancel a line.
+COMPENSATION = "Compensation"
+CAN_SETTLE_MONEY = "can_settle_money"
+CAN_SETTLE_GOODS = "can_settle_goods"
+CAN_CANCEL_LINE = "can_cancel"
+# Finance exports (core.services.finance): the pending lists, batches, their files, voiding.
+FINANCE_EXPORT = "Finance export"
+CAN_EXPORT = "can_export"
+CAN_VOID = "can_void"
+# Return visits (core.services.visits): record one, see the due list, dismiss a reopen request.
+VISIT = "Visit"
+CAN_RECORD_VISIT = "can_record"
+CAN_DISMISS_VISIT = "can_dismiss"
 
 _STAFF = (CS_AGENT, CS_SUPERVISOR, QA, RESPONSIBLE_DEPT, SALES, MANAGER, FINANCE, AUDITOR)
 
@@ -46,6 +60,9 @@ BASE_GRANTS: dict[str, list[tuple[str, str]]] = {
         (CASE, f"{CAN_READ}|{CAN_CREATE}|{CAN_EDIT}|{CAN_UPLOAD}"),
         (CONTACT, CAN_VIEW_CONTACT),
         ("Customer", "can_add|can_edit"),
+        (COMPENSATION, CAN_SETTLE_GOODS),
+        (VISIT, f"{CAN_READ}|{CAN_RECORD_VISIT}"),
+        ("Return visits", "menu_access"),
     ],
     CS_SUPERVISOR: [
         (
@@ -59,10 +76,17 @@ BASE_GRANTS: dict[str, list[tuple[str, str]]] = {
         ("SLA dashboard", "menu_access"),
         ("Administration|Audit trail", "menu_access"),
         ("Customer", "can_add|can_edit"),
+        (COMPENSATION, f"{CAN_SETTLE_GOODS}|{CAN_CANCEL_LINE}"),
+        (VISIT, f"{CAN_READ}|{CAN_RECORD_VISIT}|{CAN_DISMISS_VISIT}"),
+        ("Return visits", "menu_access"),
     ],
     QA: [(CASE, f"{CAN_READ}|{CAN_UPLOAD}")],
     RESPONSIBLE_DEPT: [(CASE, f"{CAN_READ}|{CAN_UPLOAD}")],
-    SALES: [(CASE, f"{CAN_READ}|{CAN_CREATE}|{CAN_UPLOAD}"), (CONTACT, CAN_VIEW_CONTACT)],
+    SALES: [
+        (CASE, f"{CAN_READ}|{CAN_CREATE}|{CAN_UPLOAD}"),
+        (CONTACT, CAN_VIEW_CONTACT),
+        (COMPENSATION, CAN_SETTLE_GOODS),
+    ],
     MANAGER: [
         (CASE, f"{CAN_READ}|{CAN_SET_PRIORITY}"),
         (AUDIT, CAN_READ_AUDIT),
@@ -70,7 +94,12 @@ BASE_GRANTS: dict[str, list[tuple[str, str]]] = {
         ("SLA dashboard", "menu_access"),
         ("Administration|Audit trail", "menu_access"),
     ],
-    FINANCE: [(CASE, CAN_READ)],
+    FINANCE: [
+        (CASE, CAN_READ),
+        (COMPENSATION, CAN_SETTLE_MONEY),
+        (FINANCE_EXPORT, f"{CAN_READ}|{CAN_EXPORT}|{CAN_VOID}"),
+        ("Finance exports", "menu_access"),
+    ],
     AUDITOR: [
         (CASE, CAN_READ),
         (AUDIT, CAN_READ_AUDIT),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
@@ -98,6 +99,34 @@ class World:
         for key, value in list(pool.items()):
             if value == case_id:
                 del pool[key]
+
+    def pooled_line(self, code: str, kind: str) -> tuple[int, int]:
+        """A case at execution with one approved, pending line (``money_line``: a credit
+        note; ``goods_line``: a reshipment): ``(case id, line id)``, reused like a case."""
+        from core.db import utcnow
+        from core.models import Case, CompensationLine
+
+        lines = self.__dict__.setdefault("_lines", {})
+        pool = self.__dict__.setdefault("_pool", {})
+        if (code, kind) not in pool:
+            case_id = self.new_case(code)
+            with self.app.app_context():
+                case = db.session.get(Case, case_id)
+                goods = kind == "goods_line"
+                line = CompensationLine(
+                    position=1,
+                    kind="reship" if goods else "credit_note",
+                    quantity=2 if goods else None,
+                    unit_price=Decimal("5.00") if goods else None,
+                    amount=Decimal("10.00"),
+                    approved_at=utcnow(),
+                )
+                case.compensation.append(line)
+                case.status = "executing"
+                db.session.commit()
+                lines[case_id] = line.id
+            pool[code, kind] = case_id
+        return pool[code, kind], lines[pool[code, kind]]
 
     def seq(self) -> int:
         self._seq = getattr(self, "_seq", 0) + 1
@@ -302,6 +331,9 @@ BODIES: dict[str, Body] = {
         "json",
         {"sku": "P-100", "batch_no": "B1", "quantity": 1},
     ),
+    # carrying out compensation
+    "done_json": lambda w, code, case: ("json", {"reference": f"ERP-{w.seq()}"}),
+    "cancel_json": lambda w, code, case: ("json", {"reason": "客户改为下月一并处理"}),
     # reference data
     "customer_add": lambda w, code, case: (
         "form",

@@ -19,7 +19,9 @@ the outcome this table expects:
 ``roles`` is ``PUBLIC``, ``ANY`` (any signed-in user), ``NOBODY`` or a role set (constants
 below); ``ids`` names the record that fills each URL argument (``case``, ``case_write`` for a
 fresh case per call, ``evidence``, ``incident``, ``customer``, ``product``, ``line``,
-``line_code``, ``position``, ``user``, ``department``, ``missing``), ``args`` gives fixed URL
+``line_code``, ``position``, ``user``, ``department``, ``missing``; ``money_line`` or
+``goods_line`` for an approved, pending compensation line, with ``line_case`` for its case),
+``args`` gives fixed URL
 arguments, ``ruled=True`` when another line's record must be invisible (404); ``body`` names a
 body builder in tests/authz_calls.py (BODIES) and ``writes=True`` demands that an allowed
 call wrote an audit event; ``foreign`` lists the BODIES variants that reach into another line
@@ -240,6 +242,22 @@ MATRIX: dict[str, Rule] = {
         body="compensation_json",
         service_roles=frozenset(),  # only at the proposal stage: refused for a new case
     ),
+    "CompensationApi.done POST": Rule(
+        CASE_READ,
+        ids={"pk": "line_case", "line_id": "money_line"},
+        ruled=True,
+        body="done_json",
+        service_roles=frozenset({FINANCE}),
+        writes=True,
+    ),
+    "CompensationApi.cancel POST": Rule(
+        CASE_READ,
+        ids={"pk": "line_case", "line_id": "goods_line"},
+        ruled=True,
+        body="cancel_json",
+        service_roles=frozenset({SUPERVISOR}),
+        writes=True,
+    ),
     "CaseApi.upload_evidence POST": Rule(
         CASE_UPLOAD,
         ids={"pk": "case_write"},
@@ -407,6 +425,7 @@ CHUNKS: dict[str, tuple[tuple[str, ...], bool]] = {
         (
             "CaseView",
             "CaseApi",
+            "CompensationApi",
             "InboxView",
             "NotificationView",
             "QualityView",

@@ -29,6 +29,23 @@ def act(api, case_id, user, action, status=200, **payload):
     return resp.get_json().get("result") if status == 200 else resp.get_json()
 
 
+GOODS = ("reship", "free_goods")
+
+
+def settle(api, case_id, reference="ERP-0001"):
+    """Mark every approved, pending compensation line of a case done, each by the role that
+    carries it out (goods: Sales; money: Finance); returns the case."""
+    case = read(api, case_id)
+    for line in case["compensation"]:
+        if line["approved_at"] and line["execution"]["status"] == "pending":
+            user = "sales" if line["kind"] in GOODS else "finance"
+            url = f"/api/v1/case/{case_id}/compensation/{line['id']}/done"
+            resp = api(user).post(url, json={"reference": reference})
+            assert resp.status_code == 200, resp.get_json()
+            case = resp.get_json()["result"]
+    return case
+
+
 def to_investigating(api, case_id, department="QA"):
     act(api, case_id, "agent", "accept")
     act(api, case_id, "supervisor", "assign", department=department)

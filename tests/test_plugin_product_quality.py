@@ -6,7 +6,15 @@ import datetime as dt
 
 import pytest
 
-from tests.plugin_helpers import MP4, act, add_evidence, codes, read, to_investigating
+from tests.plugin_helpers import (
+    MP4,
+    act,
+    add_evidence,
+    codes,
+    read,
+    settle,
+    to_investigating,
+)
 
 
 def receipt_case(
@@ -187,6 +195,7 @@ def test_quality_defect_capa_loop(api):
     ]
     act(api, cid, "agent", "submit")
     act(api, cid, "supervisor", "approve")
+    settle(api, cid)
     act(api, cid, "sales", "execute")
     assert act(api, cid, "agent", "confirm")["status"] == "verifying"
     act(api, cid, "agent", "close", status=422)
@@ -194,10 +203,14 @@ def test_quality_defect_capa_loop(api):
         act(api, cid, "qa", "verify", effective=False, comment="仍有颗粒")["status"]
         == "investigating"
     )
-    act(api, cid, "qa", "propose")
-    act(api, cid, "agent", "submit")
-    act(api, cid, "supervisor", "approve")
-    act(api, cid, "sales", "execute")
+    # The approved compensation stands: proposing again adds nothing, and with nothing new
+    # to approve or carry out the case goes straight back to the customer.
+    case = act(api, cid, "qa", "propose")
+    assert [(c["kind"], c["execution"]["status"]) for c in case["compensation"]] == [
+        ("credit_note", "done"),
+        ("reship", "done"),
+    ]
+    assert act(api, cid, "agent", "submit")["status"] == "confirming"
     act(api, cid, "agent", "confirm")
     act(api, cid, "qa", "verify", effective=True)
     assert act(api, cid, "agent", "close")["status"] == "closed"

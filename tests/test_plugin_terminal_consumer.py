@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.plugin_helpers import act, add_evidence, codes, read, to_investigating
+from tests.plugin_helpers import act, add_evidence, codes, read, settle, to_investigating
 
 
 def consumer_case(api, *, customer=None, photo=True, **overrides):
@@ -76,6 +76,8 @@ def test_genuine_complaint_settles_with_leadership_approval(api):
     api("agent").put(
         f"/api/v1/case/{cid}", json={"details": {"complaint_withdrawn": True}, "version": version}
     )
+    assert act(api, cid, "sales", "execute", status=422)["problems"][0]["code"] == "lines_not_done"
+    settle(api, cid)
     act(api, cid, "sales", "execute")
     assert act(api, cid, "agent", "confirm")["status"] == "closed"
 

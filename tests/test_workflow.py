@@ -12,6 +12,7 @@ from core.extensions import db
 from core.models import AuditEvent
 from core.workflow import ACTIONS
 from tests.conftest import make_plugin
+from tests.plugin_helpers import settle
 
 # Who runs each action in these tests (a role that has it).
 RUNNER = {
@@ -89,6 +90,10 @@ def test_full_path_with_compensation(api, claims):
     assert case["approvals"][0]["decision"] == "approved"
     assert case["approvals"][0]["by"] == "supervisor"
     assert case["approvals"][0]["at"].endswith("+08:00")
+    refused = run(api, cid, "execute")
+    assert refused.status_code == 422
+    assert refused.get_json()["problems"][0]["code"] == "lines_not_done"
+    settle(api, cid)
     case = step(api, cid, "execute", "confirming")
     case = step(api, cid, "confirm", "verifying")
     case = step(api, cid, "verify", "verifying")

@@ -37,6 +37,22 @@ ERROR_SCHEMA = {
 }
 
 
+CASE_RESULT = {
+    "description": "The case after the change",
+    "content": {
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "properties": {
+                    "id": {"type": "integer"},
+                    "result": {"$ref": "#/components/schemas/Case"},
+                },
+            }
+        }
+    },
+}
+
+
 def _error_response(description: str, extra: dict[str, Any] | None = None) -> dict[str, Any]:
     schema = (
         ERROR_SCHEMA
@@ -151,6 +167,8 @@ class KesuApi(BaseApi):
         # Components are first-come; Kesu's error answers describe its APIs, so they win.
         for code, response in self.responses.items():
             api_spec.components.responses[code] = response
+        if "CaseResult" not in api_spec.components.responses:
+            api_spec.components.response("CaseResult", CASE_RESULT)
         if idempotency.PARAMETER_NAME not in api_spec.components.parameters:
             api_spec.components.parameter(
                 idempotency.PARAMETER_NAME, "header", dict(idempotency.PARAMETER)
@@ -162,12 +180,22 @@ class KesuApi(BaseApi):
         )
         idempotency.document(operations)  # every POST: the Idempotency-Key header
         # Every request passes core/inputs.py's guards (text, numbers, nesting, query length),
-        # which answer 400 naming the field whatever the operation.
-        for operation in (operations or {}).values():
-            if isinstance(operation, dict):
-                responses = operation.setdefault("responses", {})
-                if 400 not in responses and "400" not in responses:
-                    responses["400"] = "400"  # a component name: apispec makes it a $ref
+        # which answer 400 naming the field whatever the operation; every route is signed-in
+        # and permission-checked (401, 403); a record in the path may be missing or another
+        # line's (404); a write may meet a state that forbids it (409) or a failed
+        # precondition (422). Written here once, not per endpoint (components by name).
+        for method, operation in (operations or {}).items():
+            if not isinstance(operation, dict):
+                continue
+            responses = operation.setdefault("responses", {})
+            codes = ["400", "401", "403"]
+            if "{" in (path or "") or "<" in (path or ""):
+                codes.append("404")
+            if method in ("post", "put", "delete"):
+                codes += ["409", "422"]
+            for code in codes:
+                if int(code) not in responses and code not in responses:
+                    responses[code] = code  # a component name: apispec makes it a $ref
 
     def response_401(self):
         return self.response(401, message=str(_l("Not signed in.")))

@@ -2,7 +2,16 @@
 
 from core.models.audit import AuditChainHead, AuditEvent
 from core.models.business_line import BusinessLine, Department, LinePlugin
-from core.models.case import ApprovalStep, Case, CaseCounter, CompensationLine, Evidence
+from core.models.case import (
+    ApprovalStep,
+    Case,
+    CaseCounter,
+    CaseVisit,
+    CompensationLine,
+    Evidence,
+    ExportBatch,
+    ExportBatchLine,
+)
 from core.models.customer import Customer, Product
 from core.models.idempotency import IdempotencyKey
 from core.models.login_attempt import LoginAttempt
@@ -20,10 +29,13 @@ __all__ = [
     "Case",
     "CaseCounter",
     "CaseDeadline",
+    "CaseVisit",
     "CompensationLine",
     "Customer",
     "Department",
     "Evidence",
+    "ExportBatch",
+    "ExportBatchLine",
     "IdempotencyKey",
     "KesuUser",
     "LinePlugin",

@@ -103,6 +103,10 @@ class Case(Model):
         lazy="selectin",
     )
 
+    visits: Mapped[list[CaseVisit]] = relationship(
+        back_populates="case", order_by="(CaseVisit.visited_at, CaseVisit.id)", lazy="selectin"
+    )
+
     __mapper_args__ = {"version_id_col": version}
 
     def __repr__(self) -> str:
@@ -146,8 +150,27 @@ class CompensationLine(Model):
     sku: Mapped[str | None] = mapped_column(sa.String(64))
     batch_no: Mapped[str | None] = mapped_column(sa.String(64))
     note: Mapped[str | None] = mapped_column(sa.Text)
+    # Approval: set once, when the case passes its approval with this line; from then on the
+    # line is never changed or deleted (a correction is a new line). ``approved_round`` names
+    # the approval round whose signers approved it (none when the category needs no approval).
+    approved_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    approved_round: Mapped[int | None] = mapped_column(sa.Integer)
+    # Execution (core.services.execution): pending -> done (ERP document reference) or
+    # cancelled (reason); who and when.
+    exec_status: Mapped[str] = mapped_column(sa.String(16), nullable=False, default="pending")
+    exec_reference: Mapped[str | None] = mapped_column(sa.String(64))
+    exec_reason: Mapped[str | None] = mapped_column(sa.Text)
+    exec_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("ab_user.id"))
+    exec_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # Reship before recall: a money line still pending when the case's goods went out is due
+    # by the end of that calendar month (the line's time zone).
+    credit_due_on: Mapped[dt.date | None] = mapped_column(sa.Date)
+    # The export batch that holds the line (null: not exported, or its batch was voided).
+    batch_id: Mapped[int | None] = mapped_column(sa.ForeignKey("export_batch.id"), index=True)
 
     case: Mapped[Case] = relationship(back_populates="compensation")
+    exec_by: Mapped[KesuUser | None] = relationship(foreign_keys=[exec_by_id], lazy="joined")
+    batch: Mapped[ExportBatch | None] = relationship(lazy="joined")
 
 
 class ApprovalStep(Model):
@@ -168,6 +191,80 @@ class ApprovalStep(Model):
 
     case: Mapped[Case] = relationship(back_populates="approvals")
     decided_by: Mapped[KesuUser | None] = relationship(lazy="joined")
+
+
+class CaseVisit(Model):
+    """A return visit (回访) after closing: when, how, the satisfaction score 1-5, a comment.
+
+    A score of 2 or lower puts the case on the supervisor's reopen list (``followup`` is
+    ``pending``) until the case is reopened (``reopened``) or the visit dismissed with a reason
+    (``dismissed``).
+    """
+
+    __tablename__ = "case_visit"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("kesu_case.id"), nullable=False, index=True)
+    visited_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False)
+    channel: Mapped[str] = mapped_column(sa.String(32), nullable=False)
+    satisfaction: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    comment: Mapped[str | None] = mapped_column(sa.Text)
+    by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("ab_user.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    followup: Mapped[str | None] = mapped_column(sa.String(16), index=True)
+    followup_reason: Mapped[str | None] = mapped_column(sa.Text)
+    followup_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("ab_user.id"))
+    followup_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    case: Mapped[Case] = relationship(back_populates="visits")
+    by: Mapped[KesuUser | None] = relationship(foreign_keys=[by_id], lazy="joined")
+    followup_by: Mapped[KesuUser | None] = relationship(foreign_keys=[followup_by_id])
+
+
+class ExportBatch(Model):
+    """A finance export (credit-note or reshipment list): its lines, file and checksum.
+
+    The file is written once, in the exporter's language, and stored here, so a download
+    gives the same bytes every time. Voiding it makes its lines eligible again.
+    """
+
+    __tablename__ = "export_batch"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(sa.String(20), unique=True, nullable=False)
+    kind: Mapped[str] = mapped_column(sa.String(16), nullable=False)
+    business_line_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("business_line.id"), nullable=False, index=True
+    )
+    approved_from: Mapped[dt.date | None] = mapped_column(sa.Date)
+    approved_to: Mapped[dt.date | None] = mapped_column(sa.Date)
+    line_count: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    total: Mapped[Decimal] = mapped_column(Money, nullable=False)
+    locale: Mapped[str] = mapped_column(sa.String(16), nullable=False)
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("ab_user.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    xlsx_sha256: Mapped[str] = mapped_column(sa.String(64), nullable=False)
+    csv_sha256: Mapped[str] = mapped_column(sa.String(64), nullable=False)
+    xlsx: Mapped[bytes] = mapped_column(sa.LargeBinary, nullable=False, deferred=True)
+    csv: Mapped[bytes] = mapped_column(sa.LargeBinary, nullable=False, deferred=True)
+    voided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    voided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("ab_user.id"))
+    void_reason: Mapped[str | None] = mapped_column(sa.Text)
+
+    business_line: Mapped[BusinessLine] = relationship(lazy="joined")
+    created_by: Mapped[KesuUser | None] = relationship(foreign_keys=[created_by_id], lazy="joined")
+    voided_by: Mapped[KesuUser | None] = relationship(foreign_keys=[voided_by_id])
+
+
+class ExportBatchLine(Model):
+    """Which compensation lines a batch took: kept when the batch is voided (its history)."""
+
+    __tablename__ = "export_batch_line"
+
+    batch_id: Mapped[int] = mapped_column(sa.ForeignKey("export_batch.id"), primary_key=True)
+    line_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("compensation_line.id"), primary_key=True, index=True
+    )
 
 
 class CaseCounter(Model):

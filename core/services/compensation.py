@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from decimal import Decimal
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -11,6 +12,8 @@ from core import fields, limits
 from core.contracts import GOODS_KINDS, FieldSpec, ProposalLine
 from core.db import write_transaction
 from core.extensions import db
+from core.fields import MAX_DECIMAL
+from core.models import Case, CompensationLine
 from core.services import audit
 from core.services.access import can, get_case, require_department
 from core.services.cases import (
@@ -26,7 +29,6 @@ from core.services.cases import (
     touch,
 )
 from core.services.errors import Conflict, Forbidden, Invalid, PreconditionFailed, invalid_if
-from core.services.workflow import compensation_limit_errors, replace_compensation
 from core.vocab import COMPENSATION_KINDS, choices
 
 LINE_FIELDS: tuple[FieldSpec, ...] = (
@@ -41,6 +43,60 @@ LINE_FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("note", "text", _l("Note"), max_length=limits.NOTE),
 )
 EDITABLE_IN = "proposed"
+
+
+def compensation_limit_errors(lines, field: str = "lines") -> dict[str, list[str]]:
+    """Errors of lines over core/limits.py's maxima: how many, each amount, their total."""
+    errors: dict[str, list[str]] = {}
+    if len(lines) > limits.COMPENSATION_LINES:
+        msg = str(_l("At most %(n)s compensation lines.", n=limits.COMPENSATION_LINES))
+        return {field: [msg]}
+    for n, line in enumerate(lines):
+        if line.amount > limits.AMOUNT:
+            msg = str(
+                _l("The amount (quantity × unit price) must be at most %(n)s.", n=limits.AMOUNT)
+            )
+            errors[f"{field}.{n}.amount"] = [msg]
+        if len(line.note or "") > limits.NOTE:
+            errors[f"{field}.{n}.note"] = [
+                str(_l("Must be at most %(n)s characters.", n=limits.NOTE))
+            ]
+    total = sum((line.amount for line in lines), Decimal("0"))
+    if not errors and total > limits.CASE_TOTAL:
+        msg = str(_l("The compensation total must be at most %(n)s.", n=limits.CASE_TOTAL))
+        errors[field] = [msg]
+    return errors
+
+
+def replace_compensation(case: Case, proposal) -> None:
+    """Replace the case's lines not yet approved with a proposal's lines.
+
+    A goods line's amount is quantity × unit price; a product beyond what the amount column
+    holds is refused naming the line (400), whether the lines came from a person or a plugin.
+    """
+    too_large = {
+        f"lines.{n}.amount": [str(_l("Number is too large."))]
+        for n, p in enumerate(proposal)
+        if abs(Decimal(p.amount)) > MAX_DECIMAL
+    }
+    invalid_if(too_large)
+    # Approved lines are never changed or deleted: only the lines not yet approved go.
+    kept = [c for c in case.compensation if c.approved_at is not None]
+    case.compensation[:] = kept
+    start = max((c.position for c in kept), default=0) + 1
+    for position, p in enumerate(proposal, start=start):
+        case.compensation.append(
+            CompensationLine(
+                position=position,
+                kind=p.kind,
+                quantity=p.quantity,
+                unit_price=p.unit_price,
+                amount=p.amount,
+                sku=p.sku,
+                batch_no=p.batch_no,
+                note=p.note or None,
+            )
+        )
 
 
 def parse_lines(raw: Any) -> list[ProposalLine]:
@@ -101,6 +157,9 @@ def parse_lines(raw: Any) -> list[ProposalLine]:
 def set_compensation(actor, case_id: int, data: Any):
     """Replace a proposal's lines: ``{"lines": [...], "reason": "...", "version": n}``.
 
+    ``lines`` are the lines not yet approved; approved lines stay as they are (a correction
+    of an approved line is a new line, approved as usual).
+
     Allowed while the case is ``proposed``, to those who may propose; the category's plugin
     may refuse lines (422); the old and new lines and the reason go into the audit trail.
     """
@@ -132,9 +191,12 @@ def set_compensation(actor, case_id: int, data: Any):
                 status=case.status,
             )
         facts = case_facts(case)
+        approved = tuple(
+            p for p, c in zip(proposal_lines(case), case.compensation, strict=True) if c.approved_at
+        )
         problems = _flatten(
             case_caller("kesu_compensation_problems", facts.line, case.category)(
-                case=facts, lines=tuple(lines)
+                case=facts, lines=approved + tuple(lines)
             )
         )
         if problems:

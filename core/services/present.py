@@ -14,7 +14,7 @@ from flask import url_for
 from core.fields import to_json
 from core.i18n import translated, translated_issues
 from core.models import Case, Customer, KesuUser
-from core.services import sla_customers, sla_deadlines
+from core.services import execution, sla_customers, sla_deadlines
 from core.services.access import can_view_contact
 from core.services.cases import money_total
 from core.services.workflow import allowed_actions
@@ -117,19 +117,7 @@ def case_json(actor: KesuUser, case: Case, *, summary: bool = False) -> dict[str
     if summary:
         return out
     out["evidence"] = [evidence_json(case, e) for e in case.evidence]
-    out["compensation"] = [
-        {
-            "id": c.id,
-            "kind": c.kind,
-            "quantity": c.quantity,
-            "unit_price": to_json(c.unit_price),
-            "amount": to_json(c.amount),
-            "sku": c.sku,
-            "batch_no": c.batch_no,
-            "note": translated(c.note),
-        }
-        for c in case.compensation
-    ]
+    out["compensation"] = [execution.line_json(c, tz) for c in case.compensation]
     out["compensation_total"] = to_json(money_total(case.compensation))
     out["proposal_note"] = translated(case.proposal_note)
     out["approvals"] = [

@@ -13,7 +13,23 @@ from core.db import write_transaction
 from core.extensions import db
 from core.models import BusinessLine, Department, KesuUser
 from core.passwords import hash_password, problems
-from core.roles import AUDIT, CAN_SET_PRIORITY, CASE, CONTACT, ROLES
+from core.roles import (
+    AUDIT,
+    CAN_CANCEL_LINE,
+    CAN_DISMISS_VISIT,
+    CAN_EXPORT,
+    CAN_RECORD_VISIT,
+    CAN_SET_PRIORITY,
+    CAN_SETTLE_GOODS,
+    CAN_SETTLE_MONEY,
+    CAN_VOID,
+    CASE,
+    COMPENSATION,
+    CONTACT,
+    FINANCE_EXPORT,
+    ROLES,
+    VISIT,
+)
 from core.services import audit
 from core.services.access import require
 from core.services.errors import Conflict, Invalid, invalid_if
@@ -34,6 +50,15 @@ DOMAIN_PERMISSIONS = [
     ("can_view", CONTACT),
     ("can_read", AUDIT),
     ("can_configure", "Plugins"),
+    (CAN_SETTLE_MONEY, COMPENSATION),
+    (CAN_SETTLE_GOODS, COMPENSATION),
+    (CAN_CANCEL_LINE, COMPENSATION),
+    ("can_read", FINANCE_EXPORT),
+    (CAN_EXPORT, FINANCE_EXPORT),
+    (CAN_VOID, FINANCE_EXPORT),
+    ("can_read", VISIT),
+    (CAN_RECORD_VISIT, VISIT),
+    (CAN_DISMISS_VISIT, VISIT),
 ]
 
 

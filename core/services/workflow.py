@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Mapping
-from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
@@ -14,11 +13,11 @@ from core import limits
 from core.contracts import Proposal
 from core.db import utcnow, write_transaction
 from core.extensions import db
-from core.fields import MAX_DECIMAL, is_blank
+from core.fields import is_blank
 from core.i18n import translated_issues
-from core.models import ApprovalStep, Case, CompensationLine, Department, KesuUser
+from core.models import ApprovalStep, Case, Department, KesuUser
 from core.roles import CAN_OVERRIDE_ACCEPTANCE
-from core.services import audit, positions, sla_deadlines
+from core.services import audit, execution, positions, sla_deadlines
 from core.services.access import can, cases_query, department_bound, get_case, require_department
 from core.services.cases import (
     _flatten,
@@ -33,13 +32,13 @@ from core.services.cases import (
     snapshot,
     touch,
 )
+from core.services.compensation import compensation_limit_errors, replace_compensation
 from core.services.errors import (
     Conflict,
     Forbidden,
     Invalid,
     NotFound,
     PreconditionFailed,
-    invalid_if,
 )
 from core.services.lines import line_facts
 from core.vocab import POSITIONS, position_label
@@ -192,7 +191,9 @@ def _propose(actor, case, action, payload, comment):
     case.root_cause = root_cause
     facts = case_facts(case)
     proposal = case_caller("kesu_compensation_proposal", facts.line, case.category)(case=facts)
-    if proposal is not None:
+    # Once approved, compensation stands: a case proposed again after that (reopened, or its
+    # corrective action found ineffective) keeps it, and a correction is a line added by hand.
+    if proposal is not None and len(execution.unapproved(case)) == len(case.compensation):
         if not isinstance(proposal, Proposal):
             proposal = Proposal(lines=tuple(proposal))
         errors = compensation_limit_errors(proposal.lines, field="compensation")
@@ -207,11 +208,17 @@ def _propose(actor, case, action, payload, comment):
 def _submit(actor, case, action, payload, comment):
     facts = case_facts(case)
     lines = facts.compensation
-    specs = _flatten(
-        case_caller("kesu_approval_steps", facts.line, case.category)(case=facts, lines=lines)
+    # Only lines not yet approved need approval (the steps weigh the whole compensation).
+    new_lines = execution.unapproved(case)
+    specs = (
+        _flatten(
+            case_caller("kesu_approval_steps", facts.line, case.category)(case=facts, lines=lines)
+        )
+        if new_lines
+        else []
     )
     steps = order_steps(specs)
-    used = _used(case, bool(lines))
+    used = _used(case, bool(new_lines))
     if not steps:
         used = used - {"approving"}
     target = next_used(action.target, used)
@@ -221,8 +228,11 @@ def _submit(actor, case, action, payload, comment):
             case.approvals.append(
                 ApprovalStep(round=round_no, seq=seq, step=spec.step, role=spec.role)
             )
+        case.status = target
+        return {"approval_steps": [None, [s.step for s in steps]]}
     case.status = target
-    return {"approval_steps": [None, [s.step for s in steps]]} if target == "approving" else {}
+    approved = execution.approve_lines(case, None)  # the category asks for no approval
+    return {"approved_lines": approved} if approved else {}
 
 
 def order_steps(specs) -> list:
@@ -260,6 +270,7 @@ def _approve(actor, case, action, payload, comment):
     step = _decide(actor, case, "approved", comment)
     if pending_step(case) is None:
         case.status = next_used(action.target, _used(case))
+        return {"step": step.step, "approved_lines": execution.approve_lines(case, step.round)}
     return {"step": step.step}
 
 
@@ -275,6 +286,19 @@ def _refuse(actor, case, action, payload, comment):
 def _advance(actor, case, action, payload, comment):
     case.status = next_used(action.target, _used(case))
     return {}
+
+
+def _execute(actor, case, action, payload, comment):
+    open_lines = execution.pending(case)
+    if open_lines:
+        message = _l("Every compensation line must be done or cancelled first.")
+        raise PreconditionFailed(
+            message,
+            field="compensation",
+            problems=[{"code": "lines_not_done", "field": "compensation", "message": str(message)}],
+            lines=[line.id for line in open_lines],
+        )
+    return _advance(actor, case, action, payload, comment)
 
 
 def _verify(actor, case, action, payload, comment):
@@ -333,7 +357,7 @@ HANDLERS: dict[str, Handler] = {
     "submit": _submit,
     "approve": _approve,
     "refuse": _refuse,
-    "execute": _advance,
+    "execute": _execute,
     "confirm": _advance,
     "verify": _verify,
     "close": _close,
@@ -342,57 +366,6 @@ HANDLERS: dict[str, Handler] = {
     "resume": _resume,
 }
 assert set(HANDLERS) == set(ACTIONS)
-
-
-def compensation_limit_errors(lines, field: str = "lines") -> dict[str, list[str]]:
-    """Errors of lines over core/limits.py's maxima: how many, each amount, their total."""
-    errors: dict[str, list[str]] = {}
-    if len(lines) > limits.COMPENSATION_LINES:
-        msg = str(_l("At most %(n)s compensation lines.", n=limits.COMPENSATION_LINES))
-        return {field: [msg]}
-    for n, line in enumerate(lines):
-        if line.amount > limits.AMOUNT:
-            msg = str(
-                _l("The amount (quantity × unit price) must be at most %(n)s.", n=limits.AMOUNT)
-            )
-            errors[f"{field}.{n}.amount"] = [msg]
-        if len(line.note or "") > limits.NOTE:
-            errors[f"{field}.{n}.note"] = [
-                str(_l("Must be at most %(n)s characters.", n=limits.NOTE))
-            ]
-    total = sum((line.amount for line in lines), Decimal("0"))
-    if not errors and total > limits.CASE_TOTAL:
-        msg = str(_l("The compensation total must be at most %(n)s.", n=limits.CASE_TOTAL))
-        errors[field] = [msg]
-    return errors
-
-
-def replace_compensation(case: Case, proposal) -> None:
-    """Replace the case's compensation lines with a proposal's lines.
-
-    A goods line's amount is quantity × unit price; a product beyond what the amount column
-    holds is refused naming the line (400), whether the lines came from a person or a plugin.
-    """
-    too_large = {
-        f"lines.{n}.amount": [str(_l("Number is too large."))]
-        for n, p in enumerate(proposal)
-        if abs(Decimal(p.amount)) > MAX_DECIMAL
-    }
-    invalid_if(too_large)
-    case.compensation.clear()
-    for position, p in enumerate(proposal, start=1):
-        case.compensation.append(
-            CompensationLine(
-                position=position,
-                kind=p.kind,
-                quantity=p.quantity,
-                unit_price=p.unit_price,
-                amount=p.amount,
-                sku=p.sku,
-                batch_no=p.batch_no,
-                note=p.note or None,
-            )
-        )
 
 
 def waiting_for(actor) -> list[Case]:
