@@ -29,7 +29,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import aliased
 
 from core import limits
-from core.db import for_update, utcnow, write_transaction
+from core.db import CENT, for_update, utcnow, write_transaction
 from core.extensions import db
 from core.fields import to_json
 from core.i18n import translated
@@ -276,16 +276,45 @@ def _approvers(part) -> dict[tuple[int, int], str]:
     return {key: ", ".join(dict.fromkeys(value)) for key, value in names.items()}
 
 
-def _rows(line: BusinessLine, kind: str, where: list) -> Iterator[tuple[int, Decimal, dict]]:
-    """``(line id, signed amount, cell values)`` of the eligible lines, read in chunks."""
+class _Labels:
+    """What the files show for stored codes and notes, in the exporter's language, looked up
+    once per distinct value (a note may be a stored message id, see core.i18n)."""
+
+    NOTES_KEPT = 4096
+
+    def __init__(self, kind: str) -> None:
+        locale = str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"])
+        descriptors = registry().descriptors
+        self.category = {k: d.name(locale) for k, d in descriptors.items()}
+        self.kind = {k: str(COMPENSATION_KINDS.get(k, k)) for k in KINDS[kind]}
+        self._notes: dict[str, str | None] = {}
+
+    def note(self, note: str | None) -> str | None:
+        if not note:
+            return None
+        out = self._notes.get(note)
+        if out is None:
+            out = translated(note)
+            if len(self._notes) < self.NOTES_KEPT:
+                self._notes[note] = out
+        return out
+
+
+def _rows(line: BusinessLine, kind: str, where: list) -> Iterator[tuple[int, int, tuple]]:
+    """``(line id, signed amount in fen, the row's cells in column order)`` of the eligible
+    lines (core.services.finance_files COLUMNS), read in chunks of CHUNK rows.
+
+    Amounts are read as the integer fen they are stored as (core.db.Money): the batch total is
+    summed exactly, and no Decimal is made per cell.
+    """
     sku_product, case_product = aliased(Product), aliased(Product)
     stmt = (
         sa.select(
             CompensationLine.id,
             CompensationLine.kind,
             CompensationLine.quantity,
-            CompensationLine.unit_price,
-            CompensationLine.amount,
+            sa.type_coerce(CompensationLine.unit_price, sa.BigInteger).label("unit_price"),
+            sa.type_coerce(CompensationLine.amount, sa.BigInteger).label("amount"),
             CompensationLine.sku,
             CompensationLine.batch_no,
             CompensationLine.note,
@@ -314,42 +343,59 @@ def _rows(line: BusinessLine, kind: str, where: list) -> Iterator[tuple[int, Dec
         )
         .where(*where)
         .order_by(*ORDER)
-        .execution_options(yield_per=CHUNK)
     )
-    locale = str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"])
-    descriptors = registry().descriptors
-    categories: dict[str, str] = {}
-    kinds = {k: str(COMPENSATION_KINDS.get(k, k)) for k in KINDS[kind]}
+    labels = _Labels(kind)
+    tz = zone(line.timezone)
+    days: dict[dt.datetime, dt.date] = {}
     credit = kind == "credit_notes"
-    for part in db.session.execute(stmt).partitions():
+    # Plain rows from the connection (no ORM loading), streamed CHUNK at a time.
+    result = db.session.connection().execute(stmt.execution_options(yield_per=CHUNK))
+    for part in result.partitions():
         approvers = _approvers(part) if credit else {}
         for r in part:
-            if r.category not in categories:
-                d = descriptors.get(r.category)
-                categories[r.category] = d.name(locale) if d else r.category
-            amount = signed_amount(r.kind, r.amount)
-            values = {
-                "case_number": r.number,
-                "customer": r.customer,
-                "business_line": line.name,
-                "category": categories[r.category],
-                "kind": kinds[r.kind],
-                "sku": r.sku,
-                "product": r.sku_product or r.case_product,
-                "batch_no": r.batch_no,
-                "quantity": r.quantity,
-                "unit_price": r.unit_price,
-                "amount": amount,
-                "note": translated(r.note),
-                "approved_on": in_zone(r.approved_at, line.timezone).date(),
-                "approvers": approvers.get((r.case_id, r.approved_round)),
-                "line_id": r.id,
+            amount = r.amount or 0
+            if r.kind in NEGATIVE_KINDS:
+                amount = -abs(amount)
+            approved_on = days.get(r.approved_at)
+            if approved_on is None:
+                approved_on = r.approved_at.astimezone(tz).date()
+                if len(days) < 100_000:
+                    days[r.approved_at] = approved_on
+            if credit:
+                cells = (
+                    r.number,
+                    r.customer,
+                    line.name,
+                    labels.category.get(r.category, r.category),
+                    labels.kind[r.kind],
+                    r.sku,
+                    r.batch_no,
+                    r.quantity,
+                    r.unit_price,
+                    amount,
+                    labels.note(r.note),
+                    approved_on,
+                    approvers.get((r.case_id, r.approved_round)),
+                    r.id,
+                )
+            else:
                 # The reshipment list's contact data is unmasked: the goods must arrive.
-                "contact": r.contact,
-                "phone": r.phone,
-                "address": r.address,
-            }
-            yield r.id, amount, values
+                cells = (
+                    r.number,
+                    r.customer,
+                    r.contact,
+                    r.phone,
+                    r.address,
+                    r.sku,
+                    r.sku_product or r.case_product,
+                    r.batch_no,
+                    r.quantity,
+                    labels.kind[r.kind],
+                    labels.note(r.note),
+                    approved_on,
+                    r.id,
+                )
+            yield r.id, amount, cells
 
 
 # --- writes ----------------------------------------------------------------------------------
@@ -401,13 +447,14 @@ def export(actor, data: Mapping, progress: Callable[[int], None] | None = None) 
         line = line_for_write(actor, code)
         writer = ExportWriter(kind)
         ids: list[int] = []
-        total = Decimal("0.00")
-        for line_id, amount, values in _rows(line, kind, _eligible(line, kind, start, end)):
-            writer.add(values)
+        cents = 0
+        for line_id, amount, cells in _rows(line, kind, _eligible(line, kind, start, end)):
+            writer.add(cells)
             ids.append(line_id)
-            total += amount
+            cents += amount
             if progress is not None:
                 progress(1)
+        total = (Decimal(cents) / 100).quantize(CENT)
         xlsx, csv_bytes = writer.finish()
         if not ids:
             message = _l("No line is waiting for this export.")

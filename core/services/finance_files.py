@@ -13,10 +13,10 @@ or a carriage return gets a leading single quote (OWASP "CSV injection").
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 import xlsxwriter
@@ -88,95 +88,84 @@ def csv_text(value: str) -> str:
     return "'" + value if value.startswith(CSV_RISKY) else value
 
 
-def _csv_cell(column: Column, value: Any) -> str:
-    if value is None:
-        return ""
-    if column.type == MONEY:
-        return f"{Decimal(value):.2f}"
-    if column.type == DATE:
-        return value.isoformat()
-    if column.type == INT:
-        return str(int(value))
-    return csv_text(str(value))
+def fen_text(fen: int) -> str:
+    """An amount in fen as the CSV writes it: ``-1234.50``."""
+    sign = "-" if fen < 0 else ""
+    whole, part = divmod(abs(fen), 100)
+    return f"{sign}{whole}.{part:02d}"
+
+
+CSV_VALUE = {TEXT: csv_text, INT: str, MONEY: fen_text, DATE: dt.date.isoformat}
 
 
 class ExportWriter:
-    """Writes the rows of one list into an XLSX workbook and a CSV at the same time."""
+    """Writes the rows of one list into an XLSX workbook and a CSV at the same time.
+
+    A row is a tuple of cells in the order of ``COLUMNS[kind]``: text, integers, amounts in
+    fen (integers) and dates; None leaves a cell empty.
+    """
 
     def __init__(self, kind: str) -> None:
         self.kind = kind
         self.columns = COLUMNS[kind]
         self._xlsx = io.BytesIO()
         self._book = xlsxwriter.Workbook(self._xlsx, WORKBOOK_OPTIONS)
-        self._sheet = self._book.add_worksheet(str(SHEET_TITLE[kind])[:31])
-        self._header = self._book.add_format({"bold": True, "bg_color": "#DDEBF7"})
+        self._sheet = sheet = self._book.add_worksheet(str(SHEET_TITLE[kind])[:31])
+        header = self._book.add_format({"bold": True, "bg_color": "#DDEBF7"})
         self._money = self._book.add_format({"num_format": "#,##0.00"})
         self._date = self._book.add_format({"num_format": "yyyy-mm-dd"})
-        self._total_text = self._book.add_format({"bold": True})
-        self._total_money = self._book.add_format({"bold": True, "num_format": "#,##0.00"})
-        self._total_int = self._book.add_format({"bold": True})
+        self._bold = self._book.add_format({"bold": True})
+        self._bold_money = self._book.add_format({"bold": True, "num_format": "#,##0.00"})
         self._csv = io.BytesIO()
         self._csv_text = io.TextIOWrapper(self._csv, encoding="utf-8-sig", newline="")
         self._csv_out = csv.writer(self._csv_text)
         self.row = 0
-        self.total = Decimal("0.00") if TOTAL_OF[kind] == "amount" else 0
+        self._total_col = next(i for i, c in enumerate(self.columns) if c.key == TOTAL_OF[kind])
+        self.total = 0  # fen on the credit-note list, pieces on the reshipment list
+        # What each column's cells go through: (column, xlsx writer, format, to xlsx value).
+        writers = {
+            TEXT: (sheet.write_string, None, None),
+            INT: (sheet.write_number, None, None),
+            MONEY: (sheet.write_number, self._money, lambda fen: fen / 100),
+            DATE: (sheet.write_datetime, self._date, None),
+        }
+        self._plan = [(i, *writers[c.type]) for i, c in enumerate(self.columns)]
+        self._csv_plan = [CSV_VALUE[c.type] for c in self.columns]
         headers = [str(c.header) for c in self.columns]
-        for col, (column, header) in enumerate(zip(self.columns, headers, strict=True)):
-            self._sheet.set_column(col, col, column.width)
-            self._sheet.write_string(0, col, header, self._header)
-        self._sheet.freeze_panes(1, 0)
+        for col, (column, text) in enumerate(zip(self.columns, headers, strict=True)):
+            sheet.set_column(col, col, column.width)
+            sheet.write_string(0, col, text, header)
+        sheet.freeze_panes(1, 0)
         self._csv_out.writerow(headers)
 
-    def add(self, values: dict[str, Any]) -> None:
-        """Write one line (``values`` keyed by column key)."""
-        self.row += 1
-        sheet, row = self._sheet, self.row
-        for col, column in enumerate(self.columns):
-            value = values.get(column.key)
+    def add(self, cells: Sequence[Any]) -> None:
+        """Write one line."""
+        self.row = row = self.row + 1
+        for col, write, fmt, convert in self._plan:
+            value = cells[col]
             if value is None or value == "":
                 continue
-            if column.type == TEXT:
-                sheet.write_string(row, col, str(value))
-            elif column.type == MONEY:
-                sheet.write_number(row, col, float(value), self._money)
-            elif column.type == DATE:
-                sheet.write_datetime(row, col, value, self._date)
-            else:
-                sheet.write_number(row, col, int(value))
-        self._csv_out.writerow([_csv_cell(c, values.get(c.key)) for c in self.columns])
-        summed = values.get(TOTAL_OF[self.kind])
-        if summed is not None:
-            self.total += summed
+            write(row, col, convert(value) if convert else value, fmt)
+        self._csv_out.writerow(
+            ["" if v is None else f(v) for f, v in zip(self._csv_plan, cells, strict=True)]
+        )
+        self.total += cells[self._total_col] or 0
 
     def finish(self) -> tuple[bytes, bytes]:
         """Write the totals row (values, no formula) and close both files: (xlsx, csv)."""
         last = len(self.columns) - 1
         self._sheet.autofilter(0, 0, max(self.row, 1), last)
         row = self.row + 2
-        self._sheet.write_string(row, 0, str(_l("Total")), self._total_text)
-        total_col = next(i for i, c in enumerate(self.columns) if c.key == TOTAL_OF[self.kind])
+        self._sheet.write_string(row, 0, str(_l("Total")), self._bold)
         if TOTAL_OF[self.kind] == "amount":
-            self._sheet.write_number(row, total_col, float(self.total), self._total_money)
+            self._sheet.write_number(row, self._total_col, self.total / 100, self._bold_money)
         else:
-            self._sheet.write_number(row, total_col, int(self.total), self._total_int)
+            self._sheet.write_number(row, self._total_col, self.total, self._bold)
         self._book.close()
         self._csv_text.flush()
         csv_bytes = self._csv.getvalue()
         self._csv_text.detach()
         return self._xlsx.getvalue(), csv_bytes
-
-
-def write_all(
-    kind: str, rows: Iterable[dict[str, Any]], progress: Callable[[int], None] | None = None
-) -> tuple[bytes, bytes, int]:
-    """Both files of ``rows``; (xlsx, csv, row count)."""
-    writer = ExportWriter(kind)
-    for values in rows:
-        writer.add(values)
-        if progress is not None:
-            progress(1)
-    xlsx, csv_bytes = writer.finish()
-    return xlsx, csv_bytes, writer.row
 
 
 def headers(kind: str) -> Sequence[str]:
