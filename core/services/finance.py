@@ -16,8 +16,8 @@ or downloading one is audited as a read of contact data.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-from collections.abc import Callable, Iterator, Mapping
+from array import array
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -48,7 +48,8 @@ from core.roles import CAN_EXPORT, CAN_READ, CAN_VOID, FINANCE_EXPORT
 from core.services import audit
 from core.services.access import can, line_filter, line_for_write
 from core.services.errors import Conflict, Forbidden, Invalid, NotFound, PreconditionFailed
-from core.services.finance_files import CSV_MIME, XLSX_MIME, ExportWriter
+from core.services.finance_blobs import store_file
+from core.services.finance_files import CSV_MIME, XLSX_MIME, ExportWriter, sha256_of
 from core.services.lines import registry
 from core.timeutil import in_zone, iso_in_zone, zone
 from core.vocab import COMPENSATION_KINDS
@@ -346,7 +347,6 @@ def _rows(line: BusinessLine, kind: str, where: list) -> Iterator[tuple[int, int
     )
     labels = _Labels(kind)
     tz = zone(line.timezone)
-    days: dict[dt.datetime, dt.date] = {}
     credit = kind == "credit_notes"
     # Plain rows from the connection (no ORM loading), streamed CHUNK at a time.
     result = db.session.connection().execute(stmt.execution_options(yield_per=CHUNK))
@@ -356,11 +356,7 @@ def _rows(line: BusinessLine, kind: str, where: list) -> Iterator[tuple[int, int
             amount = r.amount or 0
             if r.kind in NEGATIVE_KINDS:
                 amount = -abs(amount)
-            approved_on = days.get(r.approved_at)
-            if approved_on is None:
-                approved_on = r.approved_at.astimezone(tz).date()
-                if len(days) < 100_000:
-                    days[r.approved_at] = approved_on
+            approved_on = r.approved_at.astimezone(tz).date()
             if credit:
                 cells = (
                     r.number,
@@ -417,14 +413,17 @@ def _next_number(line: BusinessLine) -> str:
     return f"{prefix}{taken + 1:04d}"
 
 
-def _expire_lines(ids: set[int] | None = None) -> None:
+def _expire_lines(ids: Sequence[int]) -> None:
     """Forget the session's copies of changed lines (they were updated by Core statements)."""
-    for obj in list(db.session.identity_map.values()):
-        if isinstance(obj, CompensationLine) and (ids is None or obj.id in ids):
-            db.session.expire(obj, ["batch_id", "batch"])
+    held = [o for o in db.session.identity_map.values() if isinstance(o, CompensationLine)]
+    if held:
+        changed = set(ids)
+        for obj in held:
+            if obj.id in changed:
+                db.session.expire(obj, ["batch_id", "batch"])
 
 
-def _chunks(items: list[int]) -> Iterator[list[int]]:
+def _chunks(items: Sequence[int]) -> Iterator[Sequence[int]]:
     for i in range(0, len(items), CHUNK):
         yield items[i : i + CHUNK]
 
@@ -443,10 +442,9 @@ def export(actor, data: Mapping, progress: Callable[[int], None] | None = None) 
     code = _line_code(data.get("business_line"))
     start, end = _period(data.get("approved_from"), data.get("approved_to"))
     locale = str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"])
-    with write_transaction():
+    with write_transaction(), ExportWriter(kind) as writer:
         line = line_for_write(actor, code)
-        writer = ExportWriter(kind)
-        ids: list[int] = []
+        ids = array("q")  # 100,000 ids in 800 kB
         cents = 0
         for line_id, amount, cells in _rows(line, kind, _eligible(line, kind, start, end)):
             writer.add(cells)
@@ -455,7 +453,7 @@ def export(actor, data: Mapping, progress: Callable[[int], None] | None = None) 
             if progress is not None:
                 progress(1)
         total = (Decimal(cents) / 100).quantize(CENT)
-        xlsx, csv_bytes = writer.finish()
+        xlsx_path, csv_path = writer.finish()
         if not ids:
             message = _l("No line is waiting for this export.")
             raise PreconditionFailed(
@@ -474,15 +472,19 @@ def export(actor, data: Mapping, progress: Callable[[int], None] | None = None) 
             locale=locale,
             created_by=actor if getattr(actor, "id", None) else None,
             created_at=utcnow(),
-            xlsx=xlsx,
-            csv=csv_bytes,
-            xlsx_sha256=hashlib.sha256(xlsx).hexdigest(),
-            csv_sha256=hashlib.sha256(csv_bytes).hexdigest(),
+            xlsx=b"",
+            csv=b"",
+            xlsx_sha256=sha256_of(xlsx_path),
+            csv_sha256=sha256_of(csv_path),
         )
         db.session.add(batch)
         db.session.flush()
+        store_file(batch.id, "xlsx", xlsx_path)
+        store_file(batch.id, "csv", csv_path)
+        db.session.expire(batch, ["xlsx", "csv"])
         table = CompensationLine.__table__
         for chunk in _chunks(ids):
+            chunk = list(chunk)
             taken = db.session.execute(
                 sa.update(table)
                 .where(table.c.id.in_(chunk), table.c.batch_id.is_(None))
@@ -494,7 +496,7 @@ def export(actor, data: Mapping, progress: Callable[[int], None] | None = None) 
                 sa.insert(ExportBatchLine.__table__),
                 [{"batch_id": batch.id, "line_id": i} for i in chunk],
             )
-        _expire_lines(set(ids))
+        _expire_lines(ids)
         changes: dict[str, Any] = {
             "number": batch.number,
             "kind": kind,
@@ -504,7 +506,8 @@ def export(actor, data: Mapping, progress: Callable[[int], None] | None = None) 
             "count": len(ids),
             "total": total,
             "xlsx_sha256": batch.xlsx_sha256,
-            "lines": ids,
+            "csv_sha256": batch.csv_sha256,
+            "lines": ids.tolist(),
         }
         if kind == "reshipments":
             changes["contact_data"] = True  # the list shows unmasked phones and addresses
@@ -566,7 +569,7 @@ def void(actor, batch_id: int, data: Mapping) -> ExportBatch:
         )
         for chunk in _chunks(released):
             db.session.execute(sa.update(table).where(table.c.id.in_(chunk)).values(batch_id=None))
-        _expire_lines(set(released))
+        _expire_lines(released)
         batch.voided_at = utcnow()
         batch.voided_by = actor if getattr(actor, "id", None) else None
         batch.void_reason = reason

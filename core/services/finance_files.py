@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import io
+import hashlib
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import xlsxwriter
@@ -99,7 +101,8 @@ CSV_VALUE = {TEXT: csv_text, INT: str, MONEY: fen_text, DATE: dt.date.isoformat}
 
 
 class ExportWriter:
-    """Writes the rows of one list into an XLSX workbook and a CSV at the same time.
+    """Writes the rows of one list into an XLSX workbook and a CSV at the same time, both in a
+    temporary folder (100,000 lines stay out of memory); use it as a context manager.
 
     A row is a tuple of cells in the order of ``COLUMNS[kind]``: text, integers, amounts in
     fen (integers) and dates; None leaves a cell empty.
@@ -108,17 +111,20 @@ class ExportWriter:
     def __init__(self, kind: str) -> None:
         self.kind = kind
         self.columns = COLUMNS[kind]
-        self._xlsx = io.BytesIO()
-        self._book = xlsxwriter.Workbook(self._xlsx, WORKBOOK_OPTIONS)
+        self._dir = tempfile.TemporaryDirectory(prefix="kesu-export-")
+        folder = Path(self._dir.name)
+        self.xlsx_path, self.csv_path = folder / "list.xlsx", folder / "list.csv"
+        self._book = xlsxwriter.Workbook(
+            str(self.xlsx_path), {**WORKBOOK_OPTIONS, "tmpdir": str(folder)}
+        )
         self._sheet = sheet = self._book.add_worksheet(str(SHEET_TITLE[kind])[:31])
         header = self._book.add_format({"bold": True, "bg_color": "#DDEBF7"})
         self._money = self._book.add_format({"num_format": "#,##0.00"})
         self._date = self._book.add_format({"num_format": "yyyy-mm-dd"})
         self._bold = self._book.add_format({"bold": True})
         self._bold_money = self._book.add_format({"bold": True, "num_format": "#,##0.00"})
-        self._csv = io.BytesIO()
-        self._csv_text = io.TextIOWrapper(self._csv, encoding="utf-8-sig", newline="")
-        self._csv_out = csv.writer(self._csv_text)
+        self._csv_file = open(self.csv_path, "w", encoding="utf-8-sig", newline="")  # noqa: SIM115
+        self._csv_out = csv.writer(self._csv_file)
         self.row = 0
         self._total_col = next(i for i, c in enumerate(self.columns) if c.key == TOTAL_OF[kind])
         self.total = 0  # fen on the credit-note list, pieces on the reshipment list
@@ -137,6 +143,13 @@ class ExportWriter:
             sheet.write_string(0, col, text, header)
         sheet.freeze_panes(1, 0)
         self._csv_out.writerow(headers)
+        self._closed = False
+
+    def __enter__(self) -> ExportWriter:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.cleanup()
 
     def add(self, cells: Sequence[Any]) -> None:
         """Write one line."""
@@ -151,8 +164,8 @@ class ExportWriter:
         )
         self.total += cells[self._total_col] or 0
 
-    def finish(self) -> tuple[bytes, bytes]:
-        """Write the totals row (values, no formula) and close both files: (xlsx, csv)."""
+    def finish(self) -> tuple[Path, Path]:
+        """Write the totals row (values, no formula) and close both files: their paths."""
         last = len(self.columns) - 1
         self._sheet.autofilter(0, 0, max(self.row, 1), last)
         row = self.row + 2
@@ -161,11 +174,32 @@ class ExportWriter:
             self._sheet.write_number(row, self._total_col, self.total / 100, self._bold_money)
         else:
             self._sheet.write_number(row, self._total_col, self.total, self._bold)
-        self._book.close()
-        self._csv_text.flush()
-        csv_bytes = self._csv.getvalue()
-        self._csv_text.detach()
-        return self._xlsx.getvalue(), csv_bytes
+        self._close()
+        return self.xlsx_path, self.csv_path
+
+    def _close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            self._csv_file.close()
+            self._book.close()
+
+    def cleanup(self) -> None:
+        """Remove the temporary files (closing them first if need be)."""
+        try:
+            self._close()
+        finally:
+            self._dir.cleanup()
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(FILE_BLOCK), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+FILE_BLOCK = 1 << 20
 
 
 def headers(kind: str) -> Sequence[str]:
