@@ -256,25 +256,28 @@ def batch_json(batch: ExportBatch) -> dict[str, Any]:
 # --- the rows of the files -------------------------------------------------------------------
 
 
-def _approvers(part) -> dict[tuple[int, int], str]:
-    """``(case id, round) -> "name, name"``: who approved each line's round, in step order."""
-    keys = {(r.case_id, r.approved_round) for r in part if r.approved_round is not None}
+def _approvers(part, names: dict[int, str]) -> dict[tuple[int, int], str]:
+    """``(case id, round) -> "name, name"``: who approved each line's round, in step order
+    (``names``: display names by user id, filled as users turn up)."""
+    keys = {(r[10], r[9]) for r in part if r[9] is not None}  # (case id, approved round)
     if not keys:
         return {}
     stmt = (
-        sa.select(ApprovalStep.case_id, ApprovalStep.round, KesuUser)
-        .join(KesuUser, KesuUser.id == ApprovalStep.decided_by_id)
+        sa.select(ApprovalStep.case_id, ApprovalStep.round, ApprovalStep.decided_by_id)
         .where(
             ApprovalStep.case_id.in_(sorted({k[0] for k in keys})),
             ApprovalStep.decision == "approved",
+            ApprovalStep.decided_by_id.is_not(None),
         )
         .order_by(ApprovalStep.case_id, ApprovalStep.round, ApprovalStep.seq)
     )
-    names: dict[tuple[int, int], list[str]] = {}
-    for case_id, round_no, user in db.session.execute(stmt):
+    found: dict[tuple[int, int], list[str]] = {}
+    for case_id, round_no, user_id in db.session.execute(stmt):
         if (case_id, round_no) in keys:
-            names.setdefault((case_id, round_no), []).append(user.display_name)
-    return {key: ", ".join(dict.fromkeys(value)) for key, value in names.items()}
+            if user_id not in names:
+                names[user_id] = db.session.get(KesuUser, user_id).display_name
+            found.setdefault((case_id, round_no), []).append(names[user_id])
+    return {key: ", ".join(dict.fromkeys(value)) for key, value in found.items()}
 
 
 class _Labels:
@@ -319,7 +322,8 @@ def _rows(line: BusinessLine, kind: str, where: list) -> Iterator[tuple[int, int
             CompensationLine.sku,
             CompensationLine.batch_no,
             CompensationLine.note,
-            CompensationLine.approved_at,
+            # Read as stored (naive UTC): parsed here, cheaper than per-row type processing.
+            sa.type_coerce(CompensationLine.approved_at, sa.String).label("approved_at"),
             CompensationLine.approved_round,
             Case.id.label("case_id"),
             Case.number,
@@ -350,48 +354,78 @@ def _rows(line: BusinessLine, kind: str, where: list) -> Iterator[tuple[int, int
     credit = kind == "credit_notes"
     # Plain rows from the connection (no ORM loading), streamed CHUNK at a time.
     result = db.session.connection().execute(stmt.execution_options(yield_per=CHUNK))
+    name, negative = line.name, NEGATIVE_KINDS
+    users: dict[int, str] = {}
+    category_of, kind_of, note_of = labels.category, labels.kind, labels.note
     for part in result.partitions():
-        approvers = _approvers(part) if credit else {}
-        for r in part:
-            amount = r.amount or 0
-            if r.kind in NEGATIVE_KINDS:
+        approvers = _approvers(part, users) if credit else {}
+        for (
+            line_id,
+            line_kind,
+            quantity,
+            unit_price,
+            amount,
+            sku,
+            batch_no,
+            note,
+            approved_at,
+            approved_round,
+            case_id,
+            number,
+            category,
+            customer,
+            contact,
+            phone,
+            address,
+            sku_product,
+            case_product,
+        ) in part:
+            amount = amount or 0
+            if line_kind in negative:
                 amount = -abs(amount)
-            approved_on = r.approved_at.astimezone(tz).date()
+            approved_on = _utc(approved_at).astimezone(tz).date()
             if credit:
                 cells = (
-                    r.number,
-                    r.customer,
-                    line.name,
-                    labels.category.get(r.category, r.category),
-                    labels.kind[r.kind],
-                    r.sku,
-                    r.batch_no,
-                    r.quantity,
-                    r.unit_price,
+                    number,
+                    customer,
+                    name,
+                    category_of.get(category, category),
+                    kind_of[line_kind],
+                    sku,
+                    batch_no,
+                    quantity,
+                    unit_price,
                     amount,
-                    labels.note(r.note),
+                    note_of(note),
                     approved_on,
-                    approvers.get((r.case_id, r.approved_round)),
-                    r.id,
+                    approvers.get((case_id, approved_round)),
+                    line_id,
                 )
             else:
                 # The reshipment list's contact data is unmasked: the goods must arrive.
                 cells = (
-                    r.number,
-                    r.customer,
-                    r.contact,
-                    r.phone,
-                    r.address,
-                    r.sku,
-                    r.sku_product or r.case_product,
-                    r.batch_no,
-                    r.quantity,
-                    labels.kind[r.kind],
-                    labels.note(r.note),
+                    number,
+                    customer,
+                    contact,
+                    phone,
+                    address,
+                    sku,
+                    sku_product or case_product,
+                    batch_no,
+                    quantity,
+                    kind_of[line_kind],
+                    note_of(note),
                     approved_on,
-                    r.id,
+                    line_id,
                 )
-            yield r.id, amount, cells
+            yield line_id, amount, cells
+
+
+def _utc(value: str | dt.datetime) -> dt.datetime:
+    """A stored UTC timestamp (text on SQLite, a naive datetime elsewhere) made aware."""
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    return value.replace(tzinfo=dt.UTC)
 
 
 # --- writes ----------------------------------------------------------------------------------
@@ -492,10 +526,14 @@ def export(actor, data: Mapping, progress: Callable[[int], None] | None = None) 
             )
             if taken.rowcount != len(chunk):  # cannot happen under the write gate: never share
                 raise Conflict(_l("Another export took some of these lines; try again."))
-            db.session.execute(
-                sa.insert(ExportBatchLine.__table__),
-                [{"batch_id": batch.id, "line_id": i} for i in chunk],
+        # The batch's history: exactly the lines just marked with it.
+        history = ExportBatchLine.__table__
+        db.session.execute(
+            sa.insert(history).from_select(
+                ["batch_id", "line_id"],
+                sa.select(sa.literal(batch.id), table.c.id).where(table.c.batch_id == batch.id),
             )
+        )
         _expire_lines(ids)
         changes: dict[str, Any] = {
             "number": batch.number,
