@@ -258,6 +258,7 @@ def run_child(kind: str, folder: Path, lines: int = 0) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lines", type=int, default=100_000)
+    parser.add_argument("--rounds", type=int, default=1, help="median of this many, alternating")
     parser.add_argument("--child", choices=["build", "service", "baseline"])
     parser.add_argument("--folder", type=Path)
     args = parser.parse_args()
@@ -276,15 +277,17 @@ def main() -> None:
         # into a forked child, so the build (which loads the app) runs in a child too.
         run_child("build", source, args.lines)
         print(f"built {args.lines} lines in {time.perf_counter() - start:.1f} s")
-        results = {}
-        for kind in ("baseline", "service"):
-            folder = Path(tmp) / kind
-            shutil.copytree(source, folder)
-            results[kind] = run_child(kind, folder)
-            shutil.rmtree(folder)
-    s, b = results["service"], results["baseline"]
+        runs: dict[str, list[dict]] = {"service": [], "baseline": []}
+        for n in range(args.rounds):
+            order = ("baseline", "service") if n % 2 == 0 else ("service", "baseline")
+            for kind in order:
+                folder = Path(tmp) / kind
+                shutil.copytree(source, folder)
+                runs[kind].append(run_child(kind, folder))
+                shutil.rmtree(folder)
+    s, b = (sorted(runs[k], key=lambda r: r["seconds"])[args.rounds // 2] for k in runs)
     assert s["lines"] == b["lines"] == args.lines, (s, b)
-    print(f"lines: {args.lines}")
+    print(f"lines: {args.lines}, rounds: {args.rounds} (median shown)")
     print(
         f"service  : {s['seconds']:.2f} s  peak RSS {s['peak_mb']:.0f} MB "
         f"(after app start {s['peak_before_mb']:.0f} MB)  xlsx {s['xlsx_bytes'] / 1e6:.1f} MB"
