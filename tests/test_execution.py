@@ -273,3 +273,23 @@ def test_a_credit_done_before_the_goods_go_out_is_not_due(app, api, mixed):
     assert done(api, "finance", case, "credit_note").status_code == 200
     shipped = done(api, "sales", case, "reship").get_json()["result"]
     assert line_of(shipped, "credit_note")["credit_due_on"] is None
+
+
+def test_the_open_credits_list_of_ones_own_lines(app, api, mixed):
+    case = to_executing(api)
+    done(api, "sales", case, "reship")
+    credit = line_of(read(api, case["id"]), "credit_note")
+    listed = api("finance").get("/api/v1/case/credits-due").get_json()
+    assert (listed["count"], listed["overdue"]) == (1, 0)
+    [item] = listed["result"]
+    assert (item["number"], item["business_line"], item["line"]["id"]) == (
+        case["number"],
+        "L1",
+        credit["id"],
+    )
+    assert item["line"]["credit_due_on"] == credit["credit_due_on"]
+    assert api("finance").get("/api/v1/case/credits-due?business_line=L1").get_json()["count"] == 1
+    assert api("supervisor2").get("/api/v1/case/credits-due").get_json()["count"] == 0
+    assert api("finance").get("/api/v1/case/credits-due?business_line=L2").status_code == 403
+    resp = api("finance").get("/api/v1/case/credits-due?business_line=NOPE")
+    assert resp.status_code == 400 and "business_line" in resp.get_json()["errors"]
