@@ -3,6 +3,7 @@ lines than one chunk is whole, and the ``kesu export`` commands (issue 9, sectio
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from decimal import Decimal
 
@@ -10,7 +11,7 @@ import sqlalchemy as sa
 
 from core.extensions import db
 from core.models import AuditEvent, CompensationLine, ExportBatch, ExportBatchLine
-from core.services import finance
+from core.services import finance, finance_blobs
 from tests.finance_helpers import EN_CREDIT, ZH_CREDIT, csv_rows, direct_lines, rows, sheet
 
 EXPORT = "/api/v1/finance/export"
@@ -78,17 +79,24 @@ def test_two_exports_at_the_same_moment_never_share_a_line(app, api):
     assert [n[-4:] for n in numbers] == ["0001", "0002", "0003"]
 
 
-def test_an_export_of_more_lines_than_one_chunk_is_whole(app, api):
+def test_an_export_of_more_lines_than_one_chunk_is_whole(app, api, monkeypatch):
+    # Files stored in many small blocks (the real size is 1 MiB), read back whole.
+    monkeypatch.setattr(finance_blobs, "BLOCK", 4096)
     lines = direct_lines(app, finance.CHUNK + 150, amount="1.25")
     resp = api("finance").post(EXPORT, json={"kind": "credit_notes", "business_line": "L1"})
     assert resp.status_code == 201, resp.get_json()
     batch = resp.get_json()["result"]
     n = len(lines)
     assert batch["line_count"] == n and Decimal(batch["total"]) == Decimal("1.25") * n
-    table = rows(sheet(api("finance").get(batch["urls"]["xlsx"]).get_data()))
+    content = api("finance").get(batch["urls"]["xlsx"]).get_data()
+    assert hashlib.sha256(content).hexdigest() == batch["xlsx_sha256"]
+    assert len(content) > 10 * finance_blobs.BLOCK
+    table = rows(sheet(content))
     assert [r[13] for r in table[1 : n + 1]] == lines  # in case and line order
     assert table[n + 2][9] == float(Decimal("1.25") * n)
-    assert len(csv_rows(api("finance").get(batch["urls"]["csv"]).get_data())) == n + 1
+    content = api("finance").get(batch["urls"]["csv"]).get_data()
+    assert hashlib.sha256(content).hexdigest() == batch["csv_sha256"]
+    assert len(csv_rows(content)) == n + 1
     with app.app_context():
         assert count(ExportBatchLine) == n
         marked = db.session.scalar(
