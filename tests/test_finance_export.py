@@ -4,17 +4,24 @@ lines than one chunk is whole, and the ``kesu export`` commands (issue 9, sectio
 from __future__ import annotations
 
 import hashlib
+import os
+import pty
+import subprocess
+import sys
 import threading
 from decimal import Decimal
+from pathlib import Path
 
 import sqlalchemy as sa
 
 from core.extensions import db
 from core.models import AuditEvent, CompensationLine, ExportBatch, ExportBatchLine
 from core.services import finance, finance_blobs
+from tests.conftest import SECRET
 from tests.finance_helpers import EN_CREDIT, ZH_CREDIT, csv_rows, direct_lines, rows, sheet
 
 EXPORT = "/api/v1/finance/export"
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def count(model) -> int:
@@ -175,3 +182,51 @@ def test_cli_export_in_a_period_and_in_english(app, runner, tmp_path):
         result = runner.invoke(args=["export", "credit-notes", "--line", "L1", "-o", str(out)])
         assert result.exit_code == 0, result.output
         assert csv_rows(out.read_bytes())[0] == EN_CREDIT
+
+
+def test_cli_shows_a_progress_bar_on_a_terminal(app, tmp_path):
+    """``kesu export`` in a real process whose output is a terminal (a pseudo-terminal)."""
+    direct_lines(app, 30)
+    out = tmp_path / "credit.csv"
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+        "KESU_INSTANCE_PATH": app.instance_path,
+        "KESU_DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+        "KESU_SECRET_KEY": SECRET,
+        "KESU_UPLOAD_DIR": app.config["KESU_UPLOAD_DIR"],
+    }
+    command = "from core.cli import main; main()"
+    args = ["export", "credit-notes", "--line", "L1", "-o", str(out)]
+    master, terminal = pty.openpty()
+    try:
+        proc = subprocess.Popen(
+            [sys.executable, "-c", command, *args], env=env, stdout=terminal, stderr=terminal
+        )
+        os.close(terminal)
+        seen = b""
+        while True:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:  # the terminal closed: the process is gone
+                break
+            if not chunk:
+                break
+            seen += chunk
+        assert proc.wait(timeout=120) == 0, seen
+    finally:
+        os.close(master)
+    text = seen.decode(errors="replace")
+    assert "Exporting" in text and "100%" in text, text
+    assert "FX-" in text and len(csv_rows(out.read_bytes())) == 31
+    # The same command into a pipe: the result line only, no bar.
+    piped = subprocess.run(
+        [sys.executable, "-c", command, *args], env=env, capture_output=True, timeout=120
+    )
+    assert piped.returncode == 1 and b"nothing_to_export" in piped.stderr
+    direct_lines(app, 3)
+    piped = subprocess.run(
+        [sys.executable, "-c", command, *args], env=env, capture_output=True, timeout=120
+    )
+    assert piped.returncode == 0, piped.stderr
+    assert b"Exporting" not in piped.stdout + piped.stderr and b"FX-" in piped.stdout
