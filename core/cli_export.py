@@ -31,12 +31,20 @@ def _fail(exc) -> click.ClickException:
     return click.ClickException(f"{exc.message} {detail}".strip())
 
 
-def _export(kind: str, line: str, start: str | None, end: str | None, out: str) -> None:
+def _export(
+    kind: str, line: str, start: str | None, end: str | None, out: str, lang: str | None
+) -> None:
+    from flask import current_app
+    from flask_babel import force_locale
+
     from core.services import finance
     from core.services.access import SYSTEM
     from core.services.errors import ServiceError
 
     fmt = _format(out)
+    languages = current_app.config["LANGUAGES"]
+    if lang is not None and lang not in languages:
+        raise click.BadParameter(f"one of {', '.join(languages)}", param_hint="--lang")
     body = {"kind": kind, "business_line": line, "approved_from": start, "approved_to": end}
     body = {k: v for k, v in body.items() if v is not None}
     try:
@@ -47,7 +55,7 @@ def _export(kind: str, line: str, start: str | None, end: str | None, out: str) 
             if count and sys.stdout.isatty()
             else nullcontext()
         )
-        with bar as progress:
+        with bar as progress, force_locale(lang or current_app.config["BABEL_DEFAULT_LOCALE"]):
             batch = finance.export(
                 SYSTEM, body, progress=progress.update if progress is not None else None
             )
@@ -62,6 +70,7 @@ _options = [
     click.option("--from", "start", default=None, help="first day approved (YYYY-MM-DD)"),
     click.option("--to", "end", default=None, help="last day approved (YYYY-MM-DD, inclusive)"),
     click.option("-o", "--output", "out", required=True, help="the file: .xlsx or .csv"),
+    click.option("--lang", default=None, help="the files' language: zh_CN (default) or en"),
 ]
 
 
@@ -74,17 +83,17 @@ def _with_options(f):
 @export_group.command("credit-notes")
 @_with_options
 @with_appcontext
-def export_credit_notes(line: str, start: str | None, end: str | None, out: str) -> None:
+def export_credit_notes(line, start, end, out, lang) -> None:
     """Export the line's approved credit notes, adjustments, refunds and charges."""
-    _export("credit_notes", line, start, end, out)
+    _export("credit_notes", line, start, end, out, lang)
 
 
 @export_group.command("reshipments")
 @_with_options
 @with_appcontext
-def export_reshipments(line: str, start: str | None, end: str | None, out: str) -> None:
+def export_reshipments(line, start, end, out, lang) -> None:
     """Export the line's approved reshipments and zero-price free-goods orders."""
-    _export("reshipments", line, start, end, out)
+    _export("reshipments", line, start, end, out, lang)
 
 
 @export_group.command("list")

@@ -135,6 +135,7 @@ def test_credit_note_list_in_chinese_then_void_and_reexport_in_english(app, api,
     assert ws["L2"].is_date and "yy" in ws["L2"].number_format
     assert ws.freeze_panes == "A2"
     assert ws.auto_filter.ref == "A1:N5"
+    assert ws.column_dimensions["B"].width > ws.column_dimensions["H"].width > 5  # sized
 
     text = csv_rows(download(api, zh, "csv"))
     assert text[0] == ZH_CREDIT

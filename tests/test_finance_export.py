@@ -176,12 +176,17 @@ def test_cli_export_in_a_period_and_in_english(app, runner, tmp_path):
     result = runner.invoke(args=args)
     assert result.exit_code == 0, result.output
     assert len(csv_rows(out.read_bytes())) == 3
+    direct_lines(app, 1)
+    args = ["export", "credit-notes", "--line", "L1", "-o", str(out)]
+    bad = runner.invoke(args=[*args, "--lang", "fr"])
+    assert bad.exit_code != 0 and "--lang" in bad.output
+    result = runner.invoke(args=[*args, "--lang", "en"])
+    assert result.exit_code == 0, result.output
+    assert csv_rows(out.read_bytes())[0] == EN_CREDIT
     with app.app_context():
-        app.config["BABEL_DEFAULT_LOCALE"] = "en"
-        direct_lines(app, 1)
-        result = runner.invoke(args=["export", "credit-notes", "--line", "L1", "-o", str(out)])
-        assert result.exit_code == 0, result.output
-        assert csv_rows(out.read_bytes())[0] == EN_CREDIT
+        assert (
+            db.session.scalar(sa.select(ExportBatch.locale).order_by(ExportBatch.id.desc())) == "en"
+        )
 
 
 def test_cli_shows_a_progress_bar_on_a_terminal(app, tmp_path):
