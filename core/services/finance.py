@@ -26,7 +26,7 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import aliased, lazyload, selectinload
 
 from core import limits
 from core.db import CENT, for_update, utcnow, write_transaction
@@ -166,6 +166,15 @@ def pending(
         .join(Case, Case.id == CompensationLine.case_id)
         .where(*_eligible(line, kind, start, end))
         .order_by(*ORDER)
+        # The lines' cases in a few queries, without their evidence, deadlines and the rest.
+        .options(
+            selectinload(CompensationLine.case).options(
+                *(
+                    lazyload(getattr(Case, name))
+                    for name in ("compensation", "evidence", "deadline_rows", "approvals", "visits")
+                )
+            )
+        )
     )
     lines = list(db.session.scalars(stmt))
     total = sum((signed_amount(c.kind, c.amount) for c in lines), Decimal("0.00"))
