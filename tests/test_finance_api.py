@@ -19,6 +19,7 @@ from tests.conftest import PASSWORD
 from tests.finance_helpers import (
     EN_CREDIT,
     EN_RESHIP,
+    PROPOSALS,
     ZH_CREDIT,
     ZH_RESHIP,
     approved_case,
@@ -29,6 +30,7 @@ from tests.finance_helpers import (
     rows,
     sheet,
 )
+from tests.plugin_helpers import act
 
 EVIL = '=HYPERLINK("http://x","y")'
 CUSTOMER = {
@@ -272,7 +274,16 @@ def test_done_cancelled_and_unapproved_lines_are_not_exported(app, api, fin):
         f"/api/v1/case/{case['id']}/compensation/{done}/done", json={"reference": "CN-1"}
     )
     assert resp.status_code == 200
-    api("agent").create_case(category="fin_claims", batch_no="F-NOT-APPROVED")
+    # A case proposed (its line not approved yet) and one submitted, waiting for approval.
+    for batch_no, steps in (("F-PROPOSED", 0), ("F-SUBMITTED", 1)):
+        PROPOSALS[batch_no] = [ProposalLine(kind="credit_note", amount=Decimal("99.00"))]
+        other = api("agent").create_case(category="fin_claims", batch_no=batch_no)["id"]
+        act(api, other, "agent", "accept")
+        act(api, other, "supervisor", "assign", department="QA", handler="qa")
+        proposed = act(api, other, "qa", "propose", root_cause="x")
+        assert proposed["compensation"][0]["approved_at"] is None
+        if steps:
+            assert act(api, other, "agent", "submit")["status"] == "approving"
     batch = created(export(api, "credit_notes"))
     assert batch["line_count"] == 1 and batch["total"] == "20.00"
     assert rows(sheet(download(api, batch, "xlsx")))[1][13] == waiting
