@@ -428,3 +428,21 @@ def test_other_roles_get_403_on_every_route(app, api):
             resp = getattr(api(user), method)(url, **kw)
             assert resp.status_code == 403, (user, url, resp.status_code)
     assert api("finance").get(f"{EXPORT}/{batch['id']}").status_code == 200
+
+
+def test_customer_names_that_look_like_formulas_stay_text(app, api, fin):
+    names = ["+1", "-1", "@x", "=1+1"]
+    for name in names:
+        approved_case(
+            api,
+            [ProposalLine(kind="credit_note", amount=Decimal("1.00"))],
+            {"name": name, "kind": "dealer"},
+        )
+    batch = created(export(api, "credit_notes"))
+    ws = sheet(download(api, batch, "xlsx"))
+    cells = [ws.cell(row=r, column=2) for r in range(2, 2 + len(names))]
+    assert [c.value for c in cells] == names
+    assert {c.data_type for c in cells} == {"s"}
+    no_formula(ws)
+    text = csv_rows(download(api, batch, "csv"))
+    assert [r[1] for r in text[1:]] == ["'" + n for n in names]
