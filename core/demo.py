@@ -16,6 +16,7 @@ from core.extensions import db
 from core.models import BusinessLine, Case, Customer, Department, KesuUser, Product
 from core.services import cases, evidence, execution, lines, positions, records, workflow
 from core.services.access import SYSTEM
+from core.services.errors import ServiceError
 from core.services.lines import registry
 from core.services.setup import create_user
 
@@ -293,6 +294,66 @@ def _cases() -> None:
             (sales, "execute", {}),
             (agent, "confirm", {}),
         )
+    # Approved, not yet carried out: lines waiting on Finance's export lists (补发清单, and the
+    # consumer's refund on the credit-note list).
+    signers = [supervisor, *(_user(name) for name in ("quyu", "xszj", "jingli"))]
+
+    def approve_all(case):
+        """Every sign-off of the case's approval, each by a holder of its position."""
+        for _step in range(2 * len(signers)):
+            if db.session.get(Case, case.id).status != "approving":
+                return
+            for user in signers:
+                try:
+                    workflow.run_action(user, case.id, "approve", {"comment": "同意"})
+                    break
+                except ServiceError:
+                    continue  # not this signer's step
+
+    for n, (name, quantity) in enumerate((("杭州美家装饰连锁", 2), ("上海华东建材经销部", 4))):
+        reship = intake(
+            "product_quality",
+            customer={"name": name},
+            product="HC-W100",
+            batch_no=f"HC2611-2{n}",
+            goods_received_at=_ago(4 - n),
+            received_at=_ago(3 - n),
+            description=f"到货少 {quantity} 桶外墙漆。",
+            demand="compensation",
+            details={"problem": "short_shipment", "affected_quantity": quantity},
+        )
+        if reship is not None:
+            photo(reship)
+            act(
+                reship,
+                (agent, "accept", {}),
+                (supervisor, "assign", {"department": "WH"}),
+                (qa, "propose", {"root_cause": "仓库拣货漏装。"}),
+                (agent, "submit", {}),
+            )
+            approve_all(reship)
+    refund = intake(
+        "terminal_consumer",
+        customer={"name": "王女士"},
+        product="HC-I200",
+        batch_no="HC2609-03",
+        quantity_purchased=2,
+        received_at=_ago(4),
+        demand="refund",
+        description="刷漆后墙面起泡，消费者要求退款，经核实为产品问题。",
+        claim_amount="680.00",
+        details={"amount_paid": "680.00", "outcome": "genuine"},
+    )
+    if refund is not None:
+        photo(refund)
+        act(
+            refund,
+            (agent, "accept", {}),
+            (supervisor, "assign", {"department": "QA", "handler": "pinbao"}),
+            (qa, "propose", {"root_cause": "该批次涂料附着力不足。"}),
+            (agent, "submit", {}),
+        )
+        approve_all(refund)
     late = intake(
         "logistics",
         customer={"name": "上海华东建材经销部"},

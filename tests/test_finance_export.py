@@ -235,3 +235,22 @@ def test_cli_shows_a_progress_bar_on_a_terminal(app, tmp_path):
     )
     assert piped.returncode == 0, piped.stderr
     assert b"Exporting" not in piped.stdout + piped.stderr and b"FX-" in piped.stdout
+
+
+def test_the_demo_has_lines_ready_for_both_lists(tmp_path):
+    from core.app import create_app
+    from core.services.access import SYSTEM
+
+    app = create_app({"INSTANCE_PATH": str(tmp_path / "instance"), "TESTING": True})
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["init"]).exit_code == 0
+    result = runner.invoke(args=["demo", "--no-serve"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        for kind in finance.LISTS:
+            assert finance.pending(SYSTEM, kind, "HUACAI").count > 0, kind
+    out = tmp_path / "reship.xlsx"
+    result = runner.invoke(args=["export", "reshipments", "--line", "HUACAI", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    table = rows(sheet(out.read_bytes()))
+    assert table[1][3] == "13905711234"  # 杭州美家装饰连锁's phone, unmasked
