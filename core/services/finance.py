@@ -26,7 +26,7 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.orm import aliased, lazyload, selectinload
+from sqlalchemy.orm import lazyload, selectinload
 
 from core import limits
 from core.db import CENT, for_update, utcnow, write_transaction
@@ -34,15 +34,11 @@ from core.extensions import db
 from core.fields import to_json
 from core.i18n import translated
 from core.models import (
-    ApprovalStep,
     BusinessLine,
     Case,
     CompensationLine,
-    Customer,
     ExportBatch,
     ExportBatchLine,
-    KesuUser,
-    Product,
 )
 from core.roles import CAN_EXPORT, CAN_READ, CAN_VOID, FINANCE_EXPORT
 from core.services import audit
@@ -50,19 +46,10 @@ from core.services.access import can, line_filter, line_for_write
 from core.services.errors import Conflict, Forbidden, Invalid, NotFound, PreconditionFailed
 from core.services.finance_blobs import store_file
 from core.services.finance_files import CSV_MIME, XLSX_MIME, ExportWriter, sha256_of
-from core.services.lines import registry
+from core.services.finance_rows import CHUNK, KINDS, LISTS, NEGATIVE_KINDS, ORDER, rows
 from core.timeutil import in_zone, iso_in_zone, zone
-from core.vocab import COMPENSATION_KINDS
 
-LISTS = ("credit_notes", "reshipments")
-KINDS = {
-    "credit_notes": ("account_adjustment", "credit_note", "freight_to_customer", "refund"),
-    "reshipments": ("free_goods", "reship"),
-}
-# Charges to the customer appear on the credit-note list as negative amounts.
-NEGATIVE_KINDS = frozenset({"freight_to_customer"})
 FORMATS = {"xlsx": XLSX_MIME, "csv": CSV_MIME}
-CHUNK = 2000  # lines read, updated and inserted per statement
 EXPORT_FIELDS = frozenset({"kind", "business_line", "approved_from", "approved_to"})
 API_PATH = "/api/v1/finance/export"
 
@@ -140,9 +127,6 @@ def _eligible(line: BusinessLine, kind: str, start: dt.date | None, end: dt.date
         after = dt.datetime.combine(end + dt.timedelta(days=1), dt.time(), tz)
         where.append(CompensationLine.approved_at < after)
     return where
-
-
-ORDER = (Case.number, CompensationLine.position, CompensationLine.id)
 
 
 # --- reads -----------------------------------------------------------------------------------
@@ -262,181 +246,6 @@ def batch_json(batch: ExportBatch) -> dict[str, Any]:
     }
 
 
-# --- the rows of the files -------------------------------------------------------------------
-
-
-def _approvers(part, names: dict[int, str]) -> dict[tuple[int, int], str]:
-    """``(case id, round) -> "name, name"``: who approved each line's round, in step order
-    (``names``: display names by user id, filled as users turn up)."""
-    keys = {(r[10], r[9]) for r in part if r[9] is not None}  # (case id, approved round)
-    if not keys:
-        return {}
-    stmt = (
-        sa.select(ApprovalStep.case_id, ApprovalStep.round, ApprovalStep.decided_by_id)
-        .where(
-            ApprovalStep.case_id.in_(sorted({k[0] for k in keys})),
-            ApprovalStep.decision == "approved",
-            ApprovalStep.decided_by_id.is_not(None),
-        )
-        .order_by(ApprovalStep.case_id, ApprovalStep.round, ApprovalStep.seq)
-    )
-    found: dict[tuple[int, int], list[str]] = {}
-    for case_id, round_no, user_id in db.session.execute(stmt):
-        if (case_id, round_no) in keys:
-            if user_id not in names:
-                names[user_id] = db.session.get(KesuUser, user_id).display_name
-            found.setdefault((case_id, round_no), []).append(names[user_id])
-    return {key: ", ".join(dict.fromkeys(value)) for key, value in found.items()}
-
-
-class _Labels:
-    """What the files show for stored codes and notes, in the exporter's language, looked up
-    once per distinct value (a note may be a stored message id, see core.i18n)."""
-
-    NOTES_KEPT = 4096
-
-    def __init__(self, kind: str) -> None:
-        locale = str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"])
-        descriptors = registry().descriptors
-        self.category = {k: d.name(locale) for k, d in descriptors.items()}
-        self.kind = {k: str(COMPENSATION_KINDS.get(k, k)) for k in KINDS[kind]}
-        self._notes: dict[str, str | None] = {}
-
-    def note(self, note: str | None) -> str | None:
-        if not note:
-            return None
-        out = self._notes.get(note)
-        if out is None:
-            out = translated(note)
-            if len(self._notes) < self.NOTES_KEPT:
-                self._notes[note] = out
-        return out
-
-
-def _rows(line: BusinessLine, kind: str, where: list) -> Iterator[tuple[int, int, tuple]]:
-    """``(line id, signed amount in fen, the row's cells in column order)`` of the eligible
-    lines (core.services.finance_files COLUMNS), read in chunks of CHUNK rows.
-
-    Amounts are read as the integer fen they are stored as (core.db.Money): the batch total is
-    summed exactly, and no Decimal is made per cell.
-    """
-    sku_product, case_product = aliased(Product), aliased(Product)
-    stmt = (
-        sa.select(
-            CompensationLine.id,
-            CompensationLine.kind,
-            CompensationLine.quantity,
-            sa.type_coerce(CompensationLine.unit_price, sa.BigInteger).label("unit_price"),
-            sa.type_coerce(CompensationLine.amount, sa.BigInteger).label("amount"),
-            CompensationLine.sku,
-            CompensationLine.batch_no,
-            CompensationLine.note,
-            # Read as stored (naive UTC): parsed here, cheaper than per-row type processing.
-            sa.type_coerce(CompensationLine.approved_at, sa.String).label("approved_at"),
-            CompensationLine.approved_round,
-            Case.id.label("case_id"),
-            Case.number,
-            Case.category,
-            Customer.name.label("customer"),
-            Customer.contact,
-            Customer.phone,
-            Customer.address,
-            sku_product.name.label("sku_product"),
-            case_product.name.label("case_product"),
-        )
-        .select_from(CompensationLine)
-        .join(Case, Case.id == CompensationLine.case_id)
-        .join(Customer, Customer.id == Case.customer_id)
-        .outerjoin(case_product, case_product.id == Case.product_id)
-        .outerjoin(
-            sku_product,
-            sa.and_(
-                sku_product.business_line_id == Case.business_line_id,
-                sku_product.code == CompensationLine.sku,
-            ),
-        )
-        .where(*where)
-        .order_by(*ORDER)
-    )
-    labels = _Labels(kind)
-    tz = zone(line.timezone)
-    credit = kind == "credit_notes"
-    # Plain rows from the connection (no ORM loading), streamed CHUNK at a time.
-    result = db.session.connection().execute(stmt.execution_options(yield_per=CHUNK))
-    name, negative = line.name, NEGATIVE_KINDS
-    users: dict[int, str] = {}
-    category_of, kind_of, note_of = labels.category, labels.kind, labels.note
-    for part in result.partitions():
-        approvers = _approvers(part, users) if credit else {}
-        for (
-            line_id,
-            line_kind,
-            quantity,
-            unit_price,
-            amount,
-            sku,
-            batch_no,
-            note,
-            approved_at,
-            approved_round,
-            case_id,
-            number,
-            category,
-            customer,
-            contact,
-            phone,
-            address,
-            sku_product,
-            case_product,
-        ) in part:
-            amount = amount or 0
-            if line_kind in negative:
-                amount = -abs(amount)
-            approved_on = _utc(approved_at).astimezone(tz).date()
-            if credit:
-                cells = (
-                    number,
-                    customer,
-                    name,
-                    category_of.get(category, category),
-                    kind_of[line_kind],
-                    sku,
-                    batch_no,
-                    quantity,
-                    unit_price,
-                    amount,
-                    note_of(note),
-                    approved_on,
-                    approvers.get((case_id, approved_round)),
-                    line_id,
-                )
-            else:
-                # The reshipment list's contact data is unmasked: the goods must arrive.
-                cells = (
-                    number,
-                    customer,
-                    contact,
-                    phone,
-                    address,
-                    sku,
-                    sku_product or case_product,
-                    batch_no,
-                    quantity,
-                    kind_of[line_kind],
-                    note_of(note),
-                    approved_on,
-                    line_id,
-                )
-            yield line_id, amount, cells
-
-
-def _utc(value: str | dt.datetime) -> dt.datetime:
-    """A stored UTC timestamp (text on SQLite, a naive datetime elsewhere) made aware."""
-    if isinstance(value, str):
-        value = dt.datetime.fromisoformat(value)
-    return value.replace(tzinfo=dt.UTC)
-
-
 # --- writes ----------------------------------------------------------------------------------
 
 
@@ -489,7 +298,7 @@ def export(actor, data: Mapping, progress: Callable[[int], None] | None = None) 
         line = line_for_write(actor, code)
         ids = array("q")  # 100,000 ids in 800 kB
         cents = 0
-        for line_id, amount, cells in _rows(line, kind, _eligible(line, kind, start, end)):
+        for line_id, amount, cells in rows(line, kind, _eligible(line, kind, start, end)):
             writer.add(cells)
             ids.append(line_id)
             cents += amount
