@@ -14,6 +14,7 @@ from core.api.cases import CaseApi
 from core.api.execution import CompensationApi
 from core.api.reference import CustomerApi, ProductApi
 from core.api.sla import SlaApi
+from core.api.visits import CaseVisitApi, VisitApi
 
 
 class KesuManager(BaseManager):
@@ -26,6 +27,8 @@ class KesuManager(BaseManager):
         ab.add_api(CustomerApi)
         ab.add_api(ProductApi)
         ab.add_api(SlaApi)
+        ab.add_api(CaseVisitApi)
+        ab.add_api(VisitApi)
         register_core_views(ab)
         registry = current_app.extensions["kesu_plugins"]
         for specs in registry.call_all("kesu_views"):

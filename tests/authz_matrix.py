@@ -20,7 +20,8 @@ the outcome this table expects:
 below); ``ids`` names the record that fills each URL argument (``case``, ``case_write`` for a
 fresh case per call, ``evidence``, ``incident``, ``customer``, ``product``, ``line``,
 ``line_code``, ``position``, ``user``, ``department``, ``missing``; ``money_line`` or
-``goods_line`` for an approved, pending compensation line, with ``line_case`` for its case),
+``goods_line`` for an approved, pending compensation line, with ``line_case`` for its case;
+``closed_case`` for a closed case, ``pending_visit`` for a visit on the reopen list),
 ``args`` gives fixed URL
 arguments, ``ruled=True`` when another line's record must be invisible (404); ``body`` names a
 body builder in tests/authz_calls.py (BODIES) and ``writes=True`` demands that an allowed
@@ -67,6 +68,8 @@ ASSIGN = frozenset({ADMIN, SUPERVISOR})
 QUALITY_ANALYSIS = frozenset({ADMIN, QA})
 QUALITY_ACTION = frozenset({ADMIN, QA, DEPT})
 RECEIPT = frozenset({ADMIN, WAREHOUSE})
+VISIT_RECORD = frozenset({ADMIN, AGENT, SUPERVISOR})  # "Visit" can_read, can_record
+VISIT_DISMISS = frozenset({ADMIN, SUPERVISOR})
 # Flask-AppBuilder's own screens every role has (own profile, own password).
 OWN_ACCOUNT = ALL
 
@@ -258,6 +261,31 @@ MATRIX: dict[str, Rule] = {
         service_roles=frozenset({SUPERVISOR}),
         writes=True,
     ),
+    # -- return visits and the printable approval form ------------------------------------
+    "CaseVisitApi.record POST": Rule(
+        VISIT_RECORD, ids={"pk": "closed_case"}, ruled=True, body="visit_json", writes=True
+    ),
+    "VisitApi.due GET": Rule(VISIT_RECORD),
+    "VisitApi.reopen GET": Rule(VISIT_DISMISS),
+    "VisitApi.dismiss POST": Rule(
+        VISIT_DISMISS,
+        ids={"visit_id": "pending_visit"},
+        ruled=True,
+        body="dismiss_json",
+        writes=True,
+    ),
+    "VisitView.overview GET": Rule(VISIT_RECORD),
+    "VisitView.record POST": Rule(
+        VISIT_RECORD, ids={"pk": "closed_case"}, ruled=True, body="visit_form", writes=True
+    ),
+    "VisitView.dismiss POST": Rule(
+        VISIT_DISMISS,
+        ids={"visit_id": "pending_visit"},
+        ruled=True,
+        body="dismiss_form",
+        writes=True,
+    ),
+    "PrintFormView.approval_form GET": Rule(CASE_READ, ids={"pk": "case"}, ruled=True),
     "CaseApi.upload_evidence POST": Rule(
         CASE_UPLOAD,
         ids={"pk": "case_write"},
@@ -449,6 +477,7 @@ CHUNKS: dict[str, tuple[tuple[str, ...], bool]] = {
         ),
         True,
     ),
+    "visits": (("CaseVisitApi", "VisitApi", "VisitView", "PrintFormView"), True),
     "administration": (
         ("PluginAdminView", "CalendarView", "SlaView", "SlaApi", "AuditView"),
         True,
