@@ -237,12 +237,14 @@ def test_the_case_shows_the_latest_score(app, api):
     assert result["satisfaction"] == 1
 
 
-def test_a_closed_case_is_due_until_visited_and_again_after_reclosing(api):
+def test_a_closed_case_is_due_until_visited_and_again_after_reclosing(app, api):
     case = closed_case(api)
     assert case["id"] in due_ids(api)
     row = next(r for r in api("agent").get("/api/v1/visit/due").get_json()["result"])
     assert row["overdue"] is False and row["due_at"].endswith("T18:00:00+08:00")
-    visit(api, case["id"], 2)
+    _closed_at(app, case["id"], dt.datetime.now(dt.UTC) - dt.timedelta(hours=1))
+    earlier = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=30)
+    assert visit(api, case["id"], 2, visited_at=earlier.isoformat()).status_code == 201
     assert case["id"] not in due_ids(api)
     step(api, case["id"], "reopen", "investigating")
     for action, status in CLOSE_PATH[2:]:
@@ -296,3 +298,12 @@ def test_overdue_cases_come_first(app, api):
     now = dt.datetime(2026, 12, 1, 12, tzinfo=SH)
     rows = _due(app, "supervisor", now)
     assert [(r[0], r[2]) for r in rows] == [(old["id"], True), (recent["id"], False)]
+
+
+def test_a_visit_in_the_minute_of_closing_ends_the_wait(app, api):
+    """A screen gives minutes: a visit stamped with the closing minute counts as after it."""
+    case = closed_case(api)
+    closed = dt.datetime.fromisoformat(read_case(app, case["id"]).stage_times["closed"])
+    minute = closed.replace(second=0, microsecond=0)
+    assert visit(api, case["id"], 4, visited_at=minute.isoformat()).status_code == 201
+    assert case["id"] not in due_ids(api)

@@ -75,6 +75,11 @@ def closed_at(case: Case) -> dt.datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
+def _minute(moment: dt.datetime) -> dt.datetime:
+    """Minutes are what a person enters: a visit in the minute of closing is after it."""
+    return moment.replace(second=0, microsecond=0)
+
+
 def _who(actor):
     return actor if getattr(actor, "id", None) else None
 
@@ -97,8 +102,7 @@ def record(actor, case_id: int, data: Any) -> Case:
         if visited > now:
             raise Invalid(_l("The visit cannot be in the future."), field="visited_at")
         closed = closed_at(case)
-        # Minutes are what a person enters: a visit in the minute of closing is after it.
-        if closed is not None and visited < closed.replace(second=0, microsecond=0):
+        if closed is not None and visited < _minute(closed):
             raise Invalid(
                 str(
                     _l(
@@ -217,7 +221,7 @@ def waiting(case: Case) -> bool:
     closed = closed_at(case)
     if case.status != "closed" or closed is None:
         return False
-    return not any(v.visited_at >= closed for v in case.visits)
+    return not any(v.visited_at >= _minute(closed) for v in case.visits)
 
 
 def due(actor, now: dt.datetime | None = None) -> list[DueVisit]:
