@@ -279,13 +279,17 @@ def test_due_after_exactly_n_working_days_across_a_holiday(app, api):
     assert _due(app, "agent", due) == [(case["id"], due, False)]
     assert _due(app, "agent", due + dt.timedelta(seconds=1)) == [(case["id"], due, True)]
     assert _due(app, "agent2", due) == []
-    # A line setting of 1 working day: due at the end of Oct 8.
-    from core.models import BusinessLine
+    # The line's setting: 1 to 3650 working days; with 1, due at the end of Oct 8.
+    from core.services import lines
+    from core.services.access import SYSTEM
+    from core.services.errors import Invalid
 
     with app.app_context():
-        line = db.session.scalar(sa.select(BusinessLine).where(BusinessLine.code == "L1"))
-        line.settings = {**(line.settings or {}), "visit_due_days": 1}
-        db.session.commit()
+        for bad in ("0", "3651", "x"):
+            with pytest.raises(Invalid) as caught:
+                lines.update_plugin_settings(SYSTEM, "L1", "kesu_core", {"visit_due_days": bad})
+            assert "visit_due_days" in caught.value.errors
+        lines.update_plugin_settings(SYSTEM, "L1", "kesu_core", {"visit_due_days": "1"})
     one = dt.datetime(2026, 10, 8, 18, tzinfo=SH)
     assert _due(app, "agent", one) == [(case["id"], one, False)]
     assert _due(app, "agent", one + dt.timedelta(seconds=1))[0][2] is True
