@@ -11,6 +11,7 @@ import pytest
 
 from core.extensions import db
 from tests.conftest import Api, login
+from tests.pdf_text import pdf_page_texts
 from tests.plugin_helpers import act, add_evidence, to_investigating
 
 SCRIPT = "<script>alert('x')</script>"
@@ -182,6 +183,11 @@ def test_print_media_and_a_pdf_of_several_pages(screen, live_app, locale):
     pdf = page.pdf(prefer_css_page_size=True, print_background=True)
     assert pdf.startswith(b"%PDF")
     assert pdf_pages(pdf) >= 2
+    # The case number is printed on every page: the running head and foot.
+    texts = pdf_page_texts(pdf)
+    assert len(texts) == pdf_pages(pdf)
+    assert all(text.count(number) >= 2 for text in texts), [t.count(number) for t in texts]
+    assert "P-060" in texts[-1] and "P-001" in texts[0]  # the lines run over the pages
     # Everything the page loaded came from the app itself (no CDN).
     assert all(u.startswith(s.base) or u.startswith("data:") for u in s.requests)
 
