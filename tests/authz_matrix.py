@@ -21,7 +21,8 @@ below); ``ids`` names the record that fills each URL argument (``case``, ``case_
 fresh case per call, ``evidence``, ``incident``, ``customer``, ``product``, ``line``,
 ``line_code``, ``position``, ``user``, ``department``, ``missing``; ``money_line`` or
 ``goods_line`` for an approved, pending compensation line, with ``line_case`` for its case;
-``closed_case`` for a closed case, ``pending_visit`` for a visit on the reopen list),
+``closed_case`` for a closed case, ``pending_visit`` for a visit on the reopen list;
+``batch`` for an export batch, ``batch_write`` for a new one per call),
 ``args`` gives fixed URL
 arguments, ``ruled=True`` when another line's record must be invisible (404); ``body`` names a
 body builder in tests/authz_calls.py (BODIES) and ``writes=True`` demands that an allowed
@@ -70,6 +71,7 @@ QUALITY_ACTION = frozenset({ADMIN, QA, DEPT})
 RECEIPT = frozenset({ADMIN, WAREHOUSE})
 VISIT_RECORD = frozenset({ADMIN, AGENT, SUPERVISOR})  # "Visit" can_read, can_record
 VISIT_DISMISS = frozenset({ADMIN, SUPERVISOR})
+FINANCE_EXPORT = frozenset({ADMIN, FINANCE})  # "Finance export": read, export, void
 # Flask-AppBuilder's own screens every role has (own profile, own password).
 OWN_ACCOUNT = ALL
 
@@ -287,6 +289,20 @@ MATRIX: dict[str, Rule] = {
         writes=True,
     ),
     "PrintFormView.approval_form GET": Rule(CASE_READ, ids={"pk": "case"}, ruled=True),
+    # -- finance export batches -----------------------------------------------------------
+    "FinanceApi.pending GET": Rule(
+        FINANCE_EXPORT, body="finance_pending", foreign=("finance_pending_l2",)
+    ),
+    "FinanceApi.export POST": Rule(
+        FINANCE_EXPORT, body="finance_export", writes=True, foreign=("finance_export_l2",)
+    ),
+    "FinanceApi.batch_list GET": Rule(FINANCE_EXPORT),
+    "FinanceApi.batch GET": Rule(FINANCE_EXPORT, ids={"pk": "batch"}, ruled=True),
+    "FinanceApi.xlsx GET": Rule(FINANCE_EXPORT, ids={"pk": "batch"}, ruled=True),
+    "FinanceApi.csv GET": Rule(FINANCE_EXPORT, ids={"pk": "batch"}, ruled=True),
+    "FinanceApi.void POST": Rule(
+        FINANCE_EXPORT, ids={"pk": "batch_write"}, ruled=True, body="void_json", writes=True
+    ),
     "CaseApi.upload_evidence POST": Rule(
         CASE_UPLOAD,
         ids={"pk": "case_write"},
@@ -479,6 +495,7 @@ CHUNKS: dict[str, tuple[tuple[str, ...], bool]] = {
         True,
     ),
     "visits": (("CaseVisitApi", "VisitApi", "VisitView", "PrintFormView"), True),
+    "finance": (("FinanceApi",), True),
     "administration": (
         ("PluginAdminView", "CalendarView", "SlaView", "SlaApi", "AuditView"),
         True,

@@ -189,6 +189,8 @@ def fill(world: World, rule: Rule, variant: str, key: str, werkzeug_rule) -> tup
         elif kind in ("closed_case", "pending_visit"):
             case_id, visit_id = world.pooled_closed(code, kind)
             values[arg] = case_id if kind == "closed_case" else visit_id
+        elif kind in ("batch", "batch_write"):
+            values[arg] = world.batch(code, fresh=kind == "batch_write")
         elif kind == "case_write":
             category = (
                 "product_quality"
