@@ -61,6 +61,7 @@ FREE_TEXT: dict[str, set[str]] = {
     "evidence": {"source", "filename"},
     "quality_capa_action": {"description", "responsible_unit", "created_by"},
     "return_receipt": {"sku", "batch_no", "comment", "recorded_by"},
+    "case_visit": {"comment", "followup_reason"},
 }
 # FREE_TEXT tables that may stay empty here, and why no screen misses them.
 EMPTY_ALLOWED = {
@@ -123,6 +124,8 @@ CONTROLLED: dict[tuple[str, str], str] = {
     ("notification", "message"): "a msgid written with N_ literals (its params get the payload)",
     ("notification", "link"): "a path built by code",
     ("quality_capa_action", "kind"): "corrective or preventive, validated",
+    ("case_visit", "channel"): "a vocabulary code, validated",
+    ("case_visit", "followup"): "pending, reopened or dismissed, written by code",
 }
 # JSON columns: (table, column) -> how the payload gets there, or why none can.
 JSON_COLUMNS: dict[tuple[str, str], str] = {
@@ -333,6 +336,20 @@ def poison_the_rest(app, keep_users: set[str]) -> None:
                     }
                 ],
             )
+            # a return visit on the reopen list: shown on the case page and /visits/
+            con.execute(
+                tables["case_visit"].insert(),
+                [
+                    {
+                        "case_id": con.scalar(sa.text("SELECT min(id) FROM kesu_case")),
+                        "visited_at": dt.datetime(2026, 11, 2, 2, tzinfo=dt.UTC),
+                        "created_at": dt.datetime(2026, 11, 2, 2, tzinfo=dt.UTC),
+                        "channel": "phone",
+                        "satisfaction": 1,
+                        "followup": "pending",
+                    }
+                ],
+            )
             con.execute(tables["ab_group"].insert(), [{"name": SHORT, "label": SHORT}])
             role = con.execute(tables["ab_role"].insert().values(name=SHORT)).inserted_primary_key
             user = con.scalar(sa.text("SELECT id FROM ab_user WHERE username = :u"), {"u": "sales"})
@@ -482,7 +499,9 @@ def test_no_payload_runs_on_any_screen(live_app, screen):
         "/roles/list/",
         "/incidents/",
         "/plugins/",
+        "/visits/",
     }
+    expected |= {f"/cases/{pk}/approval-form" for pk in ids["cases"][:1]}
     assert expected <= visited, expected - visited
     assert any(re.match(r"^/incidents/\d+$", p) for p in visited), visited
     assert any(re.match(r"^/customerview/(show|edit)/\d+$", p) for p in visited), visited

@@ -17,7 +17,7 @@ from core.fields import is_blank
 from core.i18n import translated_issues
 from core.models import ApprovalStep, Case, Department, KesuUser
 from core.roles import CAN_OVERRIDE_ACCEPTANCE
-from core.services import audit, execution, positions, sla_deadlines
+from core.services import audit, execution, positions, sla_deadlines, visits
 from core.services.access import can, cases_query, department_bound, get_case, require_department
 from core.services.cases import (
     _flatten,
@@ -332,7 +332,9 @@ def _close(actor, case, action, payload, comment):
 def _reopen(actor, case, action, payload, comment):
     case.status = reopen_target(case.status)
     case.verified_effective = None
-    return {"deadlines_restarted": sla_deadlines.restart(case, case.status)}
+    reopened = visits.mark_reopened(actor, case)  # off the supervisor's reopen list
+    restarted = {"deadlines_restarted": sla_deadlines.restart(case, case.status)}
+    return {**restarted, "visits_reopened": reopened} if reopened else restarted
 
 
 def _hold(actor, case, action, payload, comment):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 # Menu names (what permissions name) and their labels.
@@ -23,7 +24,9 @@ def register_core_views(appbuilder) -> None:
     from core.views.audit import AuditView
     from core.views.cases import CaseView
     from core.views.inbox import InboxView, NotificationView
+    from core.views.print_form import PrintFormView
     from core.views.sla import CalendarView, SlaView
+    from core.views.visits import VisitView, visit_panel
 
     appbuilder.add_view(
         CaseView,
@@ -55,6 +58,15 @@ def register_core_views(appbuilder) -> None:
         icon="fa-bell",
         category=COMPLAINTS,
     )
+    appbuilder.add_view(
+        VisitView,
+        "Return visits",
+        label=_l("Return visits"),
+        icon="fa-phone",
+        category=COMPLAINTS,
+    )
+    appbuilder.add_view_no_menu(PrintFormView)
+    current_app.jinja_env.globals["kesu_visit_panel"] = visit_panel
     appbuilder.add_view(
         SlaView,
         "SLA dashboard",
