@@ -128,6 +128,35 @@ class World:
             pool[code, kind] = case_id
         return pool[code, kind], lines[pool[code, kind]]
 
+    def approved_line(self, code: str, kind: str = "credit_note") -> int:
+        """A new case with one approved, pending line of ``kind``, eligible for export: its id."""
+        from core.db import utcnow
+        from core.models import Case, CompensationLine
+
+        case_id = self.new_case(code)
+        with self.app.app_context():
+            case = db.session.get(Case, case_id)
+            line = CompensationLine(
+                position=1, kind=kind, amount=Decimal("10.00"), approved_at=utcnow()
+            )
+            case.compensation.append(line)
+            case.status = "executing"
+            db.session.commit()
+            return line.id
+
+    def batch(self, code: str, fresh: bool = False) -> int:
+        """An export batch of the line (``fresh``: a new one, not void, for each call)."""
+        from core.services import finance
+        from core.services.access import SYSTEM
+
+        batches = self.__dict__.setdefault("_batches", {})
+        if fresh or code not in batches:
+            self.approved_line(code)
+            with self.app.app_context():
+                body = {"kind": "credit_notes", "business_line": code}
+                batches[code] = finance.export(SYSTEM, body).id
+        return batches[code]
+
     def seq(self) -> int:
         self._seq = getattr(self, "_seq", 0) + 1
         return self._seq
@@ -334,6 +363,24 @@ BODIES: dict[str, Body] = {
     # carrying out compensation
     "done_json": lambda w, code, case: ("json", {"reference": f"ERP-{w.seq()}"}),
     "cancel_json": lambda w, code, case: ("json", {"reason": "客户改为下月一并处理"}),
+    # finance export batches (an export needs an eligible line: each call gets a new one)
+    "finance_pending": lambda w, code, case: (
+        "query",
+        {"kind": "credit_notes", "business_line": code},
+    ),
+    "finance_pending_l2": lambda w, code, case: (
+        "query",
+        {"kind": "credit_notes", "business_line": "L2"},
+    ),
+    "finance_export": lambda w, code, case: (
+        w.approved_line(code) and "json",
+        {"kind": "credit_notes", "business_line": code},
+    ),
+    "finance_export_l2": lambda w, code, case: (
+        w.approved_line("L2") and "json",
+        {"kind": "credit_notes", "business_line": "L2"},
+    ),
+    "void_json": lambda w, code, case: ("json", {"reason": "金额有误，重新导出"}),
     # reference data
     "customer_add": lambda w, code, case: (
         "form",

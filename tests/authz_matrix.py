@@ -20,7 +20,8 @@ the outcome this table expects:
 below); ``ids`` names the record that fills each URL argument (``case``, ``case_write`` for a
 fresh case per call, ``evidence``, ``incident``, ``customer``, ``product``, ``line``,
 ``line_code``, ``position``, ``user``, ``department``, ``missing``; ``money_line`` or
-``goods_line`` for an approved, pending compensation line, with ``line_case`` for its case),
+``goods_line`` for an approved, pending compensation line, with ``line_case`` for its case;
+``batch`` for an export batch, ``batch_write`` for a new one per call),
 ``args`` gives fixed URL
 arguments, ``ruled=True`` when another line's record must be invisible (404); ``body`` names a
 body builder in tests/authz_calls.py (BODIES) and ``writes=True`` demands that an allowed
@@ -67,6 +68,7 @@ ASSIGN = frozenset({ADMIN, SUPERVISOR})
 QUALITY_ANALYSIS = frozenset({ADMIN, QA})
 QUALITY_ACTION = frozenset({ADMIN, QA, DEPT})
 RECEIPT = frozenset({ADMIN, WAREHOUSE})
+FINANCE_EXPORT = frozenset({ADMIN, FINANCE})  # "Finance export": read, export, void
 # Flask-AppBuilder's own screens every role has (own profile, own password).
 OWN_ACCOUNT = ALL
 
@@ -257,6 +259,20 @@ MATRIX: dict[str, Rule] = {
         body="cancel_json",
         service_roles=frozenset({SUPERVISOR}),
         writes=True,
+    ),
+    # -- finance export batches -----------------------------------------------------------
+    "FinanceApi.pending GET": Rule(
+        FINANCE_EXPORT, body="finance_pending", foreign=("finance_pending_l2",)
+    ),
+    "FinanceApi.export POST": Rule(
+        FINANCE_EXPORT, body="finance_export", writes=True, foreign=("finance_export_l2",)
+    ),
+    "FinanceApi.batch_list GET": Rule(FINANCE_EXPORT),
+    "FinanceApi.batch GET": Rule(FINANCE_EXPORT, ids={"pk": "batch"}, ruled=True),
+    "FinanceApi.xlsx GET": Rule(FINANCE_EXPORT, ids={"pk": "batch"}, ruled=True),
+    "FinanceApi.csv GET": Rule(FINANCE_EXPORT, ids={"pk": "batch"}, ruled=True),
+    "FinanceApi.void POST": Rule(
+        FINANCE_EXPORT, ids={"pk": "batch_write"}, ruled=True, body="void_json", writes=True
     ),
     "CaseApi.upload_evidence POST": Rule(
         CASE_UPLOAD,
@@ -449,6 +465,7 @@ CHUNKS: dict[str, tuple[tuple[str, ...], bool]] = {
         ),
         True,
     ),
+    "finance": (("FinanceApi",), True),
     "administration": (
         ("PluginAdminView", "CalendarView", "SlaView", "SlaApi", "AuditView"),
         True,

@@ -186,6 +186,8 @@ def fill(world: World, rule: Rule, variant: str, key: str, werkzeug_rule) -> tup
         if kind in ("money_line", "goods_line"):
             case_id, values[arg] = world.pooled_line(code, kind)
             values.update({a: case_id for a, k in rule.ids.items() if k == "line_case"})
+        elif kind in ("batch", "batch_write"):
+            values[arg] = world.batch(code, fresh=kind == "batch_write")
         elif kind == "case_write":
             category = (
                 "product_quality"

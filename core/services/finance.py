@@ -511,3 +511,23 @@ def void(actor, batch_id: int, data: Mapping) -> ExportBatch:
             changes={"number": batch.number, "reason": reason, "released": released},
         )
     return batch
+
+
+def pending_line_json(line: CompensationLine) -> dict[str, Any]:
+    """A line an export would take (no contact data: that is in the reshipment file only)."""
+    case = line.case
+    tz = case.business_line.timezone
+    return {
+        "id": line.id,
+        "case_id": case.id,
+        "case_number": case.number,
+        "customer": case.customer.name,
+        "kind": line.kind,
+        "quantity": line.quantity,
+        "unit_price": to_json(line.unit_price),
+        "amount": to_json(signed_amount(line.kind, line.amount)),
+        "sku": line.sku,
+        "batch_no": line.batch_no,
+        "note": translated(line.note),
+        "approved_at": iso_in_zone(line.approved_at, tz),
+    }

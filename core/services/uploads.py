@@ -68,6 +68,7 @@ SERVED_TYPES = frozenset(
         "application/vnd.oasis.opendocument.presentation",
         "application/rtf",
         TEXT_PLAIN,
+        "text/csv",  # finance exports (core.services.finance); an upload is never typed so
     }
 )
 
