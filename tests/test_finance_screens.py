@@ -14,7 +14,7 @@ import pytest
 import sqlalchemy as sa
 
 from core.extensions import db
-from core.models import CompensationLine
+from core.models import Case, CompensationLine
 from tests.conftest import signed_in
 from tests.finance_helpers import CREDIT, approved_case, line_of
 from tests.plugin_helpers import read
@@ -298,3 +298,16 @@ def test_workspace_in_english(app, api, locale):
         assert text in html, text
     html = page(finance, "/cases/1")
     assert "Pending" in html and "Mark done" in html
+
+
+def test_a_line_not_yet_approved_is_shown_as_such_without_forms(app, api):
+    case = approved_case(api)
+    with app.app_context():  # a correction proposed after the approval: a new, unapproved line
+        row_case = db.session.get(Case, case["id"])
+        extra = CompensationLine(position=3, kind="credit_note", amount="10.00")
+        row_case.compensation.append(extra)
+        db.session.commit()
+        extra_id = extra.id
+    html = page(signed_in(app, "finance"), f"/cases/{case['id']}")
+    extra_row = row(html, extra_id)
+    assert "未批准" in extra_row and "待执行" not in extra_row and "/done" not in extra_row
