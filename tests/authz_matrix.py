@@ -244,6 +244,7 @@ MATRIX: dict[str, Rule] = {
         body="compensation_json",
         service_roles=frozenset(),  # only at the proposal stage: refused for a new case
     ),
+    "CompensationApi.credits_due GET": Rule(CASE_READ),
     "CompensationApi.done POST": Rule(
         CASE_READ,
         ids={"pk": "line_case", "line_id": "money_line"},

@@ -67,6 +67,7 @@ class CaseApi(KesuApi):
             **details,
             "Case": schemas.CASE_SCHEMA,
             "Evidence": schemas.EVIDENCE_SCHEMA,
+            "CompensationLineOut": schemas.COMPENSATION_LINE_SCHEMA,
             "CaseCreate": schemas.case_create_schema(list(details)),
             "CaseUpdate": schemas.case_update_schema(list(details)),
             "CaseAction": schemas.ACTION_SCHEMA,

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from flask import request
 from flask_appbuilder.api import expose, safe
 from flask_appbuilder.security.decorators import protect
+from flask_babel import lazy_gettext as _l
 
+from core import limits
 from core.api.base import KesuApi, current_actor, json_body, service_call
 from core.services import execution
+from core.services.access import line_for_write
+from core.services.errors import Invalid
 from core.services.present import case_json
 
 
@@ -16,7 +21,7 @@ class CompensationApi(KesuApi):
     base_permissions = ["can_read"]
     # Each route checks its own permission in the service: money lines Finance, goods lines
     # Sales or customer service, cancelling a CS supervisor (core.roles.COMPENSATION).
-    method_permission_name = {"done": "read", "cancel": "read"}
+    method_permission_name = {"done": "read", "cancel": "read", "credits_due": "read"}
     openapi_spec_tag = "Cases"
 
     @expose("/<int:pk>/compensation/<int:line_id>/done", methods=["POST"])
@@ -81,3 +86,54 @@ class CompensationApi(KesuApi):
         actor = current_actor()
         case = execution.cancel(actor, pk, line_id, json_body())
         return self.response(200, id=case.id, result=case_json(actor, case))
+
+    @expose("/credits-due", methods=["GET"])
+    @protect()
+    @safe
+    @service_call
+    def credits_due(self):
+        """Credits of cases reshipped before the recall, still open: due by month end.
+        ---
+        get:
+          summary: Credits due by month end (reship before recall)
+          parameters:
+          - {in: query, name: business_line, schema: {type: string, maxLength: 64}, description: line code}
+          responses:
+            200:
+              description: The open credits of your lines, soonest due first
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    properties:
+                      count: {type: integer}
+                      overdue: {type: integer}
+                      result:
+                        type: array
+                        items:
+                          type: object
+                          properties:
+                            case: {type: integer}
+                            number: {type: string}
+                            business_line: {type: string}
+                            line: {$ref: '#/components/schemas/CompensationLineOut'}
+        """
+        actor = current_actor()
+        code = request.args.get("business_line")
+        line_id = None
+        if code is not None:
+            if len(code) > limits.CODE:
+                raise Invalid(_l("Unknown business line."), field="business_line")
+            line_id = line_for_write(actor, code).id
+        rows = execution.credits_due(actor, line_id)
+        result = [
+            {
+                "case": row.case.id,
+                "number": row.case.number,
+                "business_line": row.case.business_line.code,
+                "line": execution.line_json(row, row.case.business_line.timezone),
+            }
+            for row, _ in rows
+        ]
+        overdue = sum(1 for _, late in rows if late)
+        return self.response(200, count=len(result), overdue=overdue, result=result)

@@ -154,43 +154,7 @@ CASE_SCHEMA: dict[str, Any] = {
         "evidence": {"type": "array", "items": {"$ref": "#/components/schemas/Evidence"}},
         "compensation": {
             "type": "array",
-            "items": {
-                "type": "object",
-                "properties": {
-                    "id": {"type": "integer"},
-                    "kind": {"type": "string", "enum": list(COMPENSATION_KINDS)},
-                    "quantity": _NI,
-                    "unit_price": _MONEY,
-                    "amount": _MONEY,
-                    "sku": _NS,
-                    "batch_no": _NS,
-                    "note": _NS,
-                    "approved_at": {**_TIME, "description": "when its case passed approval"},
-                    "execution": {
-                        "type": "object",
-                        "properties": {
-                            "status": {"type": "string", "enum": ["pending", "done", "cancelled"]},
-                            "reference": {**_NS, "description": "ERP credit-note/order/payment"},
-                            "reason": {**_NS, "description": "why it was cancelled"},
-                            "by": _NS,
-                            "at": _TIME,
-                        },
-                    },
-                    "export": {
-                        "type": "object",
-                        "nullable": True,
-                        "description": "the finance export batch that holds it",
-                        "properties": {"batch": _S, "at": _TIME},
-                    },
-                    "credit_due_on": {
-                        "type": "string",
-                        "format": "date",
-                        "nullable": True,
-                        "description": "reshipped before the recall: credit due by month end",
-                    },
-                    "credit_overdue": {"type": "boolean"},
-                },
-            },
+            "items": {"$ref": "#/components/schemas/CompensationLineOut"},
         },
         "compensation_total": _MONEY,
         "proposal_note": {**_NS, "description": "the proposal's remark, e.g. who else pays"},
@@ -309,5 +273,45 @@ ACTION_SCHEMA: dict[str, Any] = {
             "type": "boolean",
             "description": "verify: is the corrective action effective",
         },
+    },
+}
+
+
+# One compensation line of the CASE object (core.services.execution.line_json).
+COMPENSATION_LINE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "integer"},
+        "kind": {"type": "string", "enum": list(COMPENSATION_KINDS)},
+        "quantity": _NI,
+        "unit_price": _MONEY,
+        "amount": _MONEY,
+        "sku": _NS,
+        "batch_no": _NS,
+        "note": _NS,
+        "approved_at": {**_TIME, "description": "when its case passed approval"},
+        "execution": {
+            "type": "object",
+            "properties": {
+                "status": {"type": "string", "enum": ["pending", "done", "cancelled"]},
+                "reference": {**_NS, "description": "ERP credit-note/order/payment"},
+                "reason": {**_NS, "description": "why it was cancelled"},
+                "by": _NS,
+                "at": _TIME,
+            },
+        },
+        "export": {
+            "type": "object",
+            "nullable": True,
+            "description": "the finance export batch that holds it",
+            "properties": {"batch": _S, "at": _TIME},
+        },
+        "credit_due_on": {
+            "type": "string",
+            "format": "date",
+            "nullable": True,
+            "description": "reshipped before the recall: credit due by month end",
+        },
+        "credit_overdue": {"type": "boolean"},
     },
 }
