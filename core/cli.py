@@ -10,6 +10,7 @@ from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 
 from core.app import create_app
+from core.cli_export import export_group
 from core.services.uploads import ORPHAN_GRACE_MINUTES
 
 
@@ -39,6 +40,7 @@ def register_commands(app) -> None:
         calendar_group,
         serve_command,
         demo_command,
+        export_group,
     ):
         app.cli.add_command(command)
 

@@ -10,7 +10,7 @@ import openpyxl
 import pytest
 
 from tests.conftest import Api
-from tests.finance_helpers import approved_case, line_of
+from tests.finance_screen_helpers import approved_case, line_of
 from tests.test_screens import ALLOWED_LATIN
 
 

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from core.extensions import db
 from core.models import Case, CompensationLine
 from tests.conftest import signed_in
-from tests.finance_helpers import CREDIT, approved_case, line_of
+from tests.finance_screen_helpers import CREDIT, approved_case, line_of
 from tests.plugin_helpers import read
 
 

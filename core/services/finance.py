@@ -171,6 +171,27 @@ def pending(
     return Pending(lines=lines, total=total, count=len(lines))
 
 
+def pending_count(
+    actor,
+    kind: str,
+    line_code: str,
+    approved_from: dt.date | str | None = None,
+    approved_to: dt.date | str | None = None,
+) -> int:
+    """How many lines an export would take now (a count, no lines loaded)."""
+    _require(actor, CAN_READ)
+    kind = _list_kind(kind)
+    start, end = _period(approved_from, approved_to)
+    line = line_for_write(actor, _line_code(line_code))
+    stmt = (
+        sa.select(sa.func.count())
+        .select_from(CompensationLine)
+        .join(Case, Case.id == CompensationLine.case_id)
+        .where(*_eligible(line, kind, start, end))
+    )
+    return db.session.scalar(stmt) or 0
+
+
 def _batches_query(actor):
     return sa.select(ExportBatch).where(line_filter(actor, ExportBatch.business_line_id))
 
