@@ -50,8 +50,9 @@ def test_finance_walks_from_the_pending_lines_to_a_downloaded_workbook(screen, a
     assert "没有可导出的明细。" in page.inner_text("#kesu-pending-credit_notes")
     batch = page.locator(f"#kesu-batches tr[data-batch='{number}']")
     assert "冲销/调账清单" in batch.inner_text()
+    assert number in page.inner_text("#kesu-new-batch")
     with page.expect_download() as download:
-        batch.locator(".kesu-download-xlsx").click()
+        page.locator("#kesu-new-batch .kesu-download-xlsx").click()
     assert download.value.suggested_filename.endswith(".xlsx")
     saved = tmp_path / download.value.suggested_filename
     download.value.save_as(saved)

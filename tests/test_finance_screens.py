@@ -179,6 +179,8 @@ def test_workspace_shows_pending_lines_totals_and_exports_a_list(app, api):
     batch = re.search(rf'<tr data-batch="{number}" class="success">.*?</tr>', html, re.S).group(0)
     assert "冲销/调账清单" in batch and "195.50" in batch and ">3<" in batch
     xlsx = re.search(r'href="(/finance/export/\d+/download/xlsx)"', batch).group(1)
+    new = re.search(r'id="kesu-new-batch">(.*?)</div>', html, re.S).group(1)
+    assert f"批次 {number} 已生成" in new and xlsx in new
     book = openpyxl.load_workbook(io.BytesIO(finance.get(xlsx).data))
     cells = {c.value for r in book.active.iter_rows() for c in r}
     assert {first["number"], second["number"], "客诉编号"} <= cells
