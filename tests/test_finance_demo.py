@@ -6,6 +6,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from core.app import create_app
+from core.demo import DEMO_PASSWORD
 from core.extensions import db
 from core.models import KesuUser
 from core.services import execution, finance, lines
@@ -14,7 +15,9 @@ from core.timeutil import in_zone
 
 
 def test_demo_has_lines_ready_to_export_and_a_credit_due(tmp_path):
-    app = create_app({"INSTANCE_PATH": str(tmp_path / "instance"), "TESTING": True})
+    app = create_app(
+        {"INSTANCE_PATH": str(tmp_path / "instance"), "TESTING": True, "WTF_CSRF_ENABLED": False}
+    )
     runner = app.test_cli_runner()
     assert runner.invoke(args=["init"]).exit_code == 0
     result = runner.invoke(args=["demo", "--no-serve"])
@@ -35,8 +38,17 @@ def test_demo_has_lines_ready_to_export_and_a_credit_due(tmp_path):
         assert reshipped.exec_status == "done"
         sent = in_zone(reshipped.exec_at, line.timezone).date()
         assert credit.credit_due_on == month_end(sent) and credit.exec_status == "pending"
-        # Finance exports the credit-note list of the demo as a new user would.
-        batch = finance.export(clerk, {"kind": "credit_notes", "business_line": "HUACAI"})
-        assert batch.line_count == credits.count
+        numbers = sorted(cases)
         db.session.remove()
+    # Finance signs in and exports the credit-note list of the demo as a new user would.
+    client = app.test_client()
+    login = {"username": "caiwu", "password": DEMO_PASSWORD}
+    assert client.post("/login/", data=login).status_code == 302
+    html = client.get("/finance/").get_data(as_text=True)
+    assert all(number in html for number in numbers) and "超期" not in html
+    resp = client.post("/finance/export", data={"kind": "credit_notes", "business_line": "HUACAI"})
+    assert resp.status_code == 302 and "created=" in resp.headers["Location"]
+    html = client.get(resp.headers["Location"]).get_data(as_text=True)
+    assert 'id="kesu-new-batch"' in html and "没有可导出的明细。" in html
+    with app.app_context():
         db.engine.dispose()
