@@ -429,6 +429,18 @@ BODIES: dict[str, Body] = {
         {"kind": "credit_notes", "business_line": "L2"},
     ),
     "void_json": lambda w, code, case: ("json", {"reason": "金额有误，重新导出"}),
+    # finance screens (forms)
+    "done_form": lambda w, code, case: ("form", {"reference": f"ERP-{w.seq()}"}),
+    "cancel_form": lambda w, code, case: ("form", {"reason": "客户改为下月一并处理"}),
+    "export_form": lambda w, code, case: (
+        w.approved_line(code) and "form",
+        {"kind": "credit_notes", "business_line": code},
+    ),
+    "export_form_l2": lambda w, code, case: (
+        w.approved_line("L2") and "form",
+        {"kind": "credit_notes", "business_line": "L2"},
+    ),
+    "void_form": lambda w, code, case: ("form", {"reason": "金额有误，重新导出"}),
     # reference data
     "customer_add": lambda w, code, case: (
         "form",

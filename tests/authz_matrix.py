@@ -303,6 +303,35 @@ MATRIX: dict[str, Rule] = {
     "FinanceApi.void POST": Rule(
         FINANCE_EXPORT, ids={"pk": "batch_write"}, ruled=True, body="void_json", writes=True
     ),
+    # -- finance screens: carrying out compensation, the Finance workspace -------------------
+    "CompensationView.done POST": Rule(
+        CASE_READ,
+        ids={"pk": "line_case", "line_id": "money_line"},
+        ruled=True,
+        body="done_form",
+        service_roles=frozenset({FINANCE}),
+        writes=True,
+    ),
+    "CompensationView.cancel POST": Rule(
+        CASE_READ,
+        ids={"pk": "line_case", "line_id": "goods_line"},
+        ruled=True,
+        body="cancel_form",
+        service_roles=frozenset({SUPERVISOR}),
+        writes=True,
+    ),
+    "FinanceExportView.workspace GET": Rule(
+        FINANCE_EXPORT, body="finance_pending", foreign=("finance_pending_l2",)
+    ),
+    "FinanceExportView.create_batch POST": Rule(
+        FINANCE_EXPORT, body="export_form", writes=True, foreign=("export_form_l2",)
+    ),
+    "FinanceExportView.download GET": Rule(
+        FINANCE_EXPORT, ids={"batch_id": "batch"}, args={"fmt": "xlsx"}, ruled=True
+    ),
+    "FinanceExportView.void_batch POST": Rule(
+        FINANCE_EXPORT, ids={"batch_id": "batch_write"}, ruled=True, body="void_form", writes=True
+    ),
     "CaseApi.upload_evidence POST": Rule(
         CASE_UPLOAD,
         ids={"pk": "case_write"},
@@ -495,7 +524,7 @@ CHUNKS: dict[str, tuple[tuple[str, ...], bool]] = {
         True,
     ),
     "visits": (("CaseVisitApi", "VisitApi", "VisitView", "PrintFormView"), True),
-    "finance": (("FinanceApi",), True),
+    "finance": (("FinanceApi", "FinanceExportView", "CompensationView"), True),
     "administration": (
         ("PluginAdminView", "CalendarView", "SlaView", "SlaApi", "AuditView"),
         True,

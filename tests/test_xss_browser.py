@@ -57,7 +57,8 @@ FREE_TEXT: dict[str, set[str]] = {
         "proposal_note",
     },
     "approval_step": {"comment"},
-    "compensation_line": {"sku", "batch_no", "note"},
+    "compensation_line": {"sku", "batch_no", "note", "exec_reference", "exec_reason"},
+    "export_batch": {"void_reason"},
     "evidence": {"source", "filename"},
     "quality_capa_action": {"description", "responsible_unit", "created_by"},
     "return_receipt": {"sku", "batch_no", "comment", "recorded_by"},
@@ -116,6 +117,12 @@ CONTROLLED: dict[tuple[str, str], str] = {
     ("case_deadline", "name"): "a deadline code from the rules",
     ("case_deadline", "state"): "a deadline state, written by code",
     ("compensation_line", "kind"): "a vocabulary code, validated",
+    ("compensation_line", "exec_status"): "pending, done or cancelled, written by code",
+    ("export_batch", "number"): "generated",
+    ("export_batch", "kind"): "credit_notes or reshipments, validated",
+    ("export_batch", "locale"): "the exporter's locale, one of the catalog's",
+    ("export_batch", "xlsx_sha256"): "a hash",
+    ("export_batch", "csv_sha256"): "a hash",
     ("evidence", "kind"): "a vocabulary code, validated",
     ("evidence", "storage_key"): "generated, never shown",
     ("evidence", "content_type"): "detected from the content",
@@ -153,6 +160,7 @@ SEEDS = (
     "/audit/",
     "/sla/?business_line={line}&from=2000-01-01&to=2099-12-31",
     "/calendars/?business_line={line}&year=2026",
+    "/finance/?business_line={line}",
     "/plugins/",
 )
 SKIP = re.compile(
@@ -312,6 +320,22 @@ def fill_through_the_product(app) -> dict:
             },
         )
     )
+    # finance: an approved credit on the logistics case, exported, voided with the payload as
+    # its reason, exported again; the payload as a line's ERP reference
+    from core.db import utcnow
+    from core.models import Case, CompensationLine
+
+    with app.app_context():
+        case = db.session.get(Case, logistics)
+        case.compensation.append(
+            CompensationLine(position=9, kind="credit_note", amount="1.00", approved_at=utcnow())
+        )
+        db.session.commit()
+        db.session.remove()
+    body = {"kind": "credit_notes", "business_line": "L1"}
+    batch = _ok(api("finance").post("/api/v1/finance/export", json=body), (201,))
+    _ok(api("finance").post(f"/api/v1/finance/export/{batch['id']}/void", json={"reason": PAYLOAD}))
+    _ok(api("finance").post("/api/v1/finance/export", json=body), (201,))
     return {"cases": [c["id"] for c in cases.values()]}
 
 
@@ -489,6 +513,7 @@ def test_no_payload_runs_on_any_screen(live_app, screen):
     assert problems == [], "\n".join(problems)
     # the crawl reached the screens that show the payload
     expected = {"/", "/cases/", "/inbox/", "/notifications/", "/audit/", "/sla/", "/calendars/"}
+    expected |= {"/finance/"}
     expected |= {f"/cases/{pk}" for pk in ids["cases"]}
     expected |= {
         "/customerview/list/",

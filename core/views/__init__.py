@@ -23,6 +23,8 @@ def register_core_views(appbuilder) -> None:
     )
     from core.views.audit import AuditView
     from core.views.cases import CaseView
+    from core.views.compensation import CompensationView, install_template_globals
+    from core.views.finance import FinanceExportView
     from core.views.inbox import InboxView, NotificationView
     from core.views.print_form import PrintFormView
     from core.views.sla import CalendarView, SlaView
@@ -37,6 +39,8 @@ def register_core_views(appbuilder) -> None:
         category_label=_l("Complaints"),
         category_icon="fa-comments",
     )
+    appbuilder.add_view_no_menu(CompensationView)
+    install_template_globals(current_app)
     appbuilder.add_link(
         "Register",
         href="/cases/new",
@@ -72,6 +76,13 @@ def register_core_views(appbuilder) -> None:
         "SLA dashboard",
         label=_l("SLA dashboard"),
         icon="fa-clock-o",
+        category=COMPLAINTS,
+    )
+    appbuilder.add_view(
+        FinanceExportView,
+        "Finance exports",
+        label=_l("Finance exports"),
+        icon="fa-money",
         category=COMPLAINTS,
     )
     appbuilder.add_view(
