@@ -33,6 +33,7 @@ from core.models import Case, CaseVisit
 from core.roles import CAN_DISMISS_VISIT, CAN_RECORD_VISIT, VISIT
 from core.services import audit
 from core.services.access import can, get_case, line_filter, require
+from core.services.bodies import json_object, one_text
 from core.services.cases import touch
 from core.services.errors import Conflict, Forbidden, Invalid, NotFound, invalid_if
 from core.services.sla import calendar_for
@@ -60,12 +61,6 @@ VISIT_FIELDS: tuple[FieldSpec, ...] = (
 )
 
 
-def _object(data: Any) -> dict:
-    if not isinstance(data, dict):
-        raise Invalid(_l("The body must be a JSON object."), field="body")
-    return data
-
-
 def closed_at(case: Case) -> dt.datetime | None:
     """When the case last entered ``closed`` (aware UTC), if it ever did."""
     when = (case.stage_times or {}).get("closed")
@@ -86,7 +81,7 @@ def _who(actor):
 
 def record(actor, case_id: int, data: Any) -> Case:
     """Record a return visit on a closed case (CS agent or supervisor); returns the case."""
-    clean, errors = fields.validate(VISIT_FIELDS, _object(data))
+    clean, errors = fields.validate(VISIT_FIELDS, json_object(data))
     invalid_if(errors)
     with write_transaction():
         case = get_case(actor, case_id, lock=True)
@@ -144,20 +139,9 @@ def record(actor, case_id: int, data: Any) -> Case:
 
 def dismiss(actor, visit_id: int, data: Any) -> CaseVisit:
     """Take a poor visit off the reopen list without reopening, with the reason (CS supervisor)."""
-    data = _object(data)
-    unknown = set(data) - {"reason"}
-    if unknown:
-        invalid_if({k: [str(_l("Unknown field."))] for k in sorted(unknown)})
-    reason = data.get("reason")
-    if reason is not None and not isinstance(reason, str):
-        raise Invalid(_l("Must be text."), field="reason")
-    reason = (reason or "").strip()
-    if not reason:
-        raise Invalid(_l("Give the reason for not reopening the case."), field="reason")
-    if len(reason) > limits.TEXT_LONG:
-        raise Invalid(
-            str(_l("Must be at most %(n)s characters.", n=limits.TEXT_LONG)), field="reason"
-        )
+    reason = one_text(
+        data, "reason", limits.TEXT_LONG, _l("Give the reason for not reopening the case.")
+    )
     with write_transaction():
         require(actor, CAN_DISMISS_VISIT, VISIT)
         case_id = db.session.scalar(sa.select(CaseVisit.case_id).where(CaseVisit.id == visit_id))
