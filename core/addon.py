@@ -15,6 +15,7 @@ from core.api.execution import CompensationApi
 from core.api.finance import FinanceApi
 from core.api.reference import CustomerApi, ProductApi
 from core.api.sla import SlaApi
+from core.api.visits import CaseVisitApi, VisitApi
 
 
 class KesuManager(BaseManager):
@@ -28,6 +29,8 @@ class KesuManager(BaseManager):
         ab.add_api(CustomerApi)
         ab.add_api(ProductApi)
         ab.add_api(SlaApi)
+        ab.add_api(CaseVisitApi)
+        ab.add_api(VisitApi)
         register_core_views(ab)
         registry = current_app.extensions["kesu_plugins"]
         for specs in registry.call_all("kesu_views"):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import io
+from decimal import Decimal
 
 import sqlalchemy as sa
 from flask import current_app
@@ -14,9 +15,17 @@ from core.contracts import GOODS_KINDS
 from core.db import utcnow
 from core.extensions import db
 from core.models import BusinessLine, Case, Customer, Department, KesuUser, Product
-from core.services import cases, evidence, execution, lines, positions, records, workflow
+from core.services import (
+    cases,
+    compensation,
+    evidence,
+    execution,
+    lines,
+    positions,
+    records,
+    workflow,
+)
 from core.services.access import SYSTEM
-from core.services.errors import ServiceError
 from core.services.lines import registry
 from core.services.setup import create_user
 
@@ -163,8 +172,23 @@ def _cases() -> None:
 
     finance = _user("caiwu")
 
+    signers = {p: _user(u) for u, held in POSITIONS.items() for p in held}
+
     def act(case, *steps):
         for user, action, payload in steps:
+            if action == "lines":  # the proposal's compensation, set by the proposer
+                compensation.set_compensation(user, case.id, payload)
+                continue
+            if action == "sign":  # every approval step signed by a holder of its position
+                while (step := workflow.pending_step(db.session.get(Case, case.id))) is not None:
+                    signer = next(signers[p] for p in step.role.split("|") if p in signers)
+                    workflow.run_action(signer, case.id, "approve", payload)
+                continue
+            if action == "reship":  # the goods sent before the recall: credits fall due
+                for line in execution.pending(db.session.get(Case, case.id)):
+                    if line.kind in GOODS_KINDS:
+                        execution.mark_done(sales, case.id, line.id, payload)
+                continue
             if action == "settle":  # every approved line carried out, by the role that does it
                 for line in execution.pending(db.session.get(Case, case.id)):
                     doer = sales if line.kind in GOODS_KINDS else finance
@@ -294,66 +318,67 @@ def _cases() -> None:
             (sales, "execute", {}),
             (agent, "confirm", {}),
         )
-    # Approved, not yet carried out: lines waiting on Finance's export lists (补发清单, and the
-    # consumer's refund on the credit-note list).
-    signers = [supervisor, *(_user(name) for name in ("quyu", "xszj", "jingli"))]
-
-    def approve_all(case):
-        """Every sign-off of the case's approval, each by a holder of its position."""
-        for _step in range(2 * len(signers)):
-            if db.session.get(Case, case.id).status != "approving":
-                return
-            for user in signers:
-                try:
-                    workflow.run_action(user, case.id, "approve", {"comment": "同意"})
-                    break
-                except ServiceError:
-                    continue  # not this signer's step
-
-    for n, (name, quantity) in enumerate((("杭州美家装饰连锁", 2), ("上海华东建材经销部", 4))):
-        reship = intake(
-            "product_quality",
-            customer={"name": name},
-            product="HC-W100",
-            batch_no=f"HC2611-2{n}",
-            goods_received_at=_ago(4 - n),
-            received_at=_ago(3 - n),
-            description=f"到货少 {quantity} 桶外墙漆。",
+    # Approved compensation ready for Finance's export (credit-note and reshipment lists);
+    # the second case's goods went out before the recall, so its credit is due this month.
+    for customer, product, batch_no, qty, price, reship_first in (
+        ("杭州美家装饰连锁", "HC-I200", "HC2611-15", 4, "680.00", False),
+        ("上海华东建材经销部", "HC-W100", "HC2611-19", 3, "420.00", True),
+    ):
+        broken = intake(
+            "logistics",
+            customer={"name": customer},
+            product=product,
+            batch_no=batch_no,
+            quantity_purchased=60,
+            goods_received_at=_ago(4),
+            received_at=_ago(3.9),
+            problem_stage="receipt",
+            description=f"到货 {qty} 桶严重破损漏液，承运商拒绝赔偿。",
             demand="compensation",
-            details={"problem": "short_shipment", "affected_quantity": quantity},
+            details={
+                "problem": "transit_damage",
+                "affected_quantity": qty,
+                "carrier": "德邦物流",
+                "carrier_negotiation": "failed",
+                "damage_severity": "severe",
+            },
         )
-        if reship is not None:
-            photo(reship)
-            act(
-                reship,
-                (agent, "accept", {}),
-                (supervisor, "assign", {"department": "WH"}),
-                (qa, "propose", {"root_cause": "仓库拣货漏装。"}),
-                (agent, "submit", {}),
-            )
-            approve_all(reship)
-    refund = intake(
-        "terminal_consumer",
-        customer={"name": "王女士"},
-        product="HC-I200",
-        batch_no="HC2609-03",
-        quantity_purchased=2,
-        received_at=_ago(4),
-        demand="refund",
-        description="刷漆后墙面起泡，消费者要求退款，经核实为产品问题。",
-        claim_amount="680.00",
-        details={"amount_paid": "680.00", "outcome": "genuine"},
-    )
-    if refund is not None:
-        photo(refund)
-        act(
-            refund,
+        if broken is None:
+            continue
+        photo(broken)
+        photo(broken, "delivery_note", "签字送货单.png")
+        steps = [
             (agent, "accept", {}),
             (supervisor, "assign", {"department": "QA", "handler": "pinbao"}),
-            (qa, "propose", {"root_cause": "该批次涂料附着力不足。"}),
+            (qa, "propose", {"root_cause": "承运商野蛮装卸，外包装不足以承受跌落。"}),
+            (
+                qa,
+                "lines",
+                {
+                    "reason": "召回破损桶冲销货款，同时补发同规格产品",
+                    "lines": [
+                        {
+                            "kind": "credit_note",
+                            "amount": str(Decimal(price) * qty),
+                            "note": "召回破损桶冲销",
+                        },
+                        {
+                            "kind": "reship",
+                            "sku": product,
+                            "batch_no": batch_no,
+                            "quantity": qty,
+                            "unit_price": price,
+                            "note": "零价补发",
+                        },
+                    ],
+                },
+            ),
             (agent, "submit", {}),
-        )
-        approve_all(refund)
+            (None, "sign", {"comment": "同意"}),
+        ]
+        if reship_first:
+            steps.append((sales, "reship", {"reference": "SO-2612-0031"}))
+        act(broken, *steps)
     late = intake(
         "logistics",
         customer={"name": "上海华东建材经销部"},

@@ -22,6 +22,8 @@ CORE_SETTINGS: dict[str, Any] = {
     # Early warning (DOMAIN.md section 9): this many complaints or returns within these days.
     "at_risk_count": 3,
     "at_risk_days": 90,
+    # A closed case's return visit (回访) is due this many working days after closing.
+    "visit_due_days": 3,
     # The working calendar: working weekdays (Monday first) and daily working hours.
     "work_week": "1111100",
     "work_start": "09:00",
@@ -65,6 +67,7 @@ VALIDATORS: dict[str, tuple[Callable[[Any], Any], Any]] = {
     "repeat_days": (_days, _DAYS),
     "at_risk_count": (_count, _COUNT),
     "at_risk_days": (_days, _DAYS),
+    "visit_due_days": (_days, _DAYS),
     "work_week": (_week, _l("Must be seven 0/1 flags, Monday first, such as 1111100.")),
     "work_start": (_time, _l("Must be a time such as 09:00.")),
     "work_end": (_time, _l("Must be a time such as 18:00.")),
@@ -96,6 +99,7 @@ SETTING_LABELS: dict[str, Any] = {
     "repeat_days": _l("Repeat complaint window (days)"),
     "at_risk_count": _l("Cases that flag a customer at risk"),
     "at_risk_days": _l("At-risk window (days)"),
+    "visit_due_days": _l("Return visit due (working days after closing)"),
     "work_week": _l("Working weekdays (Monday first, 1 = working)"),
     "work_start": _l("Working day starts"),
     "work_end": _l("Working day ends"),

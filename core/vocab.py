@@ -62,6 +62,21 @@ PRIORITIES = {
     "P2": _l("P2 important"),
     "P3": _l("P3 routine"),
 }
+# How a return visit (回访) reached the customer.
+VISIT_CHANNELS = {
+    "phone": _l("Phone"),
+    "on_site": _l("On-site visit"),
+    "wechat": _l("WeChat"),
+    "email": _l("E-mail"),
+    "sms": _l("SMS"),
+    "other": _l("Other"),
+}
+# What became of a poor score's follow-up (core.services.visits).
+VISIT_FOLLOWUPS = {
+    "pending": _l("Waiting for the supervisor"),
+    "reopened": _l("Case reopened"),
+    "dismissed": _l("Dismissed"),
+}
 APPROVAL_DECISIONS = {
     "pending": _l("Pending"),
     "approved": _l("Approved"),

@@ -20,6 +20,12 @@ from tests.conftest import case_body
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 
+def _now() -> str:
+    import datetime as dt
+
+    return dt.datetime.now(dt.UTC).isoformat()
+
+
 # -- the records a call is made on -------------------------------------------------------------
 
 
@@ -127,6 +133,37 @@ class World:
                 lines[case_id] = line.id
             pool[code, kind] = case_id
         return pool[code, kind], lines[pool[code, kind]]
+
+    def pooled_closed(self, code: str, kind: str) -> tuple[int, int | None]:
+        """A closed case (``closed_case``), or one whose visit scored 1 waits for the
+        supervisor (``pending_visit``): ``(case id, visit id or None)``, reused like a case."""
+        import datetime as dt
+
+        from core.db import utcnow
+        from core.models import Case, CaseVisit
+
+        visits = self.__dict__.setdefault("_visits", {})
+        pool = self.__dict__.setdefault("_pool", {})
+        if (code, kind) not in pool:
+            case_id = self.new_case(code)
+            with self.app.app_context():
+                case = db.session.get(Case, case_id)
+                closed = utcnow() - dt.timedelta(hours=1)
+                case.status = "closed"
+                case.stage_times = {**case.stage_times, "closed": closed.isoformat()}
+                if kind == "pending_visit":
+                    case.visits.append(
+                        CaseVisit(
+                            visited_at=closed,
+                            channel="phone",
+                            satisfaction=1,
+                            followup="pending",
+                        )
+                    )
+                db.session.commit()
+                visits[case_id] = case.visits[0].id if case.visits else None
+            pool[code, kind] = case_id
+        return pool[code, kind], visits[pool[code, kind]]
 
     def approved_line(self, code: str, kind: str = "credit_note") -> int:
         """A new case with one approved, pending line of ``kind``, eligible for export: its id."""
@@ -363,6 +400,17 @@ BODIES: dict[str, Body] = {
     # carrying out compensation
     "done_json": lambda w, code, case: ("json", {"reference": f"ERP-{w.seq()}"}),
     "cancel_json": lambda w, code, case: ("json", {"reason": "客户改为下月一并处理"}),
+    # return visits
+    "visit_json": lambda w, code, case: (
+        "json",
+        {"visited_at": _now(), "channel": "phone", "satisfaction": 4, "comment": "满意"},
+    ),
+    "visit_form": lambda w, code, case: (
+        "form",
+        {"visited_at": _now(), "channel": "wechat", "satisfaction": "4", "comment": "满意"},
+    ),
+    "dismiss_json": lambda w, code, case: ("json", {"reason": "客户已接受处理结果"}),
+    "dismiss_form": lambda w, code, case: ("form", {"reason": "客户已接受处理结果"}),
     # finance export batches (an export needs an eligible line: each call gets a new one)
     "finance_pending": lambda w, code, case: (
         "query",
@@ -381,6 +429,18 @@ BODIES: dict[str, Body] = {
         {"kind": "credit_notes", "business_line": "L2"},
     ),
     "void_json": lambda w, code, case: ("json", {"reason": "金额有误，重新导出"}),
+    # finance screens (forms)
+    "done_form": lambda w, code, case: ("form", {"reference": f"ERP-{w.seq()}"}),
+    "cancel_form": lambda w, code, case: ("form", {"reason": "客户改为下月一并处理"}),
+    "export_form": lambda w, code, case: (
+        w.approved_line(code) and "form",
+        {"kind": "credit_notes", "business_line": code},
+    ),
+    "export_form_l2": lambda w, code, case: (
+        w.approved_line("L2") and "form",
+        {"kind": "credit_notes", "business_line": "L2"},
+    ),
+    "void_form": lambda w, code, case: ("form", {"reason": "金额有误，重新导出"}),
     # reference data
     "customer_add": lambda w, code, case: (
         "form",

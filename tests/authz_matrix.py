@@ -21,6 +21,7 @@ below); ``ids`` names the record that fills each URL argument (``case``, ``case_
 fresh case per call, ``evidence``, ``incident``, ``customer``, ``product``, ``line``,
 ``line_code``, ``position``, ``user``, ``department``, ``missing``; ``money_line`` or
 ``goods_line`` for an approved, pending compensation line, with ``line_case`` for its case;
+``closed_case`` for a closed case, ``pending_visit`` for a visit on the reopen list;
 ``batch`` for an export batch, ``batch_write`` for a new one per call),
 ``args`` gives fixed URL
 arguments, ``ruled=True`` when another line's record must be invisible (404); ``body`` names a
@@ -68,6 +69,8 @@ ASSIGN = frozenset({ADMIN, SUPERVISOR})
 QUALITY_ANALYSIS = frozenset({ADMIN, QA})
 QUALITY_ACTION = frozenset({ADMIN, QA, DEPT})
 RECEIPT = frozenset({ADMIN, WAREHOUSE})
+VISIT_RECORD = frozenset({ADMIN, AGENT, SUPERVISOR})  # "Visit" can_read, can_record
+VISIT_DISMISS = frozenset({ADMIN, SUPERVISOR})
 FINANCE_EXPORT = frozenset({ADMIN, FINANCE})  # "Finance export": read, export, void
 # Flask-AppBuilder's own screens every role has (own profile, own password).
 OWN_ACCOUNT = ALL
@@ -261,6 +264,31 @@ MATRIX: dict[str, Rule] = {
         service_roles=frozenset({SUPERVISOR}),
         writes=True,
     ),
+    # -- return visits and the printable approval form ------------------------------------
+    "CaseVisitApi.record POST": Rule(
+        VISIT_RECORD, ids={"pk": "closed_case"}, ruled=True, body="visit_json", writes=True
+    ),
+    "VisitApi.due GET": Rule(VISIT_RECORD),
+    "VisitApi.reopen GET": Rule(VISIT_DISMISS),
+    "VisitApi.dismiss POST": Rule(
+        VISIT_DISMISS,
+        ids={"visit_id": "pending_visit"},
+        ruled=True,
+        body="dismiss_json",
+        writes=True,
+    ),
+    "VisitView.overview GET": Rule(VISIT_RECORD),
+    "VisitView.record POST": Rule(
+        VISIT_RECORD, ids={"pk": "closed_case"}, ruled=True, body="visit_form", writes=True
+    ),
+    "VisitView.dismiss POST": Rule(
+        VISIT_DISMISS,
+        ids={"visit_id": "pending_visit"},
+        ruled=True,
+        body="dismiss_form",
+        writes=True,
+    ),
+    "PrintFormView.approval_form GET": Rule(CASE_READ, ids={"pk": "case"}, ruled=True),
     # -- finance export batches -----------------------------------------------------------
     "FinanceApi.pending GET": Rule(
         FINANCE_EXPORT, body="finance_pending", foreign=("finance_pending_l2",)
@@ -274,6 +302,35 @@ MATRIX: dict[str, Rule] = {
     "FinanceApi.csv GET": Rule(FINANCE_EXPORT, ids={"pk": "batch"}, ruled=True),
     "FinanceApi.void POST": Rule(
         FINANCE_EXPORT, ids={"pk": "batch_write"}, ruled=True, body="void_json", writes=True
+    ),
+    # -- finance screens: carrying out compensation, the Finance workspace -------------------
+    "CompensationView.done POST": Rule(
+        CASE_READ,
+        ids={"pk": "line_case", "line_id": "money_line"},
+        ruled=True,
+        body="done_form",
+        service_roles=frozenset({FINANCE}),
+        writes=True,
+    ),
+    "CompensationView.cancel POST": Rule(
+        CASE_READ,
+        ids={"pk": "line_case", "line_id": "goods_line"},
+        ruled=True,
+        body="cancel_form",
+        service_roles=frozenset({SUPERVISOR}),
+        writes=True,
+    ),
+    "FinanceExportView.workspace GET": Rule(
+        FINANCE_EXPORT, body="finance_pending", foreign=("finance_pending_l2",)
+    ),
+    "FinanceExportView.create_batch POST": Rule(
+        FINANCE_EXPORT, body="export_form", writes=True, foreign=("export_form_l2",)
+    ),
+    "FinanceExportView.download GET": Rule(
+        FINANCE_EXPORT, ids={"batch_id": "batch"}, args={"fmt": "xlsx"}, ruled=True
+    ),
+    "FinanceExportView.void_batch POST": Rule(
+        FINANCE_EXPORT, ids={"batch_id": "batch_write"}, ruled=True, body="void_form", writes=True
     ),
     "CaseApi.upload_evidence POST": Rule(
         CASE_UPLOAD,
@@ -466,7 +523,8 @@ CHUNKS: dict[str, tuple[tuple[str, ...], bool]] = {
         ),
         True,
     ),
-    "finance": (("FinanceApi",), True),
+    "visits": (("CaseVisitApi", "VisitApi", "VisitView", "PrintFormView"), True),
+    "finance": (("FinanceApi", "FinanceExportView", "CompensationView"), True),
     "administration": (
         ("PluginAdminView", "CalendarView", "SlaView", "SlaApi", "AuditView"),
         True,

@@ -186,6 +186,9 @@ def fill(world: World, rule: Rule, variant: str, key: str, werkzeug_rule) -> tup
         if kind in ("money_line", "goods_line"):
             case_id, values[arg] = world.pooled_line(code, kind)
             values.update({a: case_id for a, k in rule.ids.items() if k == "line_case"})
+        elif kind in ("closed_case", "pending_visit"):
+            case_id, visit_id = world.pooled_closed(code, kind)
+            values[arg] = case_id if kind == "closed_case" else visit_id
         elif kind in ("batch", "batch_write"):
             values[arg] = world.batch(code, fresh=kind == "batch_write")
         elif kind == "case_write":

@@ -21,6 +21,7 @@ PAGES = [
     "/roles/list/",
     "/audit/",
     "/sla/",
+    "/finance/",
     "/plugins/",
     "/swagger/v1",
 ]

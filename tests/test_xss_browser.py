@@ -57,10 +57,12 @@ FREE_TEXT: dict[str, set[str]] = {
         "proposal_note",
     },
     "approval_step": {"comment"},
-    "compensation_line": {"sku", "batch_no", "note"},
+    "compensation_line": {"sku", "batch_no", "note", "exec_reference", "exec_reason"},
+    "export_batch": {"void_reason"},
     "evidence": {"source", "filename"},
     "quality_capa_action": {"description", "responsible_unit", "created_by"},
     "return_receipt": {"sku", "batch_no", "comment", "recorded_by"},
+    "case_visit": {"comment", "followup_reason"},
 }
 # FREE_TEXT tables that may stay empty here, and why no screen misses them.
 EMPTY_ALLOWED = {
@@ -115,6 +117,12 @@ CONTROLLED: dict[tuple[str, str], str] = {
     ("case_deadline", "name"): "a deadline code from the rules",
     ("case_deadline", "state"): "a deadline state, written by code",
     ("compensation_line", "kind"): "a vocabulary code, validated",
+    ("compensation_line", "exec_status"): "pending, done or cancelled, written by code",
+    ("export_batch", "number"): "generated",
+    ("export_batch", "kind"): "credit_notes or reshipments, validated",
+    ("export_batch", "locale"): "the exporter's locale, one of the catalog's",
+    ("export_batch", "xlsx_sha256"): "a hash",
+    ("export_batch", "csv_sha256"): "a hash",
     ("evidence", "kind"): "a vocabulary code, validated",
     ("evidence", "storage_key"): "generated, never shown",
     ("evidence", "content_type"): "detected from the content",
@@ -123,6 +131,8 @@ CONTROLLED: dict[tuple[str, str], str] = {
     ("notification", "message"): "a msgid written with N_ literals (its params get the payload)",
     ("notification", "link"): "a path built by code",
     ("quality_capa_action", "kind"): "corrective or preventive, validated",
+    ("case_visit", "channel"): "a vocabulary code, validated",
+    ("case_visit", "followup"): "pending, reopened or dismissed, written by code",
 }
 # JSON columns: (table, column) -> how the payload gets there, or why none can.
 JSON_COLUMNS: dict[tuple[str, str], str] = {
@@ -150,6 +160,7 @@ SEEDS = (
     "/audit/",
     "/sla/?business_line={line}&from=2000-01-01&to=2099-12-31",
     "/calendars/?business_line={line}&year=2026",
+    "/finance/?business_line={line}",
     "/plugins/",
 )
 SKIP = re.compile(
@@ -309,6 +320,22 @@ def fill_through_the_product(app) -> dict:
             },
         )
     )
+    # finance: an approved credit on the logistics case, exported, voided with the payload as
+    # its reason, exported again; the payload as a line's ERP reference
+    from core.db import utcnow
+    from core.models import Case, CompensationLine
+
+    with app.app_context():
+        case = db.session.get(Case, logistics)
+        case.compensation.append(
+            CompensationLine(position=9, kind="credit_note", amount="1.00", approved_at=utcnow())
+        )
+        db.session.commit()
+        db.session.remove()
+    body = {"kind": "credit_notes", "business_line": "L1"}
+    batch = _ok(api("finance").post("/api/v1/finance/export", json=body), (201,))
+    _ok(api("finance").post(f"/api/v1/finance/export/{batch['id']}/void", json={"reason": PAYLOAD}))
+    _ok(api("finance").post("/api/v1/finance/export", json=body), (201,))
     return {"cases": [c["id"] for c in cases.values()]}
 
 
@@ -330,6 +357,20 @@ def poison_the_rest(app, keep_users: set[str]) -> None:
                         "day": dt.date(2026, 10, 9),
                         "kind": "holiday",
                         "note": PAYLOAD,
+                    }
+                ],
+            )
+            # a return visit on the reopen list: shown on the case page and /visits/
+            con.execute(
+                tables["case_visit"].insert(),
+                [
+                    {
+                        "case_id": con.scalar(sa.text("SELECT min(id) FROM kesu_case")),
+                        "visited_at": dt.datetime(2026, 11, 2, 2, tzinfo=dt.UTC),
+                        "created_at": dt.datetime(2026, 11, 2, 2, tzinfo=dt.UTC),
+                        "channel": "phone",
+                        "satisfaction": 1,
+                        "followup": "pending",
                     }
                 ],
             )
@@ -472,6 +513,7 @@ def test_no_payload_runs_on_any_screen(live_app, screen):
     assert problems == [], "\n".join(problems)
     # the crawl reached the screens that show the payload
     expected = {"/", "/cases/", "/inbox/", "/notifications/", "/audit/", "/sla/", "/calendars/"}
+    expected |= {"/finance/"}
     expected |= {f"/cases/{pk}" for pk in ids["cases"]}
     expected |= {
         "/customerview/list/",
@@ -482,7 +524,9 @@ def test_no_payload_runs_on_any_screen(live_app, screen):
         "/roles/list/",
         "/incidents/",
         "/plugins/",
+        "/visits/",
     }
+    expected |= {f"/cases/{pk}/approval-form" for pk in ids["cases"][:1]}
     assert expected <= visited, expected - visited
     assert any(re.match(r"^/incidents/\d+$", p) for p in visited), visited
     assert any(re.match(r"^/customerview/(show|edit)/\d+$", p) for p in visited), visited

@@ -9,7 +9,7 @@ from core.contracts import LineFacts
 from core.services.cases import CORE_FIELDS, CUSTOMER_FIELDS
 from core.services.compensation import LINE_FIELDS
 from core.services.lines import registry
-from core.vocab import COMPENSATION_KINDS, EVIDENCE_KINDS
+from core.vocab import COMPENSATION_KINDS, EVIDENCE_KINDS, VISIT_CHANNELS, VISIT_FOLLOWUPS
 from core.workflow import ACTIONS, STAGES
 
 _S = {"type": "string"}
@@ -32,6 +32,28 @@ _TIME = {
     "format": "date-time",
     "nullable": True,
     "description": "ISO 8601 in the business line's timezone",
+}
+
+
+VISIT_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "integer"},
+        "visited_at": _TIME,
+        "channel": {"type": "string", "enum": list(VISIT_CHANNELS)},
+        "satisfaction": {"type": "integer", "minimum": 1, "maximum": 5},
+        "comment": _NS,
+        "by": _NS,
+        "followup": {
+            "type": "string",
+            "nullable": True,
+            "enum": [*VISIT_FOLLOWUPS, None],
+            "description": "a score of 2 or lower: pending until reopened or dismissed",
+        },
+        "followup_reason": _NS,
+        "followup_by": _NS,
+        "followup_at": _TIME,
+    },
 }
 
 
@@ -175,6 +197,18 @@ CASE_SCHEMA: dict[str, Any] = {
                     "comment": _NS,
                 },
             },
+        },
+        "visits": {
+            "type": "array",
+            "description": "return visits after closing, oldest first",
+            "items": VISIT_SCHEMA,
+        },
+        "satisfaction": {
+            "type": "integer",
+            "nullable": True,
+            "minimum": 1,
+            "maximum": 5,
+            "description": "the latest return visit's score",
         },
         "sla": {
             "type": "object",

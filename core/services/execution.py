@@ -30,8 +30,9 @@ from core.models import Case, CompensationLine
 from core.roles import CAN_CANCEL_LINE, CAN_SETTLE_GOODS, CAN_SETTLE_MONEY, COMPENSATION
 from core.services import audit
 from core.services.access import can, get_case, line_filter
+from core.services.bodies import one_text
 from core.services.cases import touch
-from core.services.errors import Conflict, Forbidden, Invalid, NotFound
+from core.services.errors import Conflict, Forbidden, NotFound
 from core.timeutil import in_zone, iso_in_zone
 
 # Kinds of money lines (Finance carries them out) and the credits among them: what a
@@ -78,25 +79,6 @@ def month_end(day: dt.date) -> dt.date:
     return day.replace(day=calendar.monthrange(day.year, day.month)[1])
 
 
-def _reference(data: Any, key: str, limit: int) -> str:
-    if not isinstance(data, dict):
-        raise Invalid(_l("The body must be a JSON object."), field="body")
-    unknown = set(data) - {key}
-    if unknown:
-        raise Invalid(
-            _l("Unknown field."), errors={k: [str(_l("Unknown field."))] for k in sorted(unknown)}
-        )
-    value = data.get(key)
-    if value is None or (isinstance(value, str) and not value.strip()):
-        raise Invalid(_l("This field is required."), field=key)
-    if not isinstance(value, str):
-        raise Invalid(_l("Must be text."), field=key)
-    value = value.strip()
-    if len(value) > limit:
-        raise Invalid(str(_l("Must be at most %(n)s characters.", n=limit)), field=key)
-    return value
-
-
 def _line_for_change(actor, case_id: int, line_id: int) -> tuple[Case, CompensationLine]:
     case = get_case(actor, case_id, lock=True)
     line = next((c for c in case.compensation if c.id == line_id), None)
@@ -116,7 +98,7 @@ def _line_for_change(actor, case_id: int, line_id: int) -> tuple[Case, Compensat
 
 def mark_done(actor, case_id: int, line_id: int, data: Any) -> Case:
     """Record that an approved line was carried out, with the ERP document's reference."""
-    reference = _reference(data, "reference", limits.CODE)
+    reference = one_text(data, "reference", limits.CODE)
     with write_transaction():
         case, line = _line_for_change(actor, case_id, line_id)
         if not can(actor, settle_permission(line.kind), COMPENSATION):
@@ -161,7 +143,7 @@ def mark_done(actor, case_id: int, line_id: int, data: Any) -> Case:
 
 def cancel(actor, case_id: int, line_id: int, data: Any) -> Case:
     """Cancel an approved line that will not be carried out (CS supervisor, with a reason)."""
-    reason = _reference(data, "reason", limits.TEXT_LONG)
+    reason = one_text(data, "reason", limits.TEXT_LONG)
     with write_transaction():
         case, line = _line_for_change(actor, case_id, line_id)
         if not can(actor, CAN_CANCEL_LINE, COMPENSATION):

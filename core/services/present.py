@@ -14,7 +14,7 @@ from flask import url_for
 from core.fields import to_json
 from core.i18n import translated, translated_issues
 from core.models import Case, Customer, KesuUser
-from core.services import execution, sla_customers, sla_deadlines
+from core.services import execution, sla_customers, sla_deadlines, visits
 from core.services.access import can_view_contact
 from core.services.cases import money_total
 from core.services.workflow import allowed_actions
@@ -132,6 +132,8 @@ def case_json(actor: KesuUser, case: Case, *, summary: bool = False) -> dict[str
         }
         for s in case.approvals
     ]
+    out["visits"] = [visits.visit_json(v, tz) for v in visits.in_order(case)]
+    out["satisfaction"] = visits.satisfaction(case)
     out["sla"] = {v.name: v.as_dict(tz) for v in sla_deadlines.deadline_views(case)}
     at_risk, recent = sla_customers.customer_risk(case)
     out["customer_at_risk"] = at_risk

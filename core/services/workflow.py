@@ -17,8 +17,9 @@ from core.fields import is_blank
 from core.i18n import translated_issues
 from core.models import ApprovalStep, Case, Department, KesuUser
 from core.roles import CAN_OVERRIDE_ACCEPTANCE
-from core.services import audit, execution, positions, sla_deadlines
+from core.services import audit, execution, positions, sla_deadlines, visits
 from core.services.access import can, cases_query, department_bound, get_case, require_department
+from core.services.bodies import within
 from core.services.cases import (
     _flatten,
     case_caller,
@@ -92,14 +93,7 @@ def _comment(payload: Mapping[str, Any]) -> str | None:
         return None
     if not isinstance(value, str):
         raise Invalid(_l("Must be text."), field="comment")
-    return _within(value.strip(), "comment", limits.TEXT_LONG) or None
-
-
-def _within(value: str, field: str, limit: int) -> str:
-    """``value`` unless longer than ``limit`` characters (400 naming ``field``)."""
-    if len(value) > limit:
-        raise Invalid(str(_l("Must be at most %(n)s characters.", n=limit)), field=field)
-    return value
+    return within(value.strip(), "comment", limits.TEXT_LONG) or None
 
 
 def _bool(payload: Mapping[str, Any], key: str) -> bool | None:
@@ -117,7 +111,7 @@ def _text(payload: Mapping[str, Any], key: str) -> str | None:
         return None
     if not isinstance(value, str):
         raise Invalid(_l("Must be text."), field=key)
-    return _within(value.strip(), key, TEXT_LIMITS.get(key, limits.TEXT_SHORT)) or None
+    return within(value.strip(), key, TEXT_LIMITS.get(key, limits.TEXT_SHORT)) or None
 
 
 TEXT_LIMITS = {"root_cause": limits.TEXT_LONG}  # other texts (department, handler) are short
@@ -157,7 +151,7 @@ def _assign(actor, case, action, payload, comment):
     ref = payload.get("department")
     department = None
     if isinstance(ref, str) and ref.strip():
-        code = _within(ref.strip(), "department", limits.TEXT_SHORT)
+        code = within(ref.strip(), "department", limits.TEXT_SHORT)
         department = db.session.scalar(sa.select(Department).where(Department.code == code))
     elif isinstance(ref, int) and not isinstance(ref, bool):
         department = db.session.get(Department, ref)
@@ -332,7 +326,9 @@ def _close(actor, case, action, payload, comment):
 def _reopen(actor, case, action, payload, comment):
     case.status = reopen_target(case.status)
     case.verified_effective = None
-    return {"deadlines_restarted": sla_deadlines.restart(case, case.status)}
+    reopened = visits.mark_reopened(actor, case)  # off the supervisor's reopen list
+    restarted = {"deadlines_restarted": sla_deadlines.restart(case, case.status)}
+    return {**restarted, "visits_reopened": reopened} if reopened else restarted
 
 
 def _hold(actor, case, action, payload, comment):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 # Menu names (what permissions name) and their labels.
@@ -22,8 +23,12 @@ def register_core_views(appbuilder) -> None:
     )
     from core.views.audit import AuditView
     from core.views.cases import CaseView
+    from core.views.compensation import CompensationView, install_template_globals
+    from core.views.finance import FinanceExportView
     from core.views.inbox import InboxView, NotificationView
+    from core.views.print_form import PrintFormView
     from core.views.sla import CalendarView, SlaView
+    from core.views.visits import VisitView, visit_panel
 
     appbuilder.add_view(
         CaseView,
@@ -34,6 +39,8 @@ def register_core_views(appbuilder) -> None:
         category_label=_l("Complaints"),
         category_icon="fa-comments",
     )
+    appbuilder.add_view_no_menu(CompensationView)
+    install_template_globals(current_app)
     appbuilder.add_link(
         "Register",
         href="/cases/new",
@@ -56,10 +63,26 @@ def register_core_views(appbuilder) -> None:
         category=COMPLAINTS,
     )
     appbuilder.add_view(
+        VisitView,
+        "Return visits",
+        label=_l("Return visits"),
+        icon="fa-phone",
+        category=COMPLAINTS,
+    )
+    appbuilder.add_view_no_menu(PrintFormView)
+    current_app.jinja_env.globals["kesu_visit_panel"] = visit_panel
+    appbuilder.add_view(
         SlaView,
         "SLA dashboard",
         label=_l("SLA dashboard"),
         icon="fa-clock-o",
+        category=COMPLAINTS,
+    )
+    appbuilder.add_view(
+        FinanceExportView,
+        "Finance exports",
+        label=_l("Finance exports"),
+        icon="fa-money",
         category=COMPLAINTS,
     )
     appbuilder.add_view(

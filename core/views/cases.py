@@ -44,6 +44,8 @@ from core.vocab import (
     PRIORITIES,
     PRIORITY_REASONS,
     PROBLEM_STAGES,
+    VISIT_CHANNELS,
+    VISIT_FOLLOWUPS,
     position_label,
 )
 from core.workflow import ACTIONS, STAGE_LABELS, STAGES
@@ -57,6 +59,8 @@ EVENT_LABELS = {
     "compensation": _l("Compensation changed"),
     "recompute": _l("Re-evaluated"),
     "priority": _l("Priority changed by hand"),
+    "visit": _l("Return visit"),
+    "visit_dismissed": _l("Reopen request dismissed"),
     **{name: action.label for name, action in ACTIONS.items()},
     **DEADLINES,
 }
@@ -94,6 +98,10 @@ CHANGE_LABELS = {
     "reason": _l("Reason"),
     "hold_minutes": _l("Working minutes on hold"),
     "deadlines_restarted": _l("Deadlines restarted"),
+    "visited_at": _l("Visited at"),
+    "satisfaction": _l("Satisfaction"),
+    "followup": _l("Follow-up"),
+    "visits_reopened": _l("Return visits"),
 }
 
 
@@ -109,7 +117,8 @@ REFERENCES = {
 # Values the timeline shows by their label, per audited field.
 VALUE_LABELS = {
     "kind": {**EVIDENCE_KINDS, **COMPENSATION_KINDS},
-    "channel": CHANNELS,
+    "channel": {**VISIT_CHANNELS, **CHANNELS},
+    "followup": VISIT_FOLLOWUPS,
     "demand": DEMANDS,
     "problem_stage": PROBLEM_STAGES,
     "priority": PRIORITIES,
