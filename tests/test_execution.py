@@ -293,3 +293,40 @@ def test_the_open_credits_list_of_ones_own_lines(app, api, mixed):
     assert api("finance").get("/api/v1/case/credits-due?business_line=L2").status_code == 403
     resp = api("finance").get("/api/v1/case/credits-due?business_line=NOPE")
     assert resp.status_code == 400 and "business_line" in resp.get_json()["errors"]
+
+
+def test_the_proposal_form_edits_only_lines_never_approved(app, api, mixed):
+    from tests.conftest import signed_in
+
+    case = to_executing(api)
+    cid = case["id"]
+    for kind, user in [("credit_note", "finance"), ("reship", "sales")]:
+        done(api, user, case, kind)
+    cancel(api, "supervisor", case, "freight_to_customer")
+    act(api, cid, "sales", "execute")
+    act(api, cid, "agent", "confirm")
+    act(api, cid, "qa", "verify", effective=False, comment="仍漏液")
+    proposed = act(api, cid, "qa", "propose")
+    client = signed_in(app, "agent")
+    html = client.get(f"/cases/{cid}").get_data(as_text=True)
+    # the three approved lines are shown, not offered for editing: two blank rows only
+    assert html.count('class="kesu-approved-line"') == 3
+    assert 'name="kind-1"' in html and 'name="kind-2"' not in html
+    resp = client.post(
+        f"/cases/{cid}/compensation",
+        data={
+            "kind-0": "credit_note",
+            "amount-0": "50.00",
+            "kind-1": "",
+            "reason": "补差价",
+            "version": str(proposed["version"]),
+        },
+    )
+    assert resp.status_code == 302
+    lines = read(api, cid)["compensation"]
+    assert [(line["kind"], line["amount"], line["approved_at"] is None) for line in lines] == [
+        ("credit_note", "300.00", False),
+        ("reship", "300.00", False),
+        ("freight_to_customer", "20.00", False),
+        ("credit_note", "50.00", True),
+    ]
