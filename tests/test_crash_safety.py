@@ -16,6 +16,7 @@ killed with SIGKILL, whatever it is doing. After a restart:
 from __future__ import annotations
 
 import hashlib
+import http.client
 import json
 import threading
 import time
@@ -34,6 +35,8 @@ THREADS = 6
 KILL_AFTER = 24  # answers received before the kill
 STREAM_DEADLINE = 180  # seconds; the stream never runs unbounded
 FILE = PNG + b"\x00" * (256 * 1024)  # big enough that a kill can land mid-write
+# A killed server: refused or reset connections, or an answer cut off mid-body.
+SERVER_GONE = (OSError, http.client.HTTPException)
 
 
 def _request(url: str, *, token: str | None = None, body=None, headers=None, timeout=60):
@@ -113,7 +116,7 @@ class Stream:
                 status, body = _request(
                     base + "/api/v1/case/", token=self.token, body=case_body(customer=customer)
                 )
-            except OSError:
+            except SERVER_GONE:
                 return  # the server is gone
             self._count()
             if status == 503:
@@ -132,7 +135,7 @@ class Stream:
                     body=data,
                     headers={"Content-Type": content_type},
                 )
-            except OSError:
+            except SERVER_GONE:
                 return
             self._count()
             if status == 503:
