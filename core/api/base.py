@@ -37,6 +37,13 @@ ERROR_SCHEMA = {
 }
 
 
+# The body of a route that only needs the reason for what it does (cancel, void, dismiss).
+REASON_BODY = {
+    "type": "object",
+    "properties": {"reason": {"type": "string", "minLength": 1, "maxLength": limits.TEXT_LONG}},
+    "required": ["reason"],
+    "additionalProperties": False,
+}
 CASE_RESULT = {
     "description": "The case after the change",
     "content": {
@@ -167,6 +174,8 @@ class KesuApi(BaseApi):
         # Components are first-come; Kesu's error answers describe its APIs, so they win.
         for code, response in self.responses.items():
             api_spec.components.responses[code] = response
+        if "Reason" not in api_spec.components.schemas:
+            api_spec.components.schema("Reason", REASON_BODY)
         if "CaseResult" not in api_spec.components.responses:
             api_spec.components.response("CaseResult", CASE_RESULT)
         if idempotency.PARAMETER_NAME not in api_spec.components.parameters:

@@ -74,12 +74,7 @@ class CompensationApi(KesuApi):
             required: true
             content:
               application/json:
-                schema:
-                  type: object
-                  properties:
-                    reason: {type: string, maxLength: 5000}
-                  required: [reason]
-                  additionalProperties: false
+                schema: {$ref: '#/components/schemas/Reason'}
           responses:
             200: {$ref: '#/components/responses/CaseResult'}
         """

@@ -275,12 +275,7 @@ class FinanceApi(KesuApi):
             required: true
             content:
               application/json:
-                schema:
-                  type: object
-                  properties:
-                    reason: {type: string, maxLength: 5000}
-                  required: [reason]
-                  additionalProperties: false
+                schema: {$ref: '#/components/schemas/Reason'}
           responses:
             200:
               description: The voided batch

@@ -158,12 +158,7 @@ class VisitApi(KesuApi):
             required: true
             content:
               application/json:
-                schema:
-                  type: object
-                  properties:
-                    reason: {type: string, maxLength: 5000}
-                  required: [reason]
-                  additionalProperties: false
+                schema: {$ref: '#/components/schemas/Reason'}
           responses:
             200:
               description: The visit after the change
