@@ -178,3 +178,17 @@ def test_timeline_shows_labels_and_local_times(client, api):
     assert "类型: — → 照片" in timeline
     assert "期限: — → 品保首次回复期限: 20" in timeline
     assert "+00:00" not in timeline and "qa_first_reply" not in timeline
+
+
+@pytest.mark.parametrize(
+    ("username", "offered"),
+    [("agent", True), ("sales", True), ("finance", False), ("qa", False), ("auditor", False)],
+)
+def test_the_home_page_offers_registering_only_to_who_may_register(app, username, offered):
+    from tests.conftest import signed_in
+
+    client = signed_in(app, username)
+    html = client.get("/").get_data(as_text=True)
+    assert ('id="kesu-home-register"' in html) is offered
+    intake = client.get("/cases/new")
+    assert (intake.status_code == 200) is offered

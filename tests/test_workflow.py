@@ -382,3 +382,12 @@ def test_responsible_department_acts_only_on_cases_assigned_to_it(api):
     assert upload(api("dept"), theirs, PNG).status_code == 403
     assert api("dept").action(ours, "propose", root_cause="仓库装错").status_code == 200
     assert upload(api("dept"), ours, PNG).status_code == 201
+
+
+def test_a_refused_action_names_the_stage_in_words(api):
+    case = api("agent").create_case(category="logistics")
+    resp = api("agent").post(f"/api/v1/case/{case['id']}/action/close", json={})
+    assert resp.status_code == 409
+    body = resp.get_json()
+    assert body["status"] == "new"  # the code stays for programs
+    assert body["message"] == "客诉处于“已登记”状态，不能执行“结案”。"

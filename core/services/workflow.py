@@ -43,7 +43,14 @@ from core.services.errors import (
 )
 from core.services.lines import line_facts
 from core.vocab import POSITIONS, position_label
-from core.workflow import ACTIONS, Action, next_used, reopen_target, used_stages
+from core.workflow import (
+    ACTIONS,
+    STAGE_LABELS,
+    Action,
+    next_used,
+    reopen_target,
+    used_stages,
+)
 
 
 def may_decide(actor, case: Case, step: ApprovalStep) -> bool:
@@ -410,7 +417,7 @@ def run_action(actor: KesuUser, case_id: int, name: str, payload: Any = None) ->
                     _l(
                         "%(action)s is not possible while the case is %(status)s.",
                         action=action.label,
-                        status=case.status,
+                        status=STAGE_LABELS.get(case.status, case.status),
                     )
                 ),
                 status=case.status,

@@ -16,6 +16,7 @@ from core import limits
 from core.extensions import db
 from core.forms import select_choices
 from core.models import BusinessLine, Customer, Department, LinePosition, Product
+from core.roles import CAN_CREATE
 from core.services import lines as line_service
 from core.services import positions
 from core.services.access import can, can_view_contact, line_member_ids, visible_line_ids
@@ -49,7 +50,9 @@ class KesuIndexView(IndexView):
     @expose("/")
     def index(self):
         counts, overdue = {}, 0
-        if g.user is not None and g.user.is_authenticated and can(g.user, "can_read"):
+        signed_in = g.user is not None and g.user.is_authenticated
+        may_read = signed_in and can(g.user, "can_read")
+        if may_read:
             counts = open_counts(g.user)
             overdue = overdue_count(g.user)
         return self.render_template(
@@ -58,6 +61,9 @@ class KesuIndexView(IndexView):
             counts=counts,
             overdue=overdue,
             stage_labels=STAGE_LABELS,
+            # Only what the role may do: the case list, registering a complaint.
+            may_read=may_read,
+            may_register=signed_in and can(g.user, CAN_CREATE),
         )
 
 
