@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, current_app, g, has_request_context, jsonify, request, session
+from flask import (
+    Flask,
+    current_app,
+    g,
+    has_request_context,
+    jsonify,
+    render_template,
+    request,
+    session,
+)
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
 
@@ -76,9 +85,11 @@ def install_web_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
-        if not _is_api():
-            return exc
-        return jsonify(http_error_body(exc)), exc.code
+        if _is_api():
+            return jsonify(http_error_body(exc)), exc.code
+        if exc.code is None or exc.code < 400 or exc.code == 401:
+            return exc  # redirects and the sign-in challenge keep Werkzeug's answer
+        return error_page(exc.code)
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
@@ -86,4 +97,29 @@ def install_web_handlers(app: Flask) -> None:
         message = str(_HTTP_MESSAGES[500])
         if _is_api():
             return jsonify({"message": message}), 500
-        return message, 500
+        return error_page(500)
+
+
+_TITLES = {
+    403: _l("Not allowed"),
+    404: _l("Page not found"),
+    500: _l("Server error"),
+}
+
+
+def error_page(code: int):
+    """An error as a page of the application (menus, language), in the user's language."""
+    message = str(_HTTP_MESSAGES.get(code, _HTTP_MESSAGES[400]))
+    try:
+        page = render_template(
+            "kesu/error.html",
+            appbuilder=current_app.appbuilder,
+            base_template=current_app.appbuilder.base_template,
+            code=code,
+            title=str(_TITLES.get(code, _HTTP_MESSAGES.get(code, _HTTP_MESSAGES[400]))),
+            message=message,
+        )
+    except Exception:  # the layout itself failed: the message alone still reaches the user
+        log.exception("error page %s could not be rendered", code)
+        return message, code
+    return page, code

@@ -192,3 +192,20 @@ def test_the_home_page_offers_registering_only_to_who_may_register(app, username
     assert ('id="kesu-home-register"' in html) is offered
     intake = client.get("/cases/new")
     assert (intake.status_code == 200) is offered
+
+
+def test_error_pages_are_inside_the_layout_and_in_chinese(app):
+    from tests.conftest import signed_in
+
+    client = signed_in(app, "finance")
+    missing = client.get("/cases/999999")
+    assert missing.status_code == 404
+    html = missing.get_data(as_text=True)
+    assert "页面不存在" in html and "未找到。" in html
+    assert 'class="navbar' in html  # the application's menu, not a bare page
+    assert "Not Found" not in html and "404 Not Found" not in html
+    nowhere = client.get("/no/such/page")
+    assert nowhere.status_code == 404 and "页面不存在" in nowhere.get_data(as_text=True)
+    # the API keeps answering JSON
+    api = client.get("/api/v1/case/999999")
+    assert api.status_code in (401, 404) and api.is_json
