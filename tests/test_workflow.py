@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -391,3 +392,20 @@ def test_a_refused_action_names_the_stage_in_words(api):
     body = resp.get_json()
     assert body["status"] == "new"  # the code stays for programs
     assert body["message"] == "客诉处于“已登记”状态，不能执行“结案”。"
+
+
+def test_only_a_role_that_handles_cases_can_be_the_handler(app, api):
+    from tests.conftest import signed_in
+
+    case = api("agent").create_case(category="logistics")
+    cid = case["id"]
+    step(api, cid, "accept", "accepted")
+    html = signed_in(app, "supervisor").get(f"/cases/{cid}").get_data(as_text=True)
+    offered = set(re.findall(r'<option value="([a-z0-9]+)"', html))
+    assert {"qa", "dept", "sales", "agent"} <= offered
+    assert not offered & {"finance", "auditor", "manager"}
+    for username in ("finance", "auditor"):
+        resp = run(api, cid, "assign", handler=username)
+        assert resp.status_code == 422, username
+        assert "handler" in resp.get_json()["errors"]
+    assert step(api, cid, "assign", "investigating")["handler"] == "qa"

@@ -48,6 +48,12 @@ def can(actor: KesuUser | None, permission: str, view: str = CASE) -> bool:
     return current_app.appbuilder.sm._has_view_access(actor, permission, view)
 
 
+def may_handle(user) -> bool:
+    """Whether ``user`` may be a case's handler: a role that investigates and proposes
+    (QA, Responsible Dept, Sales, customer service), not Finance, Auditor or the warehouse."""
+    return can(user, "can_propose")
+
+
 def require(actor: KesuUser | None, permission: str, view: str = CASE) -> None:
     if not can(actor, permission, view):
         raise Forbidden()

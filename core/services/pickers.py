@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from core.extensions import db
 from core.models import BusinessLine, Case, Customer, KesuUser, Product
 from core.models.user import user_business_line
-from core.services.access import line_filter, line_ids
+from core.services.access import line_filter, line_ids, may_handle
 from core.workflow import FINAL
 
 
@@ -32,17 +32,17 @@ def line_records(actor, line: BusinessLine | None) -> dict[str, list[Any]]:
 
 
 def line_members(actor, line: BusinessLine) -> list[KesuUser]:
-    """The active staff of a line the actor belongs to (the handler picker of *Assign*)."""
+    """The active staff of a line the actor belongs to who may handle a case (the handler
+    picker of *Assign*): no Finance, Auditor or warehouse clerk."""
     if not _visible(actor, line):
         return []
-    return list(
-        db.session.scalars(
-            sa.select(KesuUser)
-            .join(user_business_line, user_business_line.c.user_id == KesuUser.id)
-            .where(user_business_line.c.business_line_id == line.id, KesuUser.active.is_(True))
-            .order_by(KesuUser.username)
-        )
+    members = db.session.scalars(
+        sa.select(KesuUser)
+        .join(user_business_line, user_business_line.c.user_id == KesuUser.id)
+        .where(user_business_line.c.business_line_id == line.id, KesuUser.active.is_(True))
+        .order_by(KesuUser.username)
     )
+    return [user for user in members if may_handle(user)]
 
 
 def open_counts(actor) -> dict[str, int]:

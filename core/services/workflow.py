@@ -18,7 +18,14 @@ from core.i18n import translated_issues
 from core.models import ApprovalStep, Case, Department, KesuUser
 from core.roles import CAN_OVERRIDE_ACCEPTANCE
 from core.services import audit, execution, positions, sla_deadlines, visits
-from core.services.access import can, cases_query, department_bound, get_case, require_department
+from core.services.access import (
+    can,
+    cases_query,
+    department_bound,
+    get_case,
+    may_handle,
+    require_department,
+)
 from core.services.bodies import within
 from core.services.cases import (
     _flatten,
@@ -178,6 +185,10 @@ def _assign(actor, case, action, payload, comment):
             or case.business_line_id not in {line.id for line in handler.business_lines}
         ):
             raise PreconditionFailed(_l("Unknown handler for this business line."), field="handler")
+        if not may_handle(handler):
+            raise PreconditionFailed(
+                _l("This person's role does not handle cases."), field="handler"
+            )
         case.handler = handler
     case.department = department
     case.status = action.target
