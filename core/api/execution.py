@@ -5,13 +5,10 @@ from __future__ import annotations
 from flask import request
 from flask_appbuilder.api import expose, safe
 from flask_appbuilder.security.decorators import protect
-from flask_babel import lazy_gettext as _l
 
-from core import limits
 from core.api.base import KesuApi, current_actor, json_body, service_call
 from core.services import execution
 from core.services.access import line_for_write
-from core.services.errors import Invalid
 from core.services.present import case_json
 
 
@@ -115,11 +112,7 @@ class CompensationApi(KesuApi):
         """
         actor = current_actor()
         code = request.args.get("business_line")
-        line_id = None
-        if code is not None:
-            if len(code) > limits.CODE:
-                raise Invalid(_l("Unknown business line."), field="business_line")
-            line_id = line_for_write(actor, code).id
+        line_id = None if code is None else line_for_write(actor, code).id
         rows = execution.credits_due(actor, line_id)
         result = [
             {

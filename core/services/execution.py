@@ -19,6 +19,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import contains_eager
 
 from core import limits
 from core.contracts import GOODS_KINDS
@@ -213,6 +214,7 @@ def _lines(actor, line_id: int | None, *where, order_by) -> list[CompensationLin
         .join(Case, Case.id == CompensationLine.case_id)
         .where(line_filter(actor, Case.business_line_id), *where)
         .order_by(order_by, CompensationLine.id)
+        .options(contains_eager(CompensationLine.case))  # each row's case, in the same query
     )
     if line_id is not None:
         stmt = stmt.where(Case.business_line_id == line_id)

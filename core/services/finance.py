@@ -43,6 +43,7 @@ from core.models import (
 from core.roles import CAN_EXPORT, CAN_READ, CAN_VOID, FINANCE_EXPORT
 from core.services import audit
 from core.services.access import can, line_filter, line_for_write
+from core.services.bodies import json_object, one_text, only
 from core.services.errors import Conflict, Forbidden, Invalid, NotFound, PreconditionFailed
 from core.services.finance_blobs import store_file
 from core.services.finance_files import CSV_MIME, XLSX_MIME, ExportWriter, sha256_of
@@ -283,13 +284,8 @@ def _chunks(items: Sequence[int]) -> Iterator[Sequence[int]]:
 def export(actor, data: Mapping, progress: Callable[[int], None] | None = None) -> ExportBatch:
     """Take every eligible line of a list and line into a new batch, with its files."""
     _require(actor, CAN_EXPORT)
-    if not isinstance(data, Mapping):
-        raise Invalid(_l("The body must be a JSON object."), field="body")
-    unknown = sorted(set(data) - EXPORT_FIELDS)
-    if unknown:
-        raise Invalid(
-            _l("Unknown field."), errors={k: [str(_l("Unknown field."))] for k in unknown}
-        )
+    data = json_object(data)
+    only(data, EXPORT_FIELDS)
     kind = _list_kind(data.get("kind"))
     code = _line_code(data.get("business_line"))
     start, end = _period(data.get("approved_from"), data.get("approved_to"))
@@ -390,31 +386,10 @@ def batch_file(actor, batch_id: int, fmt: str) -> tuple[bytes, str, str]:
     return bytes(content), f"{batch.number}.{fmt}", FORMATS[fmt]
 
 
-def _reason(data: Any) -> str:
-    if not isinstance(data, Mapping):
-        raise Invalid(_l("The body must be a JSON object."), field="body")
-    unknown = sorted(set(data) - {"reason"})
-    if unknown:
-        raise Invalid(
-            _l("Unknown field."), errors={k: [str(_l("Unknown field."))] for k in unknown}
-        )
-    value = data.get("reason")
-    if value is None or (isinstance(value, str) and not value.strip()):
-        raise Invalid(_l("This field is required."), field="reason")
-    if not isinstance(value, str):
-        raise Invalid(_l("Must be text."), field="reason")
-    value = value.strip()
-    if len(value) > limits.TEXT_LONG:
-        raise Invalid(
-            str(_l("Must be at most %(n)s characters.", n=limits.TEXT_LONG)), field="reason"
-        )
-    return value
-
-
 def void(actor, batch_id: int, data: Mapping) -> ExportBatch:
     """Void a batch with a reason: its lines become eligible again; its history stays."""
     _require(actor, CAN_VOID)
-    reason = _reason(data)
+    reason = one_text(data, "reason", limits.TEXT_LONG)
     with write_transaction():
         batch = get_batch(actor, batch_id, lock=True)
         if batch.voided_at is not None:
