@@ -9,7 +9,7 @@ KESU_UPLOAD_DIR             where evidence files are stored (``uploads`` in the 
 KESU_MAX_UPLOAD_MB          largest accepted upload in MB (50)
 KESU_PLUGINS                comma-separated plugin keys to load; unset loads every installed one
 KESU_INSTANCE_PATH          the instance folder itself
-KESU_SMTP_HOST              SMTP server for overdue e-mail (unset: in-app notifications only)
+KESU_SMTP_HOST              SMTP server for e-mail (overdue, assignments, approvals; unset: in-app only)
 KESU_SMTP_PORT              its port (25)
 KESU_SMTP_USER              login name, if the server wants one (with KESU_SMTP_PASSWORD)
 KESU_SMTP_STARTTLS          ``1`` to upgrade the connection with STARTTLS

@@ -376,6 +376,32 @@ CHROMIUM_ARGS = [
 ]
 
 
+@pytest.fixture
+def smtp_server(app):
+    """A real SMTP server on loopback that keeps what it receives."""
+    import socket
+
+    from aiosmtpd.controller import Controller
+
+    class Inbox:
+        def __init__(self):
+            self.messages = []
+
+        async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
+            self.messages.append(envelope)
+            return "250 OK"
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    app.config.update(KESU_SMTP_HOST="127.0.0.1", KESU_SMTP_PORT=port)
+    yield inbox
+    controller.stop()
+
+
 @pytest.fixture(scope="session")
 def browser():
     from playwright.sync_api import sync_playwright

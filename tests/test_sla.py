@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime as dt
 import email
 import email.policy
-import socket
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -383,30 +382,6 @@ def test_manual_priority_needs_a_reason_and_is_audited(app, api):
 
 
 # -- the sweep ------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def smtp_server(app):
-    """A real SMTP server on loopback that keeps what it receives."""
-    from aiosmtpd.controller import Controller
-
-    class Inbox:
-        def __init__(self):
-            self.messages = []
-
-        async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
-            self.messages.append(envelope)
-            return "250 OK"
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    app.config.update(KESU_SMTP_HOST="127.0.0.1", KESU_SMTP_PORT=port)
-    yield inbox
-    controller.stop()
 
 
 def _notes(app, username: str) -> list[Notification]:

@@ -71,6 +71,11 @@ class Department(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(sa.String(32), unique=True, nullable=False)
     name: Mapped[str] = mapped_column(sa.String(128), nullable=False)
+    # The department's head: told, with the handler, when a case is assigned to it.
+    head_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("ab_user.id", ondelete="SET NULL", use_alter=True), nullable=True
+    )
+    head: Mapped[Any] = relationship("KesuUser", foreign_keys=[head_id])
 
     def __repr__(self) -> str:
         return self.name

@@ -29,7 +29,9 @@ class KesuUser(User):
     department_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("department.id", ondelete="SET NULL"), nullable=True
     )
-    department: Mapped[Department | None] = relationship(lazy="joined")
+    department: Mapped[Department | None] = relationship(
+        foreign_keys=[department_id], lazy="joined"
+    )
     business_lines: Mapped[list[BusinessLine]] = relationship(
         secondary=user_business_line, lazy="selectin", order_by=BusinessLine.code
     )

@@ -7,9 +7,12 @@ import smtplib
 from collections.abc import Iterable
 from email.message import EmailMessage
 
+import sqlalchemy as sa
 from flask import current_app
 from flask_babel import force_locale, gettext
+from sqlalchemy.orm import Session
 
+from core.extensions import db
 from core.models import BusinessLine, KesuUser
 
 log = logging.getLogger(__name__)
@@ -72,3 +75,41 @@ def send_overdue_digest(
         message.set_content(body)
         out.append(message)
     return send(out)
+
+
+def compose(user: KesuUser, subject: str, body: str) -> EmailMessage | None:
+    """A message to ``user`` (None without an address): ``subject`` and ``body`` are already
+    in the recipient's language."""
+    if not user.email:
+        return None
+    message = EmailMessage()
+    message["Subject"] = subject
+    message["From"] = current_app.config["KESU_MAIL_FROM"]
+    message["To"] = user.email
+    message.set_content(body)
+    return message
+
+
+# -- sent once the write transaction commits ------------------------------------------------
+
+_OUTBOX = "kesu_mail_outbox"
+
+
+def send_after_commit(messages: Iterable[EmailMessage | None]) -> None:
+    """Queue messages on the current write transaction: sent, over one connection, once it
+    commits; dropped if it rolls back (a refused or failed action mails nobody)."""
+    messages = [m for m in messages if m is not None]
+    if messages and configured():
+        db.session().info.setdefault(_OUTBOX, []).extend(messages)
+
+
+@sa.event.listens_for(Session, "after_commit")
+def _send_outbox(session: Session) -> None:
+    messages = session.info.pop(_OUTBOX, None)
+    if messages:
+        send(messages)
+
+
+@sa.event.listens_for(Session, "after_rollback")
+def _drop_outbox(session: Session) -> None:
+    session.info.pop(_OUTBOX, None)

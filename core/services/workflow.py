@@ -17,7 +17,7 @@ from core.fields import is_blank
 from core.i18n import translated_issues
 from core.models import ApprovalStep, Case, Department, KesuUser
 from core.roles import CAN_OVERRIDE_ACCEPTANCE
-from core.services import audit, execution, positions, sla_deadlines, visits
+from core.services import audit, execution, positions, sla_deadlines, visits, work_notices
 from core.services.access import (
     can,
     cases_query,
@@ -466,4 +466,5 @@ def run_action(actor: KesuUser, case_id: int, name: str, payload: Any = None) ->
             actor, name, entity="case", entity_id=case.id, case_id=case.id, changes=changes
         )
         emit(case, name, old_status, actor, payload)
+        work_notices.after_action(actor, case, name, old_status, pending_step)
     return case

@@ -190,8 +190,13 @@ class DepartmentView(AuditedModelView):
     list_title = show_title = _l("Departments")
     add_title = _l("Add department")
     edit_title = _l("Edit department")
-    list_columns = add_columns = edit_columns = show_columns = ["code", "name"]
-    label_columns = {"code": _l("Code"), "name": _l("Name")}
+    list_columns = add_columns = edit_columns = show_columns = ["code", "name", "head"]
+    label_columns = {"code": _l("Code"), "name": _l("Name"), "head": _l("Department head")}
+    description_columns = {"head": _l("Told, with the handler, when a case is assigned here.")}
+    # The head is picked among active staff (of the admin's lines; every line for an admin).
+    add_form_query_rel_fields = edit_form_query_rel_fields = {
+        "head": [["id", FilterInFunction, lambda: my_line_member_ids()]]
+    }
 
 
 def _masked_phone(value):

@@ -1,0 +1,222 @@
+"""Told when work arrives: assignment, an approval step reached, a refusal; in the app and by
+e-mail (a real SMTP server on loopback), only once the action is committed."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+
+import pytest
+import sqlalchemy as sa
+
+from core.extensions import db
+from core.models import BusinessLine, Department, KesuUser, Notification
+from tests.plugin_helpers import PDF, act, add_evidence
+
+
+def _user(username: str) -> KesuUser:
+    return db.session.scalar(sa.select(KesuUser).where(KesuUser.username == username))
+
+
+def notes(app, kind: str | None = None) -> dict[str, list[Notification]]:
+    """Every notification by recipient's username (of ``kind``, if given)."""
+    with app.app_context():
+        stmt = sa.select(Notification, KesuUser.username).join(
+            KesuUser, KesuUser.id == Notification.user_id
+        )
+        if kind:
+            stmt = stmt.where(Notification.kind == kind)
+        out: dict[str, list[Notification]] = {}
+        for row, username in db.session.execute(stmt.order_by(Notification.id)):
+            out.setdefault(username, []).append(row)
+        return out
+
+
+def set_head(app, department: str, username: str | None) -> None:
+    with app.app_context():
+        dep = db.session.scalar(sa.select(Department).where(Department.code == department))
+        dep.head_id = _user(username).id if username else None
+        db.session.commit()
+
+
+def set_locale(app, line: str, locale: str) -> None:
+    with app.app_context():
+        row = db.session.scalar(sa.select(BusinessLine).where(BusinessLine.code == line))
+        row.locale = locale
+        db.session.commit()
+
+
+def mails(smtp_server) -> dict[str, email.message.EmailMessage]:
+    out = {}
+    for envelope in smtp_server.messages:
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        for rcpt in envelope.rcpt_tos:
+            out[rcpt.split("@")[0]] = message
+    return out
+
+
+def accepted_case(api) -> dict:
+    case = api("agent").create_case()
+    return act(api, case["id"], "agent", "accept")
+
+
+def two_step_case(api) -> dict:
+    """An L1 case waiting for approval: supervisor, then regional sales manager, then GM."""
+    case = api("agent").create_case(
+        category="product_quality",
+        goods_received_at="2026-11-20T09:00:00",
+        received_at="2026-11-20T10:00:00",
+        details={"problem": "short_shipment", "affected_quantity": 1, "unit_price": "25000.01"},
+    )
+    add_evidence(api, case["id"], "photo")
+    add_evidence(api, case["id"], "document", PDF, "案例报告.pdf")
+    act(api, case["id"], "agent", "accept")
+    act(api, case["id"], "supervisor", "assign", department="WH")
+    act(api, case["id"], "qa", "propose", root_cause="漏装")
+    return case
+
+
+# -- assignment -----------------------------------------------------------------------------
+
+
+def test_assignment_tells_the_handler_and_the_department_head_and_no_one_else(
+    app, api, smtp_server
+):
+    set_head(app, "QA", "dept")
+    case = accepted_case(api)
+    assert notes(app) == {}
+    act(api, case["id"], "supervisor", "assign", department="QA", handler="qa")
+    told = notes(app)
+    assert set(told) == {"qa", "dept"}  # not the supervisor who assigned, not the agent
+    (to_handler,), (to_head,) = told["qa"], told["dept"]
+    assert to_handler.kind == to_head.kind == "assigned"
+    assert to_handler.link == to_head.link == f"/cases/{case['id']}"
+    assert to_handler.case_id == case["id"]
+    assert to_handler.params == {"number": case["number"]}
+    assert to_head.params == {"number": case["number"], "department": "品保课"}
+    # E-mail: one to each, in the line's language (zh_CN), with the number and the link.
+    got = mails(smtp_server)
+    assert set(got) == {"qa", "dept"}
+    assert got["qa"]["Subject"] == f"[Kesu] 客诉 {case['number']}"
+    body = got["dept"].get_content()
+    assert f"客诉 {case['number']} 已分派给您的部门品保课。" in body
+    assert f"http://127.0.0.1:5000/cases/{case['id']}" in body
+
+
+def test_without_a_head_only_the_handler_is_told_and_mail_follows_the_line_language(
+    app, api, smtp_server
+):
+    set_locale(app, "L1", "en")
+    case = accepted_case(api)
+    act(api, case["id"], "supervisor", "assign", department="QA", handler="qa")
+    assert set(notes(app)) == {"qa"}
+    got = mails(smtp_server)
+    assert set(got) == {"qa"}
+    assert got["qa"]["Subject"] == f"[Kesu] Case {case['number']}"
+    assert f"Case {case['number']} is assigned to you." in got["qa"].get_content()
+
+
+def test_a_head_who_cannot_see_the_line_is_not_told(app, api):
+    set_head(app, "QA", "supervisor2")  # an L2 user: the L1 case is invisible to them
+    case = accepted_case(api)
+    act(api, case["id"], "supervisor", "assign", department="QA", handler="qa")
+    assert set(notes(app)) == {"qa"}
+
+
+# -- approval steps -------------------------------------------------------------------------
+
+
+def test_each_step_tells_exactly_the_holders_of_its_position_on_the_line(app, api, runner):
+    from core.services import positions
+    from core.services.access import SYSTEM
+
+    with app.app_context():  # the same position on another line: its holder hears nothing
+        positions.grant(SYSTEM, "supervisor2", "L2", "regional_sales_manager")
+    case = two_step_case(api)
+    act(api, case["id"], "agent", "submit")
+    assert set(notes(app, "approval")) == {"supervisor"}  # step 1
+    act(api, case["id"], "supervisor", "approve")
+    told = notes(app, "approval")
+    assert set(told) == {"supervisor", "rsm"}  # step 2: the regional sales manager only
+    assert len(told["rsm"]) == 1 and told["rsm"][0].link == f"/cases/{case['id']}"
+    act(api, case["id"], "rsm", "approve")
+    told = notes(app, "approval")
+    assert set(told) == {"supervisor", "rsm", "salesgm"} and len(told["salesgm"]) == 1
+    act(api, case["id"], "salesgm", "approve")  # the last step: the case moves on
+    assert sum(len(v) for v in notes(app, "approval").values()) == 3
+
+
+def test_refusal_tells_the_proposer_with_the_reason(app, api, smtp_server):
+    case = two_step_case(api)
+    act(api, case["id"], "agent", "submit")
+    act(api, case["id"], "supervisor", "refuse", comment="金额过高")
+    told = notes(app, "refused")
+    assert set(told) == {"qa"}  # who proposed, not the agent who submitted
+    assert told["qa"][0].params == {"number": case["number"], "reason": "金额过高"}
+    refused = [m for m in smtp_server.messages if m.rcpt_tos == ["qa@kesu.invalid"]]
+    assert len(refused) == 1
+    body = email.message_from_bytes(refused[0].content, policy=email.policy.default)
+    assert "金额过高" in body.get_content()
+
+
+# -- nothing when the action fails ------------------------------------------------------------
+
+
+def test_a_refused_action_tells_nobody(app, api, smtp_server):
+    set_head(app, "QA", "dept")
+    case = api("agent").create_case()
+    act(api, case["id"], "supervisor", "assign", status=409, department="QA", handler="qa")
+    case = accepted_case(api)
+    act(api, case["id"], "supervisor", "assign", status=422, handler="qa")  # no department
+    assert notes(app) == {} and smtp_server.messages == []
+
+
+def test_an_action_rolled_back_after_it_ran_mails_nobody(app, api, smtp_server):
+    from core.db import write_transaction
+    from core.services import workflow
+
+    set_head(app, "QA", "dept")
+    case = accepted_case(api)
+    with app.test_request_context(), pytest.raises(RuntimeError):
+        with write_transaction():
+            workflow.run_action(
+                _user("supervisor"), case["id"], "assign", {"department": "QA", "handler": "qa"}
+            )
+            assert len(db.session.scalars(sa.select(Notification)).all()) == 2
+            raise RuntimeError("a later step of the same transaction failed")
+    assert notes(app) == {} and smtp_server.messages == []
+    act(api, case["id"], "supervisor", "assign", department="QA", handler="qa")
+    assert set(notes(app)) == {"qa", "dept"} and len(smtp_server.messages) == 2
+
+
+def test_a_failing_mail_server_is_logged_and_the_action_stands(app, api, caplog):
+    app.config.update(KESU_SMTP_HOST="127.0.0.1", KESU_SMTP_PORT=9)  # nothing listens there
+    case = accepted_case(api)
+    done = act(api, case["id"], "supervisor", "assign", department="QA", handler="qa")
+    assert done["status"] == "investigating"
+    assert set(notes(app)) == {"qa"}
+    assert "e-mail not sent" in caplog.text
+
+
+def test_an_admin_names_the_department_head_on_the_department_screen(app, client):
+    from core.models import AuditEvent
+    from tests.conftest import login
+
+    with app.app_context():
+        dep = db.session.scalar(sa.select(Department).where(Department.code == "QA"))
+        dept_id, head_id = dep.id, _user("dept").id
+    login(client, "admin")
+    form = client.get(f"/departmentview/edit/{dept_id}").get_data(as_text=True)
+    assert "部门负责人" in form
+    resp = client.post(
+        f"/departmentview/edit/{dept_id}", data={"code": "QA", "name": "品保课", "head": head_id}
+    )
+    assert resp.status_code == 302
+    with app.app_context():
+        assert db.session.get(Department, dept_id).head_id == head_id
+        event = db.session.scalars(
+            sa.select(AuditEvent)
+            .where(AuditEvent.entity == "department")
+            .order_by(AuditEvent.id.desc())
+        ).first()
+        assert event.changes["head"][0] is None and event.changes["head"][1]
