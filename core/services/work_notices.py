@@ -21,6 +21,7 @@ from flask import current_app
 from flask_babel import force_locale, gettext
 
 from core.extensions import db
+from core.i18n import translated
 from core.models import AuditEvent, Case, KesuUser
 from core.services import mail, positions
 from core.services.access import line_ids
@@ -30,8 +31,6 @@ ASSIGNED = N_("Case %(number)s is assigned to you.")
 ASSIGNED_DEPARTMENT = N_("Case %(number)s is assigned to your department %(department)s.")
 WAITING = N_("Case %(number)s waits for your approval.")
 REFUSED = N_("Case %(number)s: the proposal was refused: %(reason)s")
-SUBJECT = N_("[Kesu] Case %(number)s")
-OPEN_LINK = N_("Open the case: %(url)s")
 
 REASON_CHARS = 200  # a refusal's reason as quoted in the notice
 
@@ -110,8 +109,10 @@ def _mails(case: Case, users: list[KesuUser], message: str, params: dict, link: 
     out = []
     # The recipients read the line's language (users have no language of their own).
     with force_locale(case.business_line.locale or "zh_CN"):
-        subject = gettext(SUBJECT, number=case.number)
-        body = "\n\n".join([gettext(message, **params), gettext(OPEN_LINK, url=url)])
+        subject = gettext("[Kesu] Case %(number)s", number=case.number)
+        body = "\n\n".join(
+            [translated(message, params), gettext("Open the case: %(url)s", url=url)]
+        )
         for user in users:
             out.append(mail.compose(user, subject, body))
     return out
