@@ -16,6 +16,9 @@ from zoneinfo import ZoneInfo
 from core import limits
 
 FIELD_TYPES = ("string", "text", "integer", "decimal", "boolean", "date", "datetime", "choice")
+# The stage a field is asked at: "registration" fields are on the intake form; a field of a
+# later stage (e.g. "investigating") is filled on the case's edit page and by that stage's API.
+REGISTRATION = "registration"
 
 
 @dataclass(frozen=True)
@@ -47,7 +50,9 @@ class FieldSpec:
     """A case field a plugin adds; it becomes a form field and a key of the API's ``details``.
 
     ``label`` may be a lazy translation string. ``choices`` is a sequence of
-    ``(value, label)`` pairs for ``type == "choice"``.
+    ``(value, label)`` pairs for ``type == "choice"``. ``stage`` is when the field is asked:
+    ``"registration"`` (the default) puts it on the intake form; another workflow stage (e.g.
+    ``"investigating"``) keeps it off intake, editable on the case page at that stage.
     """
 
     name: str
@@ -60,8 +65,11 @@ class FieldSpec:
     max_length: int | None = None  # string and text; default and ceiling in core/limits.py
     max_value: Decimal | int | None = None  # integer and decimal; default in core/limits.py
     max_days_ahead: int | None = None  # date and datetime: latest = today + this (default 1)
+    stage: str = REGISTRATION
 
     def __post_init__(self) -> None:
+        if not isinstance(self.stage, str) or not self.stage:
+            raise ValueError(f"field {self.name!r}: stage must be a stage name")
         if self.type not in FIELD_TYPES:
             raise ValueError(f"field {self.name!r}: unknown type {self.type!r}")
         if self.type == "choice" and not self.choices:

@@ -343,6 +343,38 @@ BODIES: dict[str, Body] = {
         "form",
         {**BODIES["intake_form"](w, code, case)[1], "product": w.values["L2"]["product_code"]},
     ),
+    "intake_search": lambda w, code, case: ("query", {"business_line": code, "q": "经销"}),
+    "intake_search_l2": lambda w, code, case: ("query", {"business_line": "L2", "q": "经销"}),
+    "intake_customer": lambda w, code, case: (
+        "json",
+        {"business_line": code, "name": f"新客户{w.seq()}", "phone": "13700001111"},
+    ),
+    "intake_customer_l2": lambda w, code, case: (
+        "json",
+        {"business_line": "L2", "name": f"新客户{w.seq()}"},
+    ),
+    "intake_batches": lambda w, code, case: (
+        "query",
+        {"business_line": code, "customer_id": w.values[code]["customer"]},
+    ),
+    "intake_batches_l2": lambda w, code, case: (
+        "query",
+        {"business_line": "L2", "customer_id": w.values["L2"]["customer"]},
+    ),
+    "intake_check": lambda w, code, case: (
+        "json",
+        {
+            "business_line": code,
+            "category": "logistics",
+            "customer_id": w.values[code]["customer"],
+            "batch_no": "B20261101",
+            "details": {"problem": "damage_in_transit"},
+        },
+    ),
+    "intake_check_l2": lambda w, code, case: (
+        "json",
+        {"business_line": "L2", "category": "logistics", "details": {"problem": "delay"}},
+    ),
     "edit_form": lambda w, code, case: (
         "form",
         {

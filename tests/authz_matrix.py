@@ -163,6 +163,20 @@ MATRIX: dict[str, Rule] = {
         writes=True,
         foreign=("intake_form_l2", "intake_form_product_l2"),
     ),
+    # The registration form's helpers (core/views/intake.py): pickers, new customer, live check.
+    "IntakeView.customers GET": Rule(
+        CASE_CREATE, body="intake_search", foreign=("intake_search_l2",)
+    ),
+    "IntakeView.new_customer POST": Rule(
+        CASE_CREATE, body="intake_customer", writes=True, foreign=("intake_customer_l2",)
+    ),
+    "IntakeView.products GET": Rule(
+        CASE_CREATE, body="intake_search", foreign=("intake_search_l2",)
+    ),
+    "IntakeView.batches GET": Rule(
+        CASE_CREATE, body="intake_batches", foreign=("intake_batches_l2",)
+    ),
+    "IntakeView.check POST": Rule(CASE_CREATE, body="intake_check", foreign=("intake_check_l2",)),
     "CaseView.edit GET": Rule(CASE_EDIT, ids={"pk": "case"}, ruled=True),
     "CaseView.edit POST": Rule(
         CASE_EDIT,
@@ -498,6 +512,7 @@ CHUNKS: dict[str, tuple[tuple[str, ...], bool]] = {
     "cases": (
         (
             "CaseView",
+            "IntakeView",
             "CaseApi",
             "CompensationApi",
             "InboxView",

@@ -40,6 +40,9 @@ def register_core_views(appbuilder) -> None:
         category_icon="fa-comments",
     )
     appbuilder.add_view_no_menu(CompensationView)
+    from core.views.intake import IntakeView
+
+    appbuilder.add_view_no_menu(IntakeView)
     install_template_globals(current_app)
     appbuilder.add_link(
         "Register",

@@ -31,6 +31,7 @@ from core.services.errors import ServiceError
 from core.services.lines import line_facts, registry
 from core.services.present import customer_json
 from core.timeutil import in_zone, local_time
+from core.views.intake import intake_page
 from core.vocab import (
     APPROVAL_DECISIONS,
     CHANNELS,
@@ -293,62 +294,10 @@ class CaseView(BaseView):
 
     # -- intake ---------------------------------------------------------------------------------
 
-    def _line_and_category(self, actor):
-        lines = visible_lines(actor)
-        code = request.values.get("business_line") or (lines[0].code if len(lines) == 1 else "")
-        line = next((entry for entry in lines if entry.code == code), None)
-        enabled = []
-        if line is not None:
-            enabled = [d for d in registry().categories() if d.key in line.enabled_plugin_keys]
-        category = request.values.get("category") or ""
-        if category not in {d.key for d in enabled}:
-            category = enabled[0].key if len(enabled) == 1 else ""
-        return lines, line, enabled, category
-
     @expose("/new", methods=["GET", "POST"])
     @has_access
     def intake(self):
-        actor = g.user
-        lines, line, categories, category = self._line_and_category(actor)
-        form = None
-        sections: dict = {}
-        unplaced: list[str] = []
-        if line is not None and category:
-            sections = core_sections(line, category)
-            form_class = forms.build_form(
-                sections, {"business_line": HiddenField(), "category": HiddenField()}
-            )
-            form = form_class(
-                formdata=request.form
-                if request.method == "POST" and "submit_case" in request.form
-                else None
-            )
-            form.business_line.data = line.code
-            form.category.data = category
-            if request.method == "POST" and "submit_case" in request.form and form.validate():
-                payload = forms.form_payload(form, sections)
-                payload.update(business_line=line.code, category=category)
-                try:
-                    case = case_service.create_case(actor, payload)
-                except ServiceError as exc:
-                    unplaced = forms.apply_errors(form, exc.errors)
-                    flash(str(exc.message), "danger")
-                else:
-                    flash(str(_l("Case %(number)s registered.", number=case.number)), "success")
-                    return redirect(url_for("CaseView.show", pk=case.id))
-        return self.render_template(
-            "kesu/case_form.html",
-            title=_l("Register a complaint"),
-            form=form,
-            sections=sections,
-            lines=lines,
-            line=line,
-            categories=[(d.key, d.name(_locale())) for d in categories],
-            category=category,
-            unplaced=unplaced,
-            editing=False,
-            **pickers.line_records(actor, line),
-        )
+        return intake_page(self)
 
     # -- case page ------------------------------------------------------------------------------
 

@@ -22,6 +22,7 @@ from core.services.notifications import N_
 from plugins.product_quality import DESCRIPTOR, models, rules, services  # noqa: F401 - models: tables
 
 KEY = DESCRIPTOR.key
+INVESTIGATING = "investigating"  # the workflow stage where QA analyses the case
 HERE = Path(__file__).parent
 
 PROBLEMS = (
@@ -129,10 +130,16 @@ def kesu_case_fields(line, category):
             _l("Defect"),
             choices=tuple((d, DEFECT_LABELS.get(d, d)) for d in defects),
         ),
-        FieldSpec("remedy", "choice", _l("Remedy"), choices=REMEDIES),
-        FieldSpec("root_cause", "text", _l("Root cause")),
-        FieldSpec("responsible_unit", "string", _l("Responsible unit")),
-        FieldSpec("engineering_change_no", "string", _l("Engineering change number")),
+        # Decided by QA's investigation, not asked of the customer at registration.
+        FieldSpec("remedy", "choice", _l("Remedy"), choices=REMEDIES, stage=INVESTIGATING),
+        FieldSpec("root_cause", "text", _l("Root cause"), stage=INVESTIGATING),
+        FieldSpec("responsible_unit", "string", _l("Responsible unit"), stage=INVESTIGATING),
+        FieldSpec(
+            "engineering_change_no",
+            "string",
+            _l("Engineering change number"),
+            stage=INVESTIGATING,
+        ),
     ]
 
 
