@@ -223,8 +223,18 @@ MATRIX: dict[str, Rule] = {
         writes=True,
     ),
     "InboxView.waiting GET": Rule(CASE_READ),
+    # Deciding from the inbox: a new case waits for no approval (refused, nothing written).
+    "InboxView.decide POST": Rule(
+        CASE_READ,
+        ids={"pk": "case_write"},
+        args={"decision": "approve"},
+        ruled=True,
+        service_roles=frozenset(),
+    ),
     "NotificationView.mine GET": Rule(ALL),
     "NotificationView.read_all POST": Rule(ALL),
+    # Only the owner opens a notification (tests/test_notify.py); no one owns this id.
+    "NotificationView.open POST": Rule(ALL, ids={"pk": "missing"}),
     # -- cases: API -------------------------------------------------------------------------
     "CaseApi.get_list GET": Rule(CASE_READ),
     "CaseApi.get GET": Rule(CASE_READ, ids={"pk": "case"}, ruled=True),

@@ -52,9 +52,8 @@ TEMPLATE_ALLOWED: dict[tuple[str, str], str] = {
     ("core/templates/kesu/index.html", "URL attribute not from url_for"): (
         "appbuilder.get_url_for_login: Flask-AppBuilder's login URL, from url_for"
     ),
-    ("core/templates/kesu/notifications.html", "URL attribute not from url_for"): (
-        "Notification.link is built by code only (core/services/sla_sweep.py, "
-        "plugins/major_incident/services.py): a path of this site, never user text"
+    ("core/templates/appbuilder/navbar_right.html", "URL attribute not from url_for"): (
+        "Flask-AppBuilder's navbar_right.html: appbuilder.get_url_for_* (url_for inside)"
     ),
 }
 # A URL attribute filled from data could carry ``javascript:``, which escaping does not stop.

@@ -220,3 +220,136 @@ def test_an_admin_names_the_department_head_on_the_department_screen(app, client
             .order_by(AuditEvent.id.desc())
         ).first()
         assert event.changes["head"][0] is None and event.changes["head"][1]
+
+
+# -- the badge, opening a notification, the inbox deciding in place ---------------------------
+
+
+def badge(page_html: str, css_class: str) -> int:
+    """The count in a navbar badge (0 when the badge shows none)."""
+    import re
+
+    found = re.search(
+        rf'class="{css_class}"[^>]*>\s*<span class="fa [^"]+"></span>'
+        r'(?: <span class="badge" data-count="(\d+)">)?',
+        page_html,
+    )
+    assert found, css_class
+    return int(found.group(1) or 0)
+
+
+def test_the_bell_counts_unread_notifications_and_opening_one_reads_it(app, api, client):
+    from tests.conftest import login
+
+    set_head(app, "QA", "dept")
+    first, second = accepted_case(api), accepted_case(api)
+    for case in (first, second):
+        act(api, case["id"], "supervisor", "assign", department="QA", handler="qa")
+    login(client, "qa")
+    page = client.get("/notifications/").get_data(as_text=True)
+    assert badge(page, "kesu-bell") == 2 == len(notes(app)["qa"])
+    assert page.count('class="kesu-open-notification"') == 2
+    assert f"客诉 {first['number']} 已分派给您。" in page
+    row = notes(app)["qa"][0]
+    resp = client.post(f"/notifications/{row.id}/open")
+    assert resp.status_code == 302 and resp.headers["Location"].endswith(f"/cases/{first['id']}")
+    assert badge(client.get("/cases/").get_data(as_text=True), "kesu-bell") == 1
+    read = {n.id: n.read_at for n in notes(app)["qa"]}
+    assert read[row.id] is not None and sum(v is None for v in read.values()) == 1
+    # Another user's notification is no one else's to open: 404, still unread.
+    other = notes(app)["dept"][0]
+    assert client.post(f"/notifications/{other.id}/open").status_code == 404
+    assert notes(app)["dept"][0].read_at is None
+    login(client, "agent")  # told nothing: a bell without a count, no inbox badge
+    page = client.get("/cases/").get_data(as_text=True)
+    assert badge(page, "kesu-bell") == 0 and "kesu-inbox-badge" not in page
+
+
+def test_the_inbox_shows_the_proposal_and_approves_in_place(app, api, client):
+    from tests.conftest import login
+
+    case = two_step_case(api)
+    act(api, case["id"], "agent", "submit")
+    login(client, "supervisor")
+    page = client.get("/inbox/").get_data(as_text=True)
+    assert badge(page, "kesu-inbox-badge") == 1
+    assert "补发" in page and "25000.01" in page and "漏装" in page and "上海经销商" in page
+    version = api("agent").get(f"/api/v1/case/{case['id']}").get_json()["result"]["version"]
+    resp = client.post(f"/inbox/{case['id']}/approve", data={"version": version})
+    assert resp.status_code == 302 and resp.headers["Location"].endswith("/inbox/")
+    page = client.get(resp.headers["Location"]).get_data(as_text=True)
+    assert f"“批准”已完成。 客诉 {case['number']}。" in page
+    assert f'data-case="{case["number"]}"' not in page and badge(page, "kesu-inbox-badge") == 0
+    steps = api("agent").get(f"/api/v1/case/{case['id']}").get_json()["result"]["approvals"]
+    assert [s["decision"] for s in steps] == ["approved", "pending", "pending"]
+
+
+def test_refusing_from_the_inbox_needs_a_reason(app, api, client):
+    from core.models import AuditEvent
+    from tests.conftest import login
+
+    case = two_step_case(api)
+    act(api, case["id"], "agent", "submit")
+    login(client, "supervisor")
+
+    def events() -> int:
+        with app.app_context():
+            return db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent))
+
+    before = events()
+    resp = client.post(f"/inbox/{case['id']}/refuse", data={"comment": "  "})
+    page = client.get(resp.headers["Location"]).get_data(as_text=True)
+    assert "原因：" in page or "原因:" in page  # the error names the field
+    assert events() == before and notes(app, "refused") == {}
+    assert f'data-case="{case["number"]}"' in page  # still waiting
+    resp = client.post(f"/inbox/{case['id']}/refuse", data={"comment": "金额过高"})
+    page = client.get(resp.headers["Location"]).get_data(as_text=True)
+    assert f'data-case="{case["number"]}"' not in page and "“驳回”已完成。" in page
+    assert api("agent").get(f"/api/v1/case/{case['id']}").get_json()["result"]["status"] == (
+        "proposed"
+    )
+    assert set(notes(app, "refused")) == {"qa"}
+    assert client.post(f"/inbox/{case['id']}/close").status_code == 404  # not a decision
+
+
+def test_supervisor_decides_from_the_inbox_in_chromium(screen, live_app):
+    from tests.conftest import Api
+
+    client = live_app.test_client()
+
+    def api(username):
+        return Api(client, username)
+
+    case = two_step_case(api)
+    act(api, case["id"], "agent", "submit")
+    s = screen.login("supervisor")
+    page = s.page
+    assert page.inner_text(".kesu-inbox-badge .badge") == "1"
+    page.click(".kesu-inbox-badge")
+    page.wait_for_load_state()
+    assert page.url.endswith("/inbox/")
+    panel = page.locator(f".kesu-inbox-case[data-case='{case['number']}']")
+    assert "补发" in panel.inner_text() and "漏装" in panel.inner_text()
+    assert panel.locator(".kesu-inbox-total").inner_text() == "25000.01"
+    panel.locator("button:has-text('驳回')").click()  # no reason: refused, nothing changes
+    page.wait_for_load_state()
+    assert "原因" in page.inner_text(".alert-danger")
+    assert page.locator(f".kesu-inbox-case[data-case='{case['number']}']").count() == 1
+    panel.locator("textarea").fill("金额过高")
+    panel.locator("button:has-text('驳回')").click()
+    page.wait_for_load_state()
+    assert "已完成" in page.inner_text(".alert-success")
+    assert page.locator(".kesu-inbox-case").count() == 0
+    assert api("agent").get(f"/api/v1/case/{case['id']}").get_json()["result"]["status"] == (
+        "proposed"
+    )
+    # The proposer's bell counts it; opening the notification lands on the case.
+    s.goto("/logout/")
+    s.login("qa")
+    assert page.inner_text(".kesu-bell .badge") == "1"
+    page.click(".kesu-bell")
+    page.wait_for_load_state()
+    page.click(".kesu-open-notification button")
+    page.wait_for_load_state()
+    assert page.url.endswith(f"/cases/{case['id']}")
+    assert page.locator(".kesu-bell .badge").count() == 0

@@ -8,11 +8,13 @@ from typing import Any
 import sqlalchemy as sa
 from flask_appbuilder.security.sqla.models import Role, assoc_user_role
 from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 
 from core.db import utcnow, write_transaction
 from core.extensions import db
 from core.models import Case, KesuUser, Notification
 from core.models.user import user_business_line
+from core.services.errors import NotFound
 
 
 def N_(message: str) -> str:  # noqa: N802 - the conventional gettext no-op marker
@@ -109,3 +111,14 @@ def mark_read(user: KesuUser) -> int:
             .values(read_at=utcnow())
         )
     return result.rowcount
+
+
+def open_one(user: KesuUser, notification_id: int) -> Notification:
+    """Mark one of the user's notifications read and return it (404 if it is not theirs)."""
+    with write_transaction():
+        row = db.session.get(Notification, notification_id)
+        if row is None or row.user_id != user.id:
+            raise NotFound(_l("No such notification."), field="notification")
+        if row.read_at is None:
+            row.read_at = utcnow()
+    return row

@@ -25,7 +25,7 @@ def register_core_views(appbuilder) -> None:
     from core.views.cases import CaseView
     from core.views.compensation import CompensationView, install_template_globals
     from core.views.finance import FinanceExportView
-    from core.views.inbox import InboxView, NotificationView
+    from core.views.inbox import InboxView, NotificationView, navbar_counts
     from core.views.print_form import PrintFormView
     from core.views.sla import CalendarView, SlaView
     from core.views.visits import VisitView, visit_panel
@@ -74,6 +74,7 @@ def register_core_views(appbuilder) -> None:
     )
     appbuilder.add_view_no_menu(PrintFormView)
     current_app.jinja_env.globals["kesu_visit_panel"] = visit_panel
+    current_app.jinja_env.globals["kesu_navbar_counts"] = navbar_counts
     appbuilder.add_view(
         SlaView,
         "SLA dashboard",
