@@ -3,6 +3,7 @@ creation, the product and batch pickers and the live check (acceptance issues, d
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import sqlalchemy as sa
@@ -13,6 +14,9 @@ from tests.conftest import PASSWORD, signed_in
 
 QA_LABELS = ("处理方式", "原因分析", "责任单位", "工程变更编号")
 QA_FIELDS = ("remedy", "root_cause", "responsible_unit", "engineering_change_no")
+
+# Goods received the day before: within the reporting window whatever the date.
+RECEIVED = (dt.datetime.now() - dt.timedelta(hours=30)).strftime("%Y-%m-%dT%H:%M")
 
 
 def _ids(html: str, fieldset_of: str) -> set[str]:
@@ -228,7 +232,7 @@ def _draft(**overrides):
         "channel": "phone",
         "description": "到货短少",
         "batch_no": "B-1",
-        "goods_received_at": "2026-12-01T09:00",
+        "goods_received_at": RECEIVED,
         "details": {"problem": "short_shipment", "affected_quantity": 3},
         "evidence": [],
     }

@@ -36,17 +36,17 @@
   var chooser = byId("choose-category");
   var holder = byId("kesu-category-fields");
   var hiddenCategory = form.querySelector("input[name=category]");
+  var shown = {};  // fieldsets shown before, kept (with what was typed) while another is chosen
   function showCategory(key) {
     var current = holder.querySelector("fieldset.kesu-plugin-fields");
-    if (current) {  // kept as a template: its values come back when it is chosen again
-      var keep = document.createElement("template");
-      keep.className = "kesu-category-template";
-      keep.dataset.category = current.dataset.category;
-      keep.content.appendChild(current);
-      form.appendChild(keep);
+    if (current) {
+      shown[current.dataset.category] = current;
+      holder.removeChild(current);
     }
     var template = form.querySelector("template.kesu-category-template[data-category='" + key + "']");
-    if (template) {
+    if (shown[key]) {
+      holder.appendChild(shown[key]);
+    } else if (template) {
       holder.appendChild(document.importNode(template.content, true));
       template.remove();
     }
