@@ -107,6 +107,13 @@ def _unplaced(errors: dict[str, list[str]], form) -> list[str]:
     return out
 
 
+def _customer_pk(text: str) -> int:
+    """The picked customer's id; anything else is an id no customer has (refused by name)."""
+    if text.isascii() and text.isdigit() and 0 < int(text) < 2**31:
+        return int(text)
+    return -1
+
+
 def _evidence_kind(upload, chosen: str | None) -> str:
     if chosen in EVIDENCE_KINDS:
         return chosen
@@ -171,7 +178,7 @@ def intake_page(view):
             customer_id = (form.customer_id.data or "").strip()
             if customer_id:
                 payload.pop(forms.CUSTOMER, None)
-                payload["customer_id"] = int(customer_id) if customer_id.isdigit() else -1
+                payload["customer_id"] = _customer_pk(customer_id)
             try:
                 case = case_service.create_case(actor, payload)
             except ServiceError as exc:
