@@ -166,6 +166,7 @@ def test_new_customer_from_the_form_then_registered_by_id(app, api):
     bad = client.post("/cases/new/customers", json={"business_line": "L1", "phone": "abc"})
     assert bad.status_code == 400
     assert set(bad.get_json()["errors"]) == {"customer.name", "customer.phone"}
+    assert bad.get_json()["errors"]["customer.phone"] == ["电话：电话号码格式不正确。"]
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).where(Customer.name == "杭州门店")) == 1
         assert (

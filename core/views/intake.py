@@ -219,17 +219,29 @@ def intake_page(view):
     )
 
 
+def _label_of(key: str) -> Any:
+    """The label of an error key of the JSON helpers ("customer.phone" -> 电话)."""
+    head, _, rest = key.partition(".")
+    specs = (
+        case_service.CUSTOMER_FIELDS if head == "customer" and rest else case_service.CORE_FIELDS
+    )
+    name = rest if head == "customer" and rest else key
+    spec = next((s for s in specs if s.name == name), None)
+    return spec.label if spec is not None else TOP_LABELS.get(head)
+
+
 def _json_error(exc: ServiceError):
+    """The error as JSON; each field's messages start with the field's label."""
     body = exc.as_dict()
-    body["errors"] = {
-        key: [
-            str(_l("%(label)s: %(message)s", label=TOP_LABELS[key.split(".")[0]], message=m))
-            if key.split(".")[0] in TOP_LABELS
-            else m
+    labelled = {}
+    for key, messages in body.get("errors", {}).items():
+        label = _label_of(key)
+        labelled[key] = [
+            str(_l("%(label)s: %(message)s", label=label, message=m)) if label else m
             for m in messages
         ]
-        for key, messages in body.get("errors", {}).items()
-    }
+    if labelled:
+        body["errors"] = labelled
     return jsonify(body), exc.status
 
 

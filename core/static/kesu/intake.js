@@ -105,7 +105,14 @@
   if (name && customerId) {
     name.removeAttribute("list");
     name.setAttribute("autocomplete", "off");
-    if (customerId.value) { details.hidden = true; newButton.hidden = true; clearButton.hidden = false; }
+    if (customerId.value) {  // the form shown again after an error: the customer stays picked
+      details.hidden = true;
+      newButton.hidden = true;
+      clearButton.hidden = false;
+      chosen.textContent = name.value;
+      chosen.hidden = false;
+      loadBatches();
+    }
     name.addEventListener("input", function () {
       if (customerId.value) { unpick(); }
       debounce("customers", 250, function () {
