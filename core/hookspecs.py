@@ -133,7 +133,9 @@ def kesu_case_fields(line: LineFacts, category: str) -> Iterable[FieldSpec] | No
 
     A category plugin answers for its own category; a cross-cutting plugin answers for every
     category. Results are concatenated in plugin order. Each field becomes a form field on the
-    intake and edit screens and a validated key of the API's ``details`` object.
+    edit screen and a validated key of the API's ``details`` object; the intake form shows only
+    the fields whose ``stage`` is ``"registration"`` (the default) — give a later stage, e.g.
+    ``FieldSpec(..., stage="investigating")``, to a field decided after registration.
 
     :param line: the business line the case belongs to.
     :param category: the key of the case's category plugin.

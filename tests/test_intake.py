@@ -3,6 +3,7 @@ creation, the product and batch pickers and the live check (acceptance issues, d
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import sqlalchemy as sa
@@ -13,6 +14,9 @@ from tests.conftest import PASSWORD, signed_in
 
 QA_LABELS = ("处理方式", "原因分析", "责任单位", "工程变更编号")
 QA_FIELDS = ("remedy", "root_cause", "responsible_unit", "engineering_change_no")
+
+# Goods received the day before: within the reporting window whatever the date.
+RECEIVED = (dt.datetime.now() - dt.timedelta(hours=30)).strftime("%Y-%m-%dT%H:%M")
 
 
 def _ids(html: str, fieldset_of: str) -> set[str]:
@@ -162,6 +166,7 @@ def test_new_customer_from_the_form_then_registered_by_id(app, api):
     bad = client.post("/cases/new/customers", json={"business_line": "L1", "phone": "abc"})
     assert bad.status_code == 400
     assert set(bad.get_json()["errors"]) == {"customer.name", "customer.phone"}
+    assert bad.get_json()["errors"]["customer.phone"] == ["电话：电话号码格式不正确。"]
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).where(Customer.name == "杭州门店")) == 1
         assert (
@@ -228,7 +233,7 @@ def _draft(**overrides):
         "channel": "phone",
         "description": "到货短少",
         "batch_no": "B-1",
-        "goods_received_at": "2026-12-01T09:00",
+        "goods_received_at": RECEIVED,
         "details": {"problem": "short_shipment", "affected_quantity": 3},
         "evidence": [],
     }

@@ -107,6 +107,13 @@ def _unplaced(errors: dict[str, list[str]], form) -> list[str]:
     return out
 
 
+def _customer_pk(text: str) -> int:
+    """The picked customer's id; anything else is an id no customer has (refused by name)."""
+    if text.isascii() and text.isdigit() and 0 < int(text) < 2**31:
+        return int(text)
+    return -1
+
+
 def _evidence_kind(upload, chosen: str | None) -> str:
     if chosen in EVIDENCE_KINDS:
         return chosen
@@ -171,7 +178,7 @@ def intake_page(view):
             customer_id = (form.customer_id.data or "").strip()
             if customer_id:
                 payload.pop(forms.CUSTOMER, None)
-                payload["customer_id"] = int(customer_id) if customer_id.isdigit() else -1
+                payload["customer_id"] = _customer_pk(customer_id)
             try:
                 case = case_service.create_case(actor, payload)
             except ServiceError as exc:
@@ -212,17 +219,29 @@ def intake_page(view):
     )
 
 
+def _label_of(key: str) -> Any:
+    """The label of an error key of the JSON helpers ("customer.phone" -> 电话)."""
+    head, _, rest = key.partition(".")
+    specs = (
+        case_service.CUSTOMER_FIELDS if head == "customer" and rest else case_service.CORE_FIELDS
+    )
+    name = rest if head == "customer" and rest else key
+    spec = next((s for s in specs if s.name == name), None)
+    return spec.label if spec is not None else TOP_LABELS.get(head)
+
+
 def _json_error(exc: ServiceError):
+    """The error as JSON; each field's messages start with the field's label."""
     body = exc.as_dict()
-    body["errors"] = {
-        key: [
-            str(_l("%(label)s: %(message)s", label=TOP_LABELS[key.split(".")[0]], message=m))
-            if key.split(".")[0] in TOP_LABELS
-            else m
+    labelled = {}
+    for key, messages in body.get("errors", {}).items():
+        label = _label_of(key)
+        labelled[key] = [
+            str(_l("%(label)s: %(message)s", label=label, message=m)) if label else m
             for m in messages
         ]
-        for key, messages in body.get("errors", {}).items()
-    }
+    if labelled:
+        body["errors"] = labelled
     return jsonify(body), exc.status
 
 

@@ -36,17 +36,17 @@
   var chooser = byId("choose-category");
   var holder = byId("kesu-category-fields");
   var hiddenCategory = form.querySelector("input[name=category]");
+  var shown = {};  // fieldsets shown before, kept (with what was typed) while another is chosen
   function showCategory(key) {
     var current = holder.querySelector("fieldset.kesu-plugin-fields");
-    if (current) {  // kept as a template: its values come back when it is chosen again
-      var keep = document.createElement("template");
-      keep.className = "kesu-category-template";
-      keep.dataset.category = current.dataset.category;
-      keep.content.appendChild(current);
-      form.appendChild(keep);
+    if (current) {
+      shown[current.dataset.category] = current;
+      holder.removeChild(current);
     }
     var template = form.querySelector("template.kesu-category-template[data-category='" + key + "']");
-    if (template) {
+    if (shown[key]) {
+      holder.appendChild(shown[key]);
+    } else if (template) {
       holder.appendChild(document.importNode(template.content, true));
       template.remove();
     }
@@ -105,7 +105,14 @@
   if (name && customerId) {
     name.removeAttribute("list");
     name.setAttribute("autocomplete", "off");
-    if (customerId.value) { details.hidden = true; newButton.hidden = true; clearButton.hidden = false; }
+    if (customerId.value) {  // the form shown again after an error: the customer stays picked
+      details.hidden = true;
+      newButton.hidden = true;
+      clearButton.hidden = false;
+      chosen.textContent = name.value;
+      chosen.hidden = false;
+      loadBatches();
+    }
     name.addEventListener("input", function () {
       if (customerId.value) { unpick(); }
       debounce("customers", 250, function () {
