@@ -281,3 +281,39 @@ class ViewSpec:
     category_label: Any = None
     icon: str = ""
     menu: bool = True
+
+
+@dataclass(frozen=True)
+class WorkRow:
+    """One item of a user's work list (我的工作): a case (or a thing of a case) to act on.
+
+    ``due`` is an aware datetime (UTC) or a date (a due day); ``overdue`` flags it as late.
+    ``link`` is where the row leads (the case page, or the screen that does the work).
+    """
+
+    number: str
+    title: str
+    link: str
+    due: dt.datetime | dt.date | None = None
+    overdue: bool = False
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class WorkSection:
+    """A section of a user's work list: a title, its rows, optionally a link to its screen.
+
+    ``counted`` sections add their rows to the count shown in the menu; a section of links only
+    (e.g. the auditor's tools) sets it false.
+    """
+
+    key: str
+    title: Any
+    rows: tuple[WorkRow, ...] = ()
+    link: str | None = None
+    link_label: Any = None
+    counted: bool = True
+
+    @property
+    def count(self) -> int:
+        return len(self.rows)

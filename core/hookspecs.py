@@ -12,6 +12,8 @@ Which plugins a hook is called on:
   and on the core's default plugin.
 * **Line-wide hooks** (major triggers, priority) run on every plugin enabled on the case's
   business line, whatever the case's category.
+* **User hooks** (the work list) run on every plugin enabled on one of the signed-in user's
+  business lines (every line for an admin).
 
 Plugins receive plain data (:mod:`core.contracts`), never ORM objects.
 """
@@ -37,6 +39,7 @@ from core.contracts import (
     Proposal,
     ProposalLine,
     ViewSpec,
+    WorkSection,
 )
 
 # ---------------------------------------------------------------------------
@@ -291,6 +294,28 @@ def kesu_priority_reasons(case: CaseFacts) -> Iterable[PriorityReason] | None:
     """
 
 
+# ---------------------------------------------------------------------------
+# User hooks: called for the signed-in user's own screens.
+# ---------------------------------------------------------------------------
+
+
+@hookspec
+def kesu_work_sections(user: Any, now: dt.datetime) -> Iterable[WorkSection] | None:
+    """Add sections to the user's work list (我的工作, the home page and the menu count).
+
+    Called on every plugin enabled on one of the user's business lines, each time the work list
+    or its menu count is drawn; results are concatenated after the core's own sections. ``user``
+    is the signed-in user (the actor the service layer takes): a plugin returns only what the
+    user's roles may act on and applies the record rules itself
+    (``core.services.access.line_filter``, ``department_bound``). Keep it to a query or two per
+    section: it runs on every page. Rows are sorted by the core (overdue first, then due).
+
+    :param user: the signed-in user.
+    :param now: the current moment (aware, UTC): what is overdue is judged against it.
+    :return: the plugin's sections; none (or only empty ones) when the user has no such work.
+    """
+
+
 HOOK_PHASES: dict[str, str] = {
     "kesu_plugin_descriptor": "startup",
     "kesu_roles": "startup",
@@ -311,4 +336,5 @@ HOOK_PHASES: dict[str, str] = {
     "kesu_case_event": "case",
     "kesu_major_reasons": "line",
     "kesu_priority_reasons": "line",
+    "kesu_work_sections": "user",
 }

@@ -125,6 +125,7 @@ EVERY_ROLE_GRANTS: list[tuple[str, str]] = [
     ("KesuUserDBModelView", "can_userinfo|resetmypassword"),
     ("OpenApi", "can_get"),
     ("SwaggerView", "can_show"),
+    ("My work", "menu_access"),  # each role's home (core/views/workspace.py)
 ]
 
 

@@ -134,7 +134,9 @@ MATRIX: dict[str, Rule] = {
     # -- public and common -------------------------------------------------------------------
     "static GET": Rule(PUBLIC, args={"filename": "kesu/kesu.css"}),
     "appbuilder.static GET": Rule(PUBLIC, args={"filename": "css/flags/flags16.css"}),
-    "KesuIndexView.index GET": Rule(PUBLIC),
+    # The home page is the user's work list (我的工作); anonymous callers go to sign in.
+    "KesuIndexView.index GET": Rule(ANY),
+    "WorkspaceView.mine GET": Rule(CASE_READ),
     "UtilView.back GET": Rule(PUBLIC),
     "LocaleView.index GET": Rule(PUBLIC, args={"locale": "en"}),
     "KesuAuthDBView.login GET": Rule(PUBLIC),

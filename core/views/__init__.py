@@ -29,7 +29,20 @@ def register_core_views(appbuilder) -> None:
     from core.views.print_form import PrintFormView
     from core.views.sla import CalendarView, SlaView
     from core.views.visits import VisitView, visit_panel
+    from core.views.workspace import WorkspaceView
+    from core.views.workspace import install_template_globals as install_workspace_globals
 
+    # My work (我的工作) comes first in the Complaints menu, with its count beside it.
+    appbuilder.add_view(
+        WorkspaceView,
+        "My work",
+        label=_l("My work"),
+        icon="fa-tasks",
+        category=COMPLAINTS,
+        category_label=_l("Complaints"),
+        category_icon="fa-comments",
+    )
+    install_workspace_globals(current_app)
     appbuilder.add_view(
         CaseView,
         "Cases",

@@ -16,12 +16,10 @@ from core import limits
 from core.extensions import db
 from core.forms import select_choices
 from core.models import BusinessLine, Customer, Department, LinePosition, Product
-from core.roles import CAN_CREATE
 from core.services import lines as line_service
 from core.services import positions
-from core.services.access import can, can_view_contact, line_member_ids, visible_line_ids
+from core.services.access import can_view_contact, line_member_ids, visible_line_ids
 from core.services.errors import ServiceError
-from core.services.pickers import open_counts, overdue_count
 from core.services.positions import POSITIONS_VIEW
 from core.services.present import mask_email, mask_phone
 from core.settings import SETTING_LABELS
@@ -29,7 +27,6 @@ from core.timeutil import is_valid_zone
 from core.views.datamodel import AuditedInterface, AuditedModelView
 from core.views.masking import MaskedColumnsMixin
 from core.vocab import CUSTOMER_KINDS, CUSTOMER_LABELS, POSITIONS, choices
-from core.workflow import STAGE_LABELS
 
 
 def my_line_ids() -> list[int]:
@@ -43,28 +40,17 @@ def _timezone(form, field) -> None:
 
 
 class KesuIndexView(IndexView):
-    """The home page: open cases of the user's lines by stage."""
+    """The home page: the signed-in user's work (我的工作); sign-in for anyone else."""
 
-    index_template = "kesu/index.html"
+    index_template = "kesu/workspace.html"
 
     @expose("/")
     def index(self):
-        counts, overdue = {}, 0
-        signed_in = g.user is not None and g.user.is_authenticated
-        may_read = signed_in and can(g.user, "can_read")
-        if may_read:
-            counts = open_counts(g.user)
-            overdue = overdue_count(g.user)
-        return self.render_template(
-            self.index_template,
-            appbuilder=self.appbuilder,
-            counts=counts,
-            overdue=overdue,
-            stage_labels=STAGE_LABELS,
-            # Only what the role may do: the case list, registering a complaint.
-            may_read=may_read,
-            may_register=signed_in and can(g.user, CAN_CREATE),
-        )
+        from core.views.workspace import render_workspace
+
+        if g.user is None or not g.user.is_authenticated:
+            return redirect(self.appbuilder.get_url_for_login)
+        return render_workspace(self)
 
 
 class PluginAdminView(BaseView):

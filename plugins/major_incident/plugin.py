@@ -7,11 +7,13 @@ from pathlib import Path
 from flask_babel import lazy_gettext as _l
 
 from core import hookimpl
-from core.contracts import FieldSpec, Panel, ViewSpec
+from core.contracts import FieldSpec, Panel, ViewSpec, WorkSection
 from core.extensions import db
 from core.models import Case, KesuUser
-from core.roles import ROLES
+from core.roles import MANAGER, ROLES
 from core.services.access import SYSTEM
+from core.services.workspace import case_rows
+from core.workflow import FINAL
 from plugins.major_incident import DESCRIPTOR, models, rules, services  # noqa: F401 - models: tables
 
 KEY = DESCRIPTOR.key
@@ -114,5 +116,19 @@ def kesu_case_panels(case):
             title=_l("Major complaint"),
             template="major_incident/panel.html",
             context={"labels": REASON_LABELS, "incident": services.incident_of(case.id)},
+        )
+    ]
+
+
+@hookimpl
+def kesu_work_sections(user, now):
+    if MANAGER not in {role.name for role in user.roles}:
+        return None
+    return [
+        WorkSection(
+            "major_incidents",
+            _l("Major incidents"),
+            case_rows(user, now, Case.is_major.is_(True), Case.status.not_in(sorted(FINAL))),
+            link="/incidents/",
         )
     ]

@@ -15,6 +15,7 @@ from core.contracts import (
     Proposal,
     ProposalLine,
     ViewSpec,
+    WorkSection,
 )
 from core.roles import CASE
 from core.services.notifications import N_
@@ -178,5 +179,16 @@ def kesu_case_panels(case):
                 "reasons": services.REASONS,
                 "maxima": fields.maxima(services.RECEIPT_FIELDS),
             },
+        )
+    ]
+
+
+@hookimpl
+def kesu_work_sections(user, now):
+    if services.WAREHOUSE not in {role.name for role in user.roles}:
+        return None
+    return [
+        WorkSection(
+            "returns_expected", _l("Returns expected"), services.expected_returns(user, now)
         )
     ]

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from core import fields
-from core.contracts import FieldSpec
+from core.contracts import FieldSpec, WorkRow
 from core.db import write_transaction
 from core.extensions import db
+from core.models import Case
 from core.services import audit, cases
 from core.services.access import get_case, require
 from core.services.errors import Conflict, Invalid, invalid_if
 from core.services.workflow import current_steps
+from core.services.workspace import case_rows
 from core.timeutil import iso_in_zone
 from plugins.policy_returns import DESCRIPTOR, rules
 from plugins.policy_returns.models import ReturnReceipt
@@ -124,3 +127,16 @@ def receipt_json(receipt: ReturnReceipt, tz: str) -> dict[str, Any]:
         "recorded_by": receipt.recorded_by,
         "recorded_at": iso_in_zone(receipt.recorded_at, tz),
     }
+
+
+def expected_returns(user, now: dt.datetime) -> tuple[WorkRow, ...]:
+    """Return cases of the user's lines approved and being carried out, with no accepted
+    receipt yet: what the warehouse expects to arrive (the work list of My work)."""
+    received = sa.exists().where(ReturnReceipt.case_id == Case.id, ReturnReceipt.accepted.is_(True))
+    return case_rows(
+        user,
+        now,
+        Case.category == DESCRIPTOR.key,
+        Case.status == "executing",
+        ~received,
+    )

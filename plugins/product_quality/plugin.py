@@ -16,6 +16,7 @@ from core.contracts import (
     Proposal,
     ProposalLine,
     ViewSpec,
+    WorkSection,
 )
 from core.roles import QA, RESPONSIBLE_DEPT
 from core.services.notifications import N_
@@ -258,5 +259,18 @@ def kesu_case_panels(case):
                 "analysis_max": fields.maxima(services.ANALYSIS_FIELDS),
                 "action_max": fields.maxima(services.ACTION_FIELDS),
             },
+        )
+    ]
+
+
+@hookimpl
+def kesu_work_sections(user, now):
+    if RESPONSIBLE_DEPT not in {role.name for role in user.roles}:
+        return None
+    return [
+        WorkSection(
+            "capa_actions",
+            _l("Corrective actions of my department"),
+            services.department_actions(user, now),
         )
     ]

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from core import fields, limits
-from core.contracts import FieldSpec
+from core.contracts import FieldSpec, WorkRow
 from core.db import write_transaction
 from core.extensions import db
+from core.models import BusinessLine, Case
 from core.services import audit, cases
-from core.services.access import get_case, require, require_department
+from core.services.access import get_case, line_filter, require, require_department
 from core.services.errors import Conflict, Invalid, invalid_if
-from core.timeutil import iso_in_zone
+from core.timeutil import in_zone, iso_in_zone
+from core.workflow import FINAL
 from plugins.product_quality import DESCRIPTOR
 from plugins.product_quality.models import CapaAction
 
@@ -26,13 +29,14 @@ ANALYSIS_FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("responsible_unit", "string", _l("Responsible unit"), required=True, max_length=128),
     FieldSpec("engineering_change_no", "string", _l("Engineering change number"), max_length=64),
 )
+KIND_CHOICES = (("corrective", _l("Corrective action")), ("preventive", _l("Preventive action")))
 ACTION_FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec(
         "kind",
         "choice",
         _l("Kind"),
         required=True,
-        choices=(("corrective", _l("Corrective action")), ("preventive", _l("Preventive action"))),
+        choices=KIND_CHOICES,
     ),
     FieldSpec("description", "text", _l("Measure"), required=True, max_length=2000),
     FieldSpec("responsible_unit", "string", _l("Responsible unit"), required=True, max_length=128),
@@ -112,3 +116,38 @@ def action_json(action: CapaAction, tz: str) -> dict[str, Any]:
         "created_by": action.created_by,
         "created_at": iso_in_zone(action.created_at, tz),
     }
+
+
+def department_actions(user, now: dt.datetime) -> list[WorkRow]:
+    """The actions of the open cases assigned to the user's department, with their due days;
+    a day past in the case line's time zone is overdue (the work list of My work)."""
+    if user.department_id is None:
+        return []
+    stmt = (
+        sa.select(
+            Case.id,
+            Case.number,
+            CapaAction.kind,
+            CapaAction.description,
+            CapaAction.due_date,
+            BusinessLine.timezone,
+        )
+        .join(Case, Case.id == CapaAction.case_id)
+        .join(BusinessLine, BusinessLine.id == Case.business_line_id)
+        .where(
+            line_filter(user, Case.business_line_id),
+            Case.department_id == user.department_id,
+            Case.status.not_in(sorted(FINAL)),
+        )
+    )
+    return [
+        WorkRow(
+            number=number,
+            title=description,
+            link=f"/cases/{case_id}",
+            due=due,
+            overdue=due < in_zone(now, tz).date(),
+            note=str(dict(KIND_CHOICES).get(kind, kind)),
+        )
+        for case_id, number, kind, description, due, tz in db.session.execute(stmt)
+    ]
