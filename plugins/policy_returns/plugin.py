@@ -18,7 +18,7 @@ from core.contracts import (
 )
 from core.roles import CASE
 from core.services.notifications import N_
-from plugins.policy_returns import DESCRIPTOR, models, rules, services  # noqa: F401 - models: tables
+from plugins.policy_returns import DESCRIPTOR, history, models, rules, services  # noqa: F401 - models: tables
 
 KEY = DESCRIPTOR.key
 HERE = Path(__file__).parent
@@ -180,3 +180,8 @@ def kesu_case_panels(case):
             },
         )
     ]
+
+
+@hookimpl
+def kesu_audit_sentence(event):
+    return history.sentence(event)
