@@ -291,4 +291,3 @@ class AuditFacts:
     who: str
     when: str
     changes: dict[str, Any] = field(default_factory=dict)
-
