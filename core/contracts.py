@@ -317,3 +317,21 @@ class WorkSection:
     @property
     def count(self) -> int:
         return len(self.rows)
+
+
+@dataclass(frozen=True)
+class AuditFacts:
+    """One audit event as the history shows it, for ``kesu_audit_sentence``.
+
+    ``who`` is the actor's display name (or the word for the system) in the reader's language;
+    ``changes`` is the event's recorded JSON (values as stored: codes, ISO times, amounts as
+    text). ``when`` is the event's time as the reader reads it.
+    """
+
+    action: str
+    entity: str
+    entity_id: int | None
+    case_id: int | None
+    who: str
+    when: str
+    changes: dict[str, Any] = field(default_factory=dict)

@@ -14,6 +14,8 @@ Which plugins a hook is called on:
   business line, whatever the case's category.
 * **User hooks** (the work list) run on every plugin enabled on one of the signed-in user's
   business lines (every line for an admin).
+* **Presentation hooks** (the history's sentences) run on every installed plugin whenever
+  audit events are shown, enabled or not: a case keeps its history after a plugin is disabled.
 
 Plugins receive plain data (:mod:`core.contracts`), never ORM objects.
 """
@@ -28,6 +30,7 @@ from core import hookspec
 from core.contracts import (
     AcceptanceIssue,
     ApprovalStepSpec,
+    AuditFacts,
     CaseEvent,
     CaseFacts,
     FieldSpec,
@@ -316,6 +319,26 @@ def kesu_work_sections(user: Any, now: dt.datetime) -> Iterable[WorkSection] | N
     """
 
 
+# ---------------------------------------------------------------------------
+# Presentation hooks: called when audit events are shown (case history, audit screen).
+# ---------------------------------------------------------------------------
+
+
+@hookspec(firstresult=True)
+def kesu_audit_sentence(event: AuditFacts) -> str | None:
+    """Tell one of the plugin's own audit events as a sentence in the reader's language.
+
+    Called on every installed plugin for each shown event whose action the core does not
+    know (e.g. ``capa_action``); stops at the first non-None result. Return a plain ``str``
+    (translate with ``gettext``/``str(_l(...))``, and never mark it safe: it is escaped), or
+    None for events that are not the plugin's. Unanswered events get the core's generic
+    sentence ("… changed …" with the field labels).
+
+    :param event: the event with the actor's display name and its recorded changes.
+    :return: the sentence, or None.
+    """
+
+
 HOOK_PHASES: dict[str, str] = {
     "kesu_plugin_descriptor": "startup",
     "kesu_roles": "startup",
@@ -337,4 +360,5 @@ HOOK_PHASES: dict[str, str] = {
     "kesu_major_reasons": "line",
     "kesu_priority_reasons": "line",
     "kesu_work_sections": "user",
+    "kesu_audit_sentence": "presentation",
 }

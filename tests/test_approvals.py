@@ -222,4 +222,4 @@ def test_timeline_shows_a_proposal_as_old_to_new(client, api):
     login(client, "agent")
     page = client.get(f"/cases/{case['id']}").get_data(as_text=True)
     event = page[page.index('data-action="propose"') :]
-    assert "理赔: — → " in event
+    assert "提出处理方案：" in event and "合计 ¥" in event

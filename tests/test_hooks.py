@@ -402,4 +402,5 @@ def test_hook_kesu_event_labels(client, api):
     assert resp.status_code == 200
     login(client, "qa")
     timeline = client.get(f"/cases/{case['id']}").get_data(as_text=True)
-    assert '<li data-action="quality_analysis"><strong>登记品保分析</strong>' in timeline
+    assert 'data-action="quality_analysis"' in timeline
+    assert "登记了品保分析：原因“筛网破损”，责任单位 生产部" in timeline

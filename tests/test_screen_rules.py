@@ -174,8 +174,8 @@ def test_timeline_shows_labels_and_local_times(client, api):
     login(client, "agent")
     page = client.get(f"/cases/{case['id']}").get_data(as_text=True)
     timeline = page[page.index('id="timeline"') : page.index('id="kesu-sla"')]
-    assert "类型: — → 照片" in timeline
-    assert "期限: — → 品保首次回复期限: 20" in timeline
+    assert "上传了照片“photo.png”" in timeline
+    assert "品保首次回复期限：20" in timeline
     assert "+00:00" not in timeline and "qa_first_reply" not in timeline
 
 

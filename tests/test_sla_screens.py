@@ -36,7 +36,7 @@ def test_case_page_shows_deadlines_and_a_supervisor_changes_the_priority(screen,
     page.wait_for_load_state()
     reasons = page.inner_text("#kesu-priority-reasons")
     assert "P1" in reasons and "人工设定" in reasons and "客户扬言向工商投诉" in reasons
-    assert "人工调整优先级" in page.inner_text("#timeline")
+    assert "将优先级人工调整为 P1 紧急" in page.inner_text("#timeline")
 
 
 def test_agents_do_not_get_the_priority_form(screen, as_api):

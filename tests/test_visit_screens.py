@@ -44,7 +44,9 @@ def test_a_visit_scored_2_reaches_the_supervisors_reopen_list(screen, as_api):
     assert "微信" in row.inner_text() and "仍有漏液 <b>不满意</b>" in row.inner_text()
     assert row.locator("[data-followup=pending]").count() == 1
     assert "满意度: 2/5" in page.inner_text("#kesu-satisfaction")
-    assert page.inner_text("#timeline li[data-action=visit] strong") == "回访"
+    assert "登记了回访（微信），满意度 2" in page.inner_text(
+        "#timeline li[data-action=visit] .kesu-sentence"
+    )
     # An agent has the due list but not the supervisor's reopen list.
     s.goto("/visits/")
     assert page.locator("#kesu-visits-reopen").count() == 0

@@ -1,18 +1,28 @@
-"""The audit trail screen: every event the reader may see, and a check of the hash chain."""
+"""The audit trail screen: every event the reader may see as a sentence, chosen by filters,
+and a check of the hash chain."""
 
 from __future__ import annotations
-
-import json
 
 from flask import g, request
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
+from flask_babel import lazy_gettext as _l
 
 from core.roles import AUDIT
-from core.services import audit, audit_anchor
-from core.timeutil import in_zone, reader_zone
+from core.services import audit_anchor, audit_filters, history
+from core.services.errors import Invalid
+from core.timeutil import reader_zone
 
 PAGE_SIZE = 50
+FIELD_NAMES = {
+    "case": _l("Case number"),
+    "entity": _l("Record type"),
+    "action": _l("Action"),
+    "person": _l("Person"),
+    "from": _l("From"),
+    "to": _l("To"),
+    "page": _l("Page"),
+}
 
 
 class AuditView(BaseView):
@@ -23,30 +33,40 @@ class AuditView(BaseView):
     method_permission_name = {"events": "read", "verify": "read"}
 
     def _page(self, verified=None):
+        actor = g.user
+        tz = reader_zone(actor)
+        offered = audit_filters.choices(actor)
         try:
-            page = max(int(request.args.get("page", 1)), 1)
-        except ValueError:
-            page = 1
-        filters = {
-            k: request.args.get(k)
-            for k in ("case", "actor", "entity", "action")
-            if request.args.get(k)
-        }
-        events, total = audit.list_events(g.user, filters, page=page, page_size=PAGE_SIZE)
-        numbers = audit.case_numbers({e.case_id for e in events if e.case_id})
+            filters = audit_filters.parse(actor, request.args, offered)
+        except Invalid as exc:
+            return self._bad_filter(exc)
+        events, total = audit_filters.page(actor, filters, tz, PAGE_SIZE)
         return self.render_template(
             "kesu/audit.html",
-            tz=reader_zone(g.user),
-            events=events,
+            tz=tz,
+            entries=history.entries(actor, events, tz),
             total=total,
-            page=page,
+            page=filters.page,
             pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
-            filters=filters,
-            numbers=numbers,
+            filters=filters.args,
+            offered=offered,
+            entity_labels=dict(offered.entities),
             verified=verified,
-            in_zone=in_zone,
-            as_text=lambda value: json.dumps(value, ensure_ascii=False),
         )
+
+    def _bad_filter(self, exc: Invalid):
+        key = next(iter(exc.errors), "")
+        message = str(
+            _l(
+                "The filter “%(field)s” is not valid: %(reason)s",
+                field=str(FIELD_NAMES.get(key, key)),
+                reason=str(exc.message),
+            )
+        )
+        page = self.render_template(
+            "kesu/error.html", code=400, title=str(_l("The request is not valid.")), message=message
+        )
+        return page, 400
 
     @expose("/")
     @has_access

@@ -24,7 +24,7 @@ from core.roles import CAN_SET_PRIORITY
 from core.services import cases as case_service
 from core.services import compensation as compensation_service
 from core.services import evidence as evidence_service
-from core.services import pickers, sla_customers, sla_deadlines, sla_priority, workflow
+from core.services import history, pickers, sla_customers, sla_deadlines, sla_priority, workflow
 from core.services.access import can, can_view_contact, get_case, visible_lines
 from core.services.audit import case_events
 from core.services.errors import ServiceError
@@ -327,9 +327,7 @@ class CaseView(BaseView):
             display_value=display_value,
             translated=translated,
             labels={**CHANGE_LABELS, **labels},
-            events=events,
-            event_labels=event_labels(),
-            show_value=timeline_formatter(events, line.timezone, event_labels()),
+            history=history.entries(actor, events, line.timezone),
             actions=[ACTIONS[name] for name in allowed],
             pending_step=step,
             departments=db.session.scalars(sa.select(Department).order_by(Department.code)).all(),

@@ -19,7 +19,7 @@ from core.contracts import (
 )
 from core.roles import CASE
 from core.services.notifications import N_
-from plugins.policy_returns import DESCRIPTOR, models, rules, services  # noqa: F401 - models: tables
+from plugins.policy_returns import DESCRIPTOR, history, models, rules, services  # noqa: F401 - models: tables
 
 KEY = DESCRIPTOR.key
 HERE = Path(__file__).parent
@@ -192,3 +192,8 @@ def kesu_work_sections(user, now):
             "returns_expected", _l("Returns expected"), services.expected_returns(user, now)
         )
     ]
+
+
+@hookimpl
+def kesu_audit_sentence(event):
+    return history.sentence(event)

@@ -20,7 +20,7 @@ from core.contracts import (
 )
 from core.roles import QA, RESPONSIBLE_DEPT
 from core.services.notifications import N_
-from plugins.product_quality import DESCRIPTOR, models, rules, services  # noqa: F401 - models: tables
+from plugins.product_quality import DESCRIPTOR, history, models, rules, services  # noqa: F401 - models: tables
 
 KEY = DESCRIPTOR.key
 INVESTIGATING = "investigating"  # the workflow stage where QA analyses the case
@@ -84,6 +84,7 @@ def kesu_event_labels():
     return {
         "quality_analysis": _l("Quality analysis recorded"),
         "capa_action": _l("Corrective or preventive action"),
+        "quality_capa_action": _l("Corrective or preventive action"),
         "qa_first_reply": _l("QA's first reply due"),
     }
 
@@ -274,3 +275,8 @@ def kesu_work_sections(user, now):
             services.department_actions(user, now),
         )
     ]
+
+
+@hookimpl
+def kesu_audit_sentence(event):
+    return history.sentence(event)
