@@ -130,7 +130,6 @@ def kesu_case_fields(line, category):
             choices=tuple((d, DEFECT_LABELS.get(d, d)) for d in defects),
         ),
         FieldSpec("remedy", "choice", _l("Remedy"), choices=REMEDIES),
-        FieldSpec("root_cause", "text", _l("Root cause")),
         FieldSpec("responsible_unit", "string", _l("Responsible unit")),
         FieldSpec("engineering_change_no", "string", _l("Engineering change number")),
     ]
@@ -232,7 +231,7 @@ def kesu_deadlines(case):
     if case.category != KEY or case.details.get("problem") != "quality_defect":
         return None
     assigned = case.stage_times.get("investigating")
-    if not assigned or case.details.get("root_cause") or case.root_cause:
+    if not assigned or case.root_cause:
         return None  # not assigned yet, or QA has replied with its analysis: met
     return {"qa_first_reply": rules.qa_first_reply_due(assigned)}
 
