@@ -39,3 +39,23 @@ def download_response(
     response.headers["Content-Disposition"] = content_disposition(filename)
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+def inline_image_response(path: Path, filename: str | None, content_type: str) -> Response:
+    """Answer with a stored raster image shown inline (an evidence thumbnail or preview).
+
+    The one exception to "always an attachment": the caller passes only types a browser
+    renders as a picture (PNG, JPEG, GIF, WebP, detected from the content at upload). The type
+    is still checked against the allow-list, ``nosniff`` stays, and the response's own policy
+    forbids it everything but being an image (a sandbox without scripts, no framing).
+    """
+    response = send_file(path, mimetype=served_type(content_type), conditional=True)
+    response.headers["Content-Disposition"] = content_disposition(filename).replace(
+        "attachment", "inline", 1
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox; "
+        "frame-ancestors 'none'"
+    )
+    return response

@@ -216,6 +216,9 @@ MATRIX: dict[str, Rule] = {
     "CaseView.download GET": Rule(
         CASE_READ, ids={"pk": "case", "evidence_id": "evidence"}, ruled=True
     ),
+    "CaseView.preview GET": Rule(
+        CASE_READ, ids={"pk": "case", "evidence_id": "evidence"}, ruled=True
+    ),
     "CaseView.priority POST": Rule(
         CASE_READ,
         ids={"pk": "case_write"},

@@ -255,7 +255,7 @@ def test_hook_kesu_workflow_stages(api, temp_plugin):
             "lean", kesu_workflow_stages=lambda case: [] if case.category == "lean" else None
         )
     )
-    cid = _to_investigating(api, "lean")
+    cid = _to_investigating(api, "lean", demand="improvement")
     api("qa").action(cid, "propose", root_cause="x")
     assert api("agent").action(cid, "submit").get_json()["result"]["status"] == "closed"
 
@@ -267,7 +267,7 @@ def test_hook_kesu_action_problems(api, temp_plugin):
         return None
 
     temp_plugin(make_plugin("signed", kesu_action_problems=problems))
-    cid = _to_investigating(api, "signed")
+    cid = _to_investigating(api, "signed", demand="improvement")
     for action, user in (
         ("propose", "qa"),
         ("submit", "agent"),

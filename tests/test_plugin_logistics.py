@@ -105,9 +105,11 @@ def test_no_company_compensation_by_default(api):
     case = _proposed(api)
     assert case["compensation"] == []
     assert case["proposal_note"] == "公司不予赔偿：由客户向承运商索赔，客服部协助协商。"
-    assert (
-        act(api, case["id"], "agent", "submit")["status"] == "confirming"
-    )  # nothing to approve or pay
+    # the customer asked for compensation: nothing paid is confirmed with its reason
+    submitted = act(
+        api, case["id"], "agent", "submit", confirm_empty=True, comment="由客户向承运商索赔"
+    )
+    assert submitted["status"] == "confirming"  # nothing to approve or pay
     assert act(api, case["id"], "agent", "confirm")["status"] == "closed"  # no verification stage
 
 

@@ -109,6 +109,7 @@ def test_quality_capa_through_the_panel(screen, live_app):
     page.wait_for_load_state()
     assert "更换筛网" in page.inner_text("#quality-actions")
     assert "纠正措施" in page.inner_text("#quality-actions")
+    page.click("details[data-action-box=propose] > summary")
     page.click("form[data-action=propose] button")
     page.wait_for_load_state()
     assert page.inner_text(".kesu-status") == "方案"

@@ -87,7 +87,9 @@ def test_malicious_complaint_gets_no_compensation_and_closes_on_legal_action(api
     cid = case["id"]
     case = act(api, cid, "qa", "propose", root_cause="检测合格，投诉人索要高额赔偿")
     assert case["compensation"] == [] and "恶意投诉" in case["proposal_note"]
-    assert act(api, cid, "agent", "submit")["status"] == "confirming"
+    # the consumer claimed 1360 yuan: paying nothing is confirmed with its reason
+    submitted = act(api, cid, "agent", "submit", confirm_empty=True, comment="恶意投诉，不予赔偿")
+    assert submitted["status"] == "confirming"
     assert (
         act(api, cid, "agent", "confirm", status=422)["problems"][0]["code"]
         == "legal_action_missing"

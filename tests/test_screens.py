@@ -106,9 +106,9 @@ def test_register_through_the_screen_and_work_the_case(screen, as_api):
     page.fill("#kesu-upload input[name=source]", "经销商微信")
     page.click("#kesu-upload button")
     page.wait_for_load_state()
-    assert "damage.png" in page.inner_text(".kesu-evidence")
+    assert "damage.png" in page.inner_text("#kesu-gallery")  # an image: a thumbnail
     with page.expect_download() as download:
-        page.click(".kesu-evidence a")
+        page.click("#kesu-gallery .kesu-thumb .small a")
     with open(download.value.path(), "rb") as fh:
         assert fh.read() == PNG
     assert_offline(s)
@@ -144,6 +144,7 @@ def test_actions_follow_the_role(screen, as_api):
         "#kesu-actions form", "els => els.map(e => e.dataset.action)"
     )
     assert buttons == ["assign", "hold"]
+    page.click("details[data-action-box=assign] > summary")  # the button opens its form
     page.select_option("form[data-action=assign] select[name=department]", "QA")
     page.select_option("form[data-action=assign] select[name=handler]", "qa")
     page.click("form[data-action=assign] button")
@@ -153,9 +154,11 @@ def test_actions_follow_the_role(screen, as_api):
     assert "品保课" in page.inner_text("#timeline")
     # the supervisor may not propose for QA's department... but QA may
     assert page.query_selector("form[data-action=propose]") is not None
-    page.click("form[data-action=hold] button")  # comment missing
-    page.wait_for_load_state()
-    assert "请填写说明" in page.inner_text(".alert-danger")
+    page.click("details[data-action-box=hold] > summary")
+    page.click("form[data-action=hold] button")  # comment missing: the form is not sent
+    assert page.eval_on_selector(
+        "form[data-action=hold] textarea[name=comment]", "e => e.validity.valueMissing"
+    )
     assert page.inner_text(".kesu-status") == "调查中"
 
 

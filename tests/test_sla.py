@@ -112,7 +112,9 @@ def test_a_case_sent_back_runs_the_deadlines_of_the_stages_it_repeats(app, api, 
     from tests.test_workflow import claims_plugin, step
 
     temp_plugin(claims_plugin())  # a category that verifies its corrective action
-    cid = api("agent").create_case(category="claims", received_at="2026-11-02T10:00:00")["id"]
+    cid = api("agent").create_case(
+        category="claims", received_at="2026-11-02T10:00:00", demand="improvement"
+    )["id"]
     for action, status in [
         ("accept", "accepted"),
         ("assign", "investigating"),

@@ -26,7 +26,8 @@ CLOSE_PATH = [
 
 def closed_case(api, **overrides) -> dict:
     """A logistics case (no compensation, no verification) taken through to ``closed``."""
-    case = api("agent").create_case(category="logistics", **overrides)
+    # the customer asked for no compensation: the empty proposal needs no confirmation
+    case = api("agent").create_case(category="logistics", **{"demand": "improvement", **overrides})
     for action, status in CLOSE_PATH:
         case = step(api, case["id"], action, status)
     return case

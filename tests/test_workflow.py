@@ -106,7 +106,8 @@ def test_full_path_with_compensation(api, claims):
 
 
 def test_without_compensation_approval_and_execution_are_skipped(api):
-    case = api("agent").create_case(category="logistics")
+    # the customer asked for no compensation (an empty proposal then needs no confirmation)
+    case = api("agent").create_case(category="logistics", demand="improvement")
     cid = case["id"]
     for action, status in [
         ("accept", "accepted"),
@@ -125,7 +126,7 @@ def test_category_that_leaves_out_verification_closes_on_confirmation(api, temp_
             kesu_workflow_stages=lambda case: ["confirming"] if case.category == "quick" else None,
         )
     )
-    cid = api("agent").create_case(category="quick")["id"]
+    cid = api("agent").create_case(category="quick", demand="improvement")["id"]
     for action, status in [
         ("accept", "accepted"),
         ("assign", "investigating"),
@@ -256,7 +257,7 @@ def test_only_the_steps_role_may_decide_it(api, claims):
 
 
 def test_ineffective_verification_loops_back_to_investigation(api, claims):
-    cid = api("agent").create_case(category="claims")["id"]
+    cid = api("agent").create_case(category="claims", demand="improvement")["id"]
     for action, status in [
         ("accept", "accepted"),
         ("assign", "investigating"),

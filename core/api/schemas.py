@@ -303,6 +303,11 @@ ACTION_SCHEMA: dict[str, Any] = {
         "department": {**_SHORT, "description": "assign: responsible department code"},
         "handler": {**_SHORT, "description": "assign: handler's user name"},
         "root_cause": {**_LONG, "description": "propose: the root cause found"},
+        "confirm_empty": {
+            "type": "boolean",
+            "description": "submit: confirm a proposal without compensation although the "
+            "customer asked for it (the comment gives the reason)",
+        },
         "effective": {
             "type": "boolean",
             "description": "verify: is the corrective action effective",

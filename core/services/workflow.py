@@ -41,6 +41,7 @@ from core.services.cases import (
     touch,
 )
 from core.services.compensation import compensation_limit_errors, replace_compensation
+from core.services.empty_proposal import check_submit
 from core.services.errors import (
     Conflict,
     Forbidden,
@@ -218,6 +219,7 @@ def _propose(actor, case, action, payload, comment):
 
 
 def _submit(actor, case, action, payload, comment):
+    confirmed = check_submit(case, payload, comment)
     facts = case_facts(case)
     lines = facts.compensation
     # Only lines not yet approved need approval (the steps weigh the whole compensation).
@@ -241,10 +243,10 @@ def _submit(actor, case, action, payload, comment):
                 ApprovalStep(round=round_no, seq=seq, step=spec.step, role=spec.role)
             )
         case.status = target
-        return {"approval_steps": [None, [s.step for s in steps]]}
+        return {"approval_steps": [None, [s.step for s in steps]], **confirmed}
     case.status = target
     approved = execution.approve_lines(case, None)  # the category asks for no approval
-    return {"approved_lines": approved} if approved else {}
+    return {"approved_lines": approved, **confirmed} if approved else confirmed
 
 
 def order_steps(specs) -> list:

@@ -31,6 +31,7 @@ from core.services.errors import ServiceError
 from core.services.lines import line_facts, registry
 from core.services.present import customer_json
 from core.timeutil import in_zone, local_time
+from core.views import case_actions
 from core.views.intake import intake_page
 from core.vocab import (
     APPROVAL_DECISIONS,
@@ -79,6 +80,7 @@ CHANGE_LABELS = {
     "handler_id": _l("Handler"),
     "root_cause": _l("Root cause"),
     "comment": _l("Comment"),
+    "confirm_empty": _l("Confirmed: no compensation"),
     "acceptance_override": _l("Override reason"),
     "override": _l("Override"),
     "verified_effective": _l("Corrective action effective"),
@@ -235,7 +237,7 @@ def core_sections(line, category: str, *, include_customer: bool = True):
     return sections
 
 
-class CaseView(BaseView):
+class CaseView(case_actions.CaseActionsMixin, BaseView):
     """The case screens; every read and write goes through the service layer."""
 
     route_base = "/cases"
@@ -250,6 +252,7 @@ class CaseView(BaseView):
         "action": "read",  # each action checks its own can_<action> in the service
         "upload": "upload",
         "download": "read",
+        "preview": "read",  # an image of the evidence, inline (core/views/case_actions.py)
         "compensation": "read",  # the service checks the right to change a proposal
         "priority": "read",  # the service checks can_set_priority
     }
@@ -328,7 +331,10 @@ class CaseView(BaseView):
             translated=translated,
             labels={**CHANGE_LABELS, **labels},
             history=history.entries(actor, events, line.timezone),
-            actions=[ACTIONS[name] for name in allowed],
+            actions=case_actions.action_buttons(
+                case, allowed, can_override=can(actor, "can_override_acceptance")
+            ),
+            gallery=case_actions.gallery(case),
             pending_step=step,
             departments=db.session.scalars(sa.select(Department).order_by(Department.code)).all(),
             handlers=pickers.line_members(actor, line),
@@ -383,16 +389,7 @@ class CaseView(BaseView):
     @expose("/<int:pk>/action/<name>", methods=["POST"])
     @has_access
     def action(self, pk: int, name: str):
-        payload: dict[str, Any] = {}
-        for key in ("comment", "department", "handler", "root_cause"):
-            if request.form.get(key):
-                payload[key] = request.form[key]
-        if "effective" in request.form:
-            payload["effective"] = request.form["effective"] == "yes"
-        if request.form.get("override") == "yes":
-            payload["override"] = True
-        if request.form.get("version"):
-            payload["version"] = form_int(request.form["version"])
+        payload = case_actions.action_payload(request.form)
         try:
             workflow.run_action(g.user, pk, name, payload)
         except ServiceError as exc:

@@ -134,7 +134,6 @@ def kesu_case_fields(line, category):
         ),
         # Decided by QA's investigation, not asked of the customer at registration.
         FieldSpec("remedy", "choice", _l("Remedy"), choices=REMEDIES, stage=INVESTIGATING),
-        FieldSpec("root_cause", "text", _l("Root cause"), stage=INVESTIGATING),
         FieldSpec("responsible_unit", "string", _l("Responsible unit"), stage=INVESTIGATING),
         FieldSpec(
             "engineering_change_no",
@@ -241,7 +240,7 @@ def kesu_deadlines(case):
     if case.category != KEY or case.details.get("problem") != "quality_defect":
         return None
     assigned = case.stage_times.get("investigating")
-    if not assigned or case.details.get("root_cause") or case.root_cause:
+    if not assigned or case.root_cause:
         return None  # not assigned yet, or QA has replied with its analysis: met
     return {"qa_first_reply": rules.qa_first_reply_due(assigned)}
 

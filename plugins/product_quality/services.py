@@ -58,7 +58,8 @@ def record_analysis(actor, case_id: int, data: Any):
     invalid_if(errors)
     if case.category != DESCRIPTOR.key:
         raise Conflict(_l("This is not a product-quality case."), field="category")
-    values = {k: clean.get(k) for k in ("root_cause", "responsible_unit", "engineering_change_no")}
+    # The root cause is the case's one (core), shared by every category; the rest are details.
+    values = {k: clean.get(k) for k in ("responsible_unit", "engineering_change_no")}
     return cases.set_details(
         actor,
         case_id,
