@@ -481,7 +481,7 @@ def _bulk_assign(world: World, code: str) -> tuple[str, Any]:
     _accepted(world, case_id)
     with world.app.app_context():
         qa = db.session.scalar(sa.select(KesuUser.id).where(KesuUser.username == "qa"))
-    return "form", {"case": [str(case_id)], "handler": str(qa)}
+    return "form", {"case": [str(case_id)], "to_handler": str(qa)}
 
 
 def _accepted(world: World, case_id: int) -> None:

@@ -221,7 +221,7 @@ def test_bulk_assign_reports_each_case(app, api):
     client = signed_in(app, "supervisor")
     resp = client.post(
         "/cases/assign",
-        data={"case": [str(c["id"]) for c in cases], "handler": str(user_id(app, "qa"))},
+        data={"case": [str(c["id"]) for c in cases], "to_handler": str(user_id(app, "qa"))},
         follow_redirects=True,
     )
     page = resp.get_data(as_text=True)
@@ -255,19 +255,21 @@ def test_bulk_assign_is_refused_to_non_supervisors_and_bounded(app, api):
     qa = str(user_id(app, "qa"))
     for username in ("agent", "qa", "manager"):
         resp = signed_in(app, username).post(
-            "/cases/assign", data={"case": [str(case["id"])], "handler": qa}
+            "/cases/assign", data={"case": [str(case["id"])], "to_handler": qa}
         )
         assert resp.status_code == 403, username
     client = signed_in(app, "supervisor")
     too_many = [str(n) for n in range(1, limits.BULK_ASSIGN + 2)]
     page = client.post(
-        "/cases/assign", data={"case": too_many, "handler": qa}, follow_redirects=True
+        "/cases/assign", data={"case": too_many, "to_handler": qa}, follow_redirects=True
     ).get_data(as_text=True)
     assert "一次最多 200 件客诉" in page
     # A handler who does not handle cases (Finance) is refused before any case is touched.
     finance = str(user_id(app, "finance"))
     page = client.post(
-        "/cases/assign", data={"case": [str(case["id"])], "handler": finance}, follow_redirects=True
+        "/cases/assign",
+        data={"case": [str(case["id"])], "to_handler": finance},
+        follow_redirects=True,
     ).get_data(as_text=True)
     assert "请选择处理人" in page
     # Another line's case is not found for an L1 supervisor; nothing assigned.
@@ -276,7 +278,9 @@ def test_bulk_assign_is_refused_to_non_supervisors_and_bounded(app, api):
     )
     api("agent2").action(foreign["id"], "accept")
     page = client.post(
-        "/cases/assign", data={"case": [str(foreign["id"])], "handler": qa}, follow_redirects=True
+        "/cases/assign",
+        data={"case": [str(foreign["id"])], "to_handler": qa},
+        follow_redirects=True,
     ).get_data(as_text=True)
     assert "已分派 0 件（共 1 件）" in page
     assert api("agent2").get(f"/api/v1/case/{foreign['id']}").get_json()["result"]["status"] == (

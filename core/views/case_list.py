@@ -147,8 +147,8 @@ class CaseListMixin:
             outcomes = bulk_service.bulk_assign(
                 actor,
                 request.form.getlist("case"),
-                request.form.get("handler", ""),
-                request.form.get("department", ""),
+                request.form.get("to_handler", ""),
+                request.form.get("to_department", ""),
             )
         except ServiceError as exc:
             if exc.status == 403:
