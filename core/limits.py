@@ -38,6 +38,10 @@ EVIDENCE_FILES = 100  # evidence files of one case
 PAGE_SIZE = 100  # items of one page of a list
 PAGE = 1_000_000  # the page number of a list
 SETTING_ITEMS = 100  # entries of a list setting (each a short text)
+SAVED_FILTERS = 50  # saved case-list filters of one user
+SAVED_FILTER_NAME = 100  # the name of a saved filter
+SAVED_FILTER_QUERY = 2000  # the query string a saved filter keeps
+BULK_ASSIGN = 200  # cases assigned in one bulk assignment
 
 # -- dates ---------------------------------------------------------------------------------------
 DATE_MIN = dt.date(2000, 1, 1)  # the earliest date or date-time (purchase, receipt, ...)
@@ -88,6 +92,7 @@ USER_COLUMNS: dict[str, object] = {
     "quality_capa_action.description": TEXT_LONG,
     "return_receipt.comment": TEXT_LONG,
     "return_receipt.quantity": QUANTITY,
+    "saved_filter.query": SAVED_FILTER_QUERY,
 }
 SYSTEM_COLUMNS = frozenset(
     {

@@ -404,6 +404,9 @@ BODIES: dict[str, Body] = {
         {"kind-0": "cash", "amount-0": "10.00", "reason": "x"},
     ),
     "priority_form": lambda w, code, case: ("form", {"priority": "P1", "reason": "客户升级"}),
+    "save_filter_form": lambda w, code, case: ("form", {"name": "矩阵筛选", "mine": "1"}),
+    "bulk_assign_form": lambda w, code, case: _bulk_assign(w, code),
+    "bulk_assign_form_l2": lambda w, code, case: _bulk_assign(w, "L2"),
     # plugins
     "analysis_form": lambda w, code, case: (
         "form",
@@ -500,6 +503,17 @@ BODIES: dict[str, Body] = {
         },
     ),
 }
+
+
+def _bulk_assign(world: World, code: str) -> tuple[str, Any]:
+    """A fresh accepted case of ``code`` for the case list's bulk assignment, to L1's QA."""
+    from core.models import KesuUser
+
+    case_id = world.new_case(code)
+    _accepted(world, case_id)
+    with world.app.app_context():
+        qa = db.session.scalar(sa.select(KesuUser.id).where(KesuUser.username == "qa"))
+    return "form", {"case": [str(case_id)], "to_handler": str(qa)}
 
 
 def _accepted(world: World, case_id: int) -> None:

@@ -227,6 +227,17 @@ MATRIX: dict[str, Rule] = {
         service_roles=SET_PRIORITY,
         writes=True,
     ),
+    # the case list (core/views/case_list.py): export, saved filters, bulk assignment
+    "CaseView.export GET": Rule(CASE_READ),
+    "CaseView.save_filter POST": Rule(CASE_READ, body="save_filter_form", writes=True),
+    "CaseView.delete_filter POST": Rule(CASE_READ, ids={"filter_id": "missing"}),
+    "CaseView.bulk_assign POST": Rule(
+        CASE_READ,
+        body="bulk_assign_form",
+        service_roles=ASSIGN,
+        writes=True,
+        foreign=("bulk_assign_form_l2",),
+    ),
     "InboxView.waiting GET": Rule(CASE_READ),
     # Deciding from the inbox: a new case waits for no approval (refused, nothing written).
     "InboxView.decide POST": Rule(

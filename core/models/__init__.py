@@ -17,6 +17,7 @@ from core.models.idempotency import IdempotencyKey
 from core.models.login_attempt import LoginAttempt
 from core.models.notification import Notification
 from core.models.position import LinePosition
+from core.models.saved_filter import SavedFilter
 from core.models.sla import CalendarDay, CaseDeadline
 from core.models.user import KesuUser, user_business_line
 
@@ -43,5 +44,6 @@ __all__ = [
     "LoginAttempt",
     "Notification",
     "Product",
+    "SavedFilter",
     "user_business_line",
 ]

@@ -618,10 +618,12 @@ def list_cases(
     *,
     page: int = 1,
     page_size: int = 20,
+    where: Iterable[Any] = (),
 ) -> tuple[list[Case], int]:
-    """A page of the cases the actor may see, newest first, and the total count."""
+    """A page of the cases the actor may see, newest first, and the total count; ``where``
+    adds clauses (the case list's own filters, core.services.case_lists)."""
     require(actor, "can_read")
-    stmt = cases_query(actor)
+    stmt = cases_query(actor).where(*where)
     f = dict(filters or {})
     for key, value in f.items():
         if isinstance(value, str) and len(value) > limits.SEARCH:

@@ -17,33 +17,27 @@ import datetime as dt
 import hashlib
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import xlsxwriter
 from flask_babel import lazy_gettext as _l
 
-WORKBOOK_OPTIONS = {
-    "constant_memory": True,
-    "strings_to_formulas": False,
-    "strings_to_urls": False,
-    "strings_to_numbers": False,
-    "default_date_format": "yyyy-mm-dd",
-}
+from core.services.xlsx_cells import (
+    DATE,
+    INT,
+    MONEY,
+    TEXT,
+    WORKBOOK_OPTIONS,
+    XLSX_MIME,
+    CellPlan,
+    Column,
+)
+
+__all__ = ["WORKBOOK_OPTIONS", "XLSX_MIME", "CSV_MIME", "ExportWriter", "Column"]
+
 CSV_RISKY = ("=", "+", "-", "@", "\t", "\r")
-XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV_MIME = "text/csv"
-
-TEXT, INT, MONEY, DATE = "text", "int", "money", "date"
-
-
-@dataclass(frozen=True)
-class Column:
-    key: str
-    header: Any  # a lazy translation
-    type: str
-    width: int
 
 
 CREDIT_COLUMNS: tuple[Column, ...] = (
@@ -117,10 +111,7 @@ class ExportWriter:
         self._book = xlsxwriter.Workbook(
             str(self.xlsx_path), {**WORKBOOK_OPTIONS, "tmpdir": str(folder)}
         )
-        self._sheet = sheet = self._book.add_worksheet(str(SHEET_TITLE[kind])[:31])
-        header = self._book.add_format({"bold": True, "bg_color": "#DDEBF7"})
-        self._money = self._book.add_format({"num_format": "#,##0.00"})
-        self._date = self._book.add_format({"num_format": "yyyy-mm-dd"})
+        self._sheet = self._book.add_worksheet(str(SHEET_TITLE[kind])[:31])
         self._bold = self._book.add_format({"bold": True})
         self._bold_money = self._book.add_format({"bold": True, "num_format": "#,##0.00"})
         self._csv_file = open(self.csv_path, "w", encoding="utf-8-sig", newline="")  # noqa: SIM115
@@ -128,20 +119,11 @@ class ExportWriter:
         self.row = 0
         self._total_col = next(i for i, c in enumerate(self.columns) if c.key == TOTAL_OF[kind])
         self.total = 0  # fen on the credit-note list, pieces on the reshipment list
-        # What each column's cells go through: (column, xlsx writer, format, to xlsx value).
-        writers = {
-            TEXT: (sheet.write_string, None, None),
-            INT: (sheet.write_number, None, None),
-            MONEY: (sheet.write_number, self._money, lambda fen: fen / 100),
-            DATE: (sheet.write_datetime, self._date, None),
-        }
-        self._plan = [(i, *writers[c.type]) for i, c in enumerate(self.columns)]
+        # What each column's cells go through (core.services.xlsx_cells).
+        self._cells = CellPlan(self._book, self._sheet, self.columns)
         self._csv_plan = [CSV_VALUE[c.type] for c in self.columns]
         headers = [str(c.header) for c in self.columns]
-        for col, (column, text) in enumerate(zip(self.columns, headers, strict=True)):
-            sheet.set_column(col, col, column.width)
-            sheet.write_string(0, col, text, header)
-        sheet.freeze_panes(1, 0)
+        self._cells.write_header(self._book, headers)
         self._csv_out.writerow(headers)
         self._closed = False
 
@@ -153,12 +135,8 @@ class ExportWriter:
 
     def add(self, cells: Sequence[Any]) -> None:
         """Write one line."""
-        self.row = row = self.row + 1
-        for col, write, fmt, convert in self._plan:
-            value = cells[col]
-            if value is None or value == "":
-                continue
-            write(row, col, convert(value) if convert else value, fmt)
+        self.row = self.row + 1
+        self._cells.write_row(self.row, cells)
         self._csv_out.writerow(
             ["" if v is None else f(v) for f, v in zip(self._csv_plan, cells, strict=True)]
         )

@@ -14,7 +14,6 @@ from flask_babel import lazy_gettext as _l
 from wtforms import HiddenField, SelectField
 
 from core import fields, forms
-from core.db import utcnow
 from core.downloads import download_response
 from core.extensions import db
 from core.i18n import translated, translated_issues
@@ -25,13 +24,14 @@ from core.services import cases as case_service
 from core.services import compensation as compensation_service
 from core.services import evidence as evidence_service
 from core.services import history, pickers, sla_customers, sla_deadlines, sla_priority, workflow
-from core.services.access import can, can_view_contact, get_case, visible_lines
+from core.services.access import can, can_view_contact, get_case
 from core.services.audit import case_events
 from core.services.errors import ServiceError
 from core.services.lines import line_facts, registry
 from core.services.present import customer_json
 from core.timeutil import in_zone, local_time
 from core.views import case_actions
+from core.views.case_list import CaseListMixin, category_label
 from core.views.intake import intake_page
 from core.vocab import (
     APPROVAL_DECISIONS,
@@ -50,9 +50,7 @@ from core.vocab import (
     VISIT_FOLLOWUPS,
     position_label,
 )
-from core.workflow import ACTIONS, STAGE_LABELS, STAGES
-
-PAGE_SIZE = 20
+from core.workflow import ACTIONS, STAGE_LABELS
 
 EVENT_LABELS = {
     "create": _l("Registered"),
@@ -196,11 +194,6 @@ def _locale() -> str:
     return str(get_locale() or "zh_CN")
 
 
-def category_label(key: str) -> str:
-    descriptor = registry().descriptors.get(key)
-    return descriptor.name(_locale()) if descriptor else key
-
-
 def display_value(spec, value: Any) -> str:
     """A stored field value as a reader sees it (choice labels, yes/no)."""
     if value is None or value == "":
@@ -237,7 +230,7 @@ def core_sections(line, category: str, *, include_customer: bool = True):
     return sections
 
 
-class CaseView(case_actions.CaseActionsMixin, BaseView):
+class CaseView(case_actions.CaseActionsMixin, CaseListMixin, BaseView):
     """The case screens; every read and write goes through the service layer."""
 
     route_base = "/cases"
@@ -245,7 +238,7 @@ class CaseView(case_actions.CaseActionsMixin, BaseView):
     class_permission_name = "Case"
     base_permissions = ["can_read", "can_create", "can_edit", "can_upload"]
     method_permission_name = {
-        "list": "read",
+        **CaseListMixin.LIST_PERMISSIONS,
         "show": "read",
         "intake": "create",
         "edit": "edit",
@@ -256,44 +249,6 @@ class CaseView(case_actions.CaseActionsMixin, BaseView):
         "compensation": "read",  # the service checks the right to change a proposal
         "priority": "read",  # the service checks can_set_priority
     }
-
-    # -- list -----------------------------------------------------------------------------------
-
-    @expose("/")
-    @has_access
-    def list(self):
-        actor = g.user
-        try:
-            page = max(int(request.args.get("page", 1)), 1)
-        except ValueError:
-            page = 1
-        filters = {k: request.args.get(k) for k in case_service.LIST_FILTERS if request.args.get(k)}
-        if filters.get("sort") not in (None, *case_service.SORTS):
-            filters.pop("sort")
-        items, count = case_service.list_cases(actor, filters, page=page, page_size=PAGE_SIZE)
-        pages = max((count + PAGE_SIZE - 1) // PAGE_SIZE, 1)
-        now = utcnow()
-        return self.render_template(
-            "kesu/case_list.html",
-            cases=items,
-            count=count,
-            page=page,
-            pages=pages,
-            filters=filters,
-            lines=visible_lines(actor),
-            categories=[(d.key, d.name(_locale())) for d in registry().categories()],
-            stages=[(s, STAGE_LABELS[s]) for s in STAGES],
-            priorities=PRIORITIES,
-            category_label=category_label,
-            stage_labels=STAGE_LABELS,
-            can_create=can(actor, "can_create"),
-            in_zone=in_zone,
-            next_deadline=lambda case: next(
-                (r for r in case.deadline_rows if r.state == "running"), None
-            ),
-            deadline_labels=DEADLINES,
-            now=now,
-        )
 
     # -- intake ---------------------------------------------------------------------------------
 

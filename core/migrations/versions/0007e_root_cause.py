@@ -1,7 +1,7 @@
 """one root cause per case: product quality's ``details.root_cause`` moves to the case's column
 
 Revision ID: 0007e_root_cause
-Revises: 0006_finance
+Revises: 0007b_department_head
 Create Date: 2026-12-02 21:45:00
 
 A case had two root-cause fields: the core's ``kesu_case.root_cause`` (written by ``propose``,
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0007e_root_cause'
-down_revision = '0006_finance'
+down_revision = '0007b_department_head'
 branch_labels = None
 depends_on = None
 
