@@ -37,6 +37,8 @@ ENTITY_LABELS = {
     "case_visit": _l("Return visit"),
     "compensation_line": _l("Compensation line"),
     "export_batch": _l("Finance export batch"),
+    "saved_filter": _l("Saved filter"),
+    "case_list": _l("Complaint list"),
 }
 
 EXPORT_KINDS = {
@@ -66,6 +68,10 @@ EXTRA_FIELDS = {
     "department": _l("Department"),
     "handler_id": _l("Handler"),
     "root_cause": _l("Root cause"),
+    "head_id": _l("Department head"),
+    "query": _l("Filter"),
+    "filters": _l("Filter"),
+    "rows": _l("Rows"),
     "comment": _l("Comment"),
     "acceptance_override": _l("Override reason"),
     "override": _l("Override"),

@@ -506,6 +506,12 @@ def _export(message) -> Callable:
     return tell
 
 
+def _list_export(ctx: Context, event, who: str) -> Told:
+    rows = (event.changes or {}).get("rows", "")
+    text = _l("%(who)s exported the complaint list to Excel (%(rows)s rows)")
+    return str(text % {"who": who, "rows": rows}), ctx.details(event, ("filters", "rows", "locale"))
+
+
 def _line_event(message) -> Callable:
     def tell(ctx: Context, event, who: str) -> Told:
         changes = event.changes or {}
@@ -554,6 +560,7 @@ TELLERS: dict[str, Callable[[Context, Any, str], Told]] = {
     "export_created": _export(_l("%(who)s created finance export %(number)s (%(kind)s)")),
     "export_downloaded": _export(_l("%(who)s downloaded finance export %(number)s (%(kind)s)")),
     "export_voided": _export(_l("%(who)s voided finance export %(number)s")),
+    "export": _list_export,
     "plugin_enable": _line_event(_l("%(who)s enabled %(plugin)s on %(line)s")),
     "plugin_disable": _line_event(_l("%(who)s disabled %(plugin)s on %(line)s")),
     "settings": _line_event(_l("%(who)s changed the settings of %(line)s")),
@@ -578,6 +585,7 @@ ACTION_LABELS = {
     "export_created": _l("Finance export created"),
     "export_downloaded": _l("Finance export downloaded"),
     "export_voided": _l("Finance export voided"),
+    "export": _l("Complaint list exported"),
     "plugin_enable": _l("Plugin enabled"),
     "plugin_disable": _l("Plugin disabled"),
     "settings": _l("Settings changed"),
