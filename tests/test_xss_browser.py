@@ -63,6 +63,7 @@ FREE_TEXT: dict[str, set[str]] = {
     "quality_capa_action": {"description", "responsible_unit", "created_by"},
     "return_receipt": {"sku", "batch_no", "comment", "recorded_by"},
     "case_visit": {"comment", "followup_reason"},
+    "saved_filter": {"name", "query"},
 }
 # FREE_TEXT tables that may stay empty here, and why no screen misses them.
 EMPTY_ALLOWED = {
@@ -164,7 +165,7 @@ SEEDS = (
     "/plugins/",
 )
 SKIP = re.compile(
-    r"/logout|/lang/|/delete/|/action/|/download|/evidence/|/back$|/api/|/swagger|"
+    r"/logout|/lang/|/delete/|/action/|/download|/evidence/|/back$|/api/|/swagger|/cases/export|"
     r"\.(png|jpe?g|pdf|mp4|xlsx|csv)$"
 )
 PER_RECORD = re.compile(r"^/(cases|incidents)/\d+(/edit)?$")
@@ -372,6 +373,21 @@ def poison_the_rest(app, keep_users: set[str]) -> None:
                         "satisfaction": 1,
                         "followup": "pending",
                     }
+                ],
+            )
+            # a saved filter per visitor: its name and query string shown on the case list
+            con.execute(
+                tables["saved_filter"].insert(),
+                [
+                    {
+                        "user_id": con.scalar(
+                            sa.text("SELECT id FROM ab_user WHERE username = :u"), {"u": name}
+                        ),
+                        "name": name,
+                        "query": "mine=1",
+                        "created_at": dt.datetime(2026, 11, 2, 2, tzinfo=dt.UTC),
+                    }
+                    for name in sorted(keep_users)
                 ],
             )
             con.execute(tables["ab_group"].insert(), [{"name": SHORT, "label": SHORT}])
