@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -13,51 +11,34 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from core import fields, limits
-from core.contracts import CaseEvent, CaseFacts, FieldSpec, LineFacts, PriorityReason, ProposalLine
+from core.contracts import CaseEvent, CaseFacts, LineFacts, PriorityReason, ProposalLine
 from core.db import for_update, utcnow, write_transaction
 from core.extensions import db
-from core.models import BusinessLine, Case, Customer, KesuUser, Product
+from core.models import BusinessLine, Case, Customer, KesuUser
 from core.roles import CAN_CREATE, CAN_EDIT
-from core.services import audit, records, sla_deadlines
-from core.services.access import can, cases_query, get_case, line_for_write, require
-from core.services.errors import Conflict, Forbidden, Invalid, invalid_if
-from core.services.lines import line_facts, registry
+from core.services import audit, sla_deadlines
+from core.services.access import cases_query, get_case, line_for_write, require
+from core.services.case_hooks import case_caller, flatten, line_caller
+from core.services.case_hooks import display_field_specs as display_field_specs
+from core.services.case_hooks import plugin_field_specs as plugin_field_specs
+from core.services.case_input import CORE_FIELDS as CORE_FIELDS
+from core.services.case_input import CUSTOMER_FIELDS as CUSTOMER_FIELDS
+from core.services.case_input import (
+    CaseInput,
+    apply_core,
+    check_category,
+    core_values,
+    customer_dict,
+    resolve_customer,
+    save_customer,
+    start_input,
+    validate_details,
+)
+from core.services.errors import Conflict, Invalid, invalid_if
+from core.services.lines import line_facts
 from core.services.numbers import next_case_number
-from core.timeutil import in_zone, localize
-from core.vocab import CHANNELS, CUSTOMER_KINDS, DEMANDS, PROBLEM_STAGES, choices
+from core.timeutil import in_zone
 from core.workflow import FINAL
-
-CORE_FIELDS: tuple[FieldSpec, ...] = (
-    FieldSpec("channel", "choice", _l("Channel"), required=True, choices=choices(CHANNELS)),
-    FieldSpec("product", "string", _l("Product (code or name)")),
-    FieldSpec("batch_no", "string", _l("Production batch"), max_length=limits.CODE),
-    FieldSpec("quantity_purchased", "integer", _l("Quantity purchased"), min_value=0),
-    FieldSpec("purchase_date", "date", _l("Purchase date")),
-    FieldSpec("goods_received_at", "datetime", _l("Goods received at")),
-    FieldSpec("received_at", "datetime", _l("Complaint received at")),
-    FieldSpec(
-        "problem_stage",
-        "choice",
-        _l("Stage where the problem arose"),
-        choices=choices(PROBLEM_STAGES),
-    ),
-    FieldSpec("purchasing_unit", "string", _l("Purchasing unit")),
-    FieldSpec("description", "text", _l("Problem description"), required=True),
-    FieldSpec("demand", "choice", _l("Customer demand"), choices=choices(DEMANDS)),
-    FieldSpec("claim_amount", "decimal", _l("Claim amount (CNY)"), min_value=0),
-)
-CUSTOMER_FIELDS: tuple[FieldSpec, ...] = (
-    FieldSpec("name", "string", _l("Complaining company or person"), required=True),
-    FieldSpec("kind", "choice", _l("Customer kind"), choices=choices(CUSTOMER_KINDS)),
-    FieldSpec("contact", "string", _l("Contact person"), max_length=limits.CONTACT),
-    FieldSpec("phone", "string", _l("Phone"), max_length=limits.PHONE),
-    FieldSpec("email", "string", _l("E-mail")),
-    FieldSpec("address", "string", _l("Address"), max_length=limits.ADDRESS),
-)
-TOP_LEVEL = {"business_line", "category", "customer", "customer_id", "details", "version"}
-CORE_NAMES = {s.name for s in CORE_FIELDS}
-_PHONE = re.compile(rf"^[0-9+()\- ]{{3,{limits.PHONE}}}$")
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 # Case attributes recorded in the audit trail (old -> new) on create and edit.
 AUDITED = (
@@ -101,45 +82,10 @@ def snapshot(case: Case) -> dict[str, Any]:
 # -- hooks for one case ------------------------------------------------------------------------
 
 
-def case_caller(hook: str, line: LineFacts, category: str):
-    """The hook caller for a case: its category plugin (if enabled) and cross-cutting plugins."""
-    reg = registry()
-    return reg.caller(hook, reg.case_plugin_keys(category, line.enabled_plugins))
-
-
-def line_caller(hook: str, line: LineFacts):
-    """The hook caller over every plugin enabled on the line."""
-    return registry().caller(hook, line.enabled_plugins)
-
-
-def _flatten(results: Iterable[Iterable[Any] | None]) -> list[Any]:
-    return [item for result in results if result for item in result]
-
-
-def plugin_field_specs(line: LineFacts, category: str) -> list[FieldSpec]:
-    """The plugin fields of a case of ``category`` on ``line`` (the API's ``details`` keys)."""
-    specs = _flatten(case_caller("kesu_case_fields", line, category)(line=line, category=category))
-    seen: set[str] = set()
-    unique = []
-    for spec in specs:
-        if spec.name not in seen:
-            seen.add(spec.name)
-            unique.append(spec)
-    return unique
-
-
-def display_field_specs(line: LineFacts, category: str) -> list[FieldSpec]:
-    """Field labels for showing a case, even when its category was disabled since."""
-    reg = registry()
-    keys = reg.case_plugin_keys(category, line.enabled_plugins) | {category}
-    caller = reg.caller("kesu_case_fields", keys & set(reg.descriptors))
-    return list({s.name: s for s in _flatten(caller(line=line, category=category))}.values())
-
-
 def panels(case: Case) -> list:
     """The sections the case's plugins add to its page."""
     line = line_facts(case.business_line)
-    return _flatten(
+    return flatten(
         case_caller("kesu_case_panels", line, case.category)(case=case_facts(case, line))
     )
 
@@ -149,20 +95,6 @@ def category_enabled(case: Case) -> bool:
 
 
 # -- facts -------------------------------------------------------------------------------------
-
-
-def _customer_dict(customer: Customer | None) -> dict[str, Any]:
-    if customer is None:
-        return {}
-    return {
-        "id": customer.id,
-        "name": customer.name,
-        "kind": customer.kind,
-        "contact": customer.contact,
-        "phone": customer.phone,
-        "email": customer.email,
-        "address": customer.address,
-    }
 
 
 def proposal_lines(case: Case) -> tuple[ProposalLine, ...]:
@@ -198,7 +130,7 @@ def case_facts(case: Case, line: LineFacts | None = None) -> CaseFacts:
         channel=case.channel,
         status=case.status,
         priority=case.priority,
-        customer=_customer_dict(case.customer),
+        customer=customer_dict(case.customer),
         product={
             "id": product.id,
             "code": product.code,
@@ -237,12 +169,12 @@ def recompute(case: Case) -> None:
     with db.session.no_autoflush:
         line = line_facts(case.business_line)
         facts = case_facts(case, line)
-        issues = _flatten(case_caller("kesu_acceptance_issues", line, case.category)(case=facts))
+        issues = flatten(case_caller("kesu_acceptance_issues", line, case.category)(case=facts))
         case.acceptance_issues = [i.as_dict() for i in issues]
-        reasons = list(dict.fromkeys(_flatten(line_caller("kesu_major_reasons", line)(case=facts))))
+        reasons = list(dict.fromkeys(flatten(line_caller("kesu_major_reasons", line)(case=facts))))
         case.major_reasons = reasons
         case.is_major = bool(reasons)
-        priority_reasons = _flatten(line_caller("kesu_priority_reasons", line)(case=facts))
+        priority_reasons = flatten(line_caller("kesu_priority_reasons", line)(case=facts))
         if case.is_major:
             priority_reasons.insert(0, _major_reason())
         best = min((r.priority for r in priority_reasons), key=PRIORITY_ORDER.index, default="P3")
@@ -305,209 +237,32 @@ def emit(case: Case, action: str, old_status: str | None, actor: KesuUser, paylo
 # -- input ------------------------------------------------------------------------------------
 
 
-@dataclass
-class _Input:
-    errors: dict[str, list[str]]
-
-    def add(self, field: str, message: Any) -> None:
-        self.errors.setdefault(field, []).append(str(message))
-
-
-def _start_input(data: Any) -> tuple[Mapping[str, Any], _Input]:
-    """The body as a mapping, with its unknown top-level keys already reported."""
-    if not isinstance(data, Mapping):
-        raise Invalid(_l("The body must be a JSON object."), field="body")
-    out = _Input({})
-    for key in data:
-        if key not in TOP_LEVEL and key not in CORE_NAMES:
-            out.add(key, _l("Unknown field."))
-    return data, out
-
-
-def _check_contact(clean: dict[str, Any], out: _Input, prefix: str) -> None:
-    if clean.get("phone") and not _PHONE.match(clean["phone"]):
-        out.add(f"{prefix}phone", _l("Not a valid phone number."))
-    if clean.get("email") and not _EMAIL.match(clean["email"]):
-        out.add(f"{prefix}email", _l("Not a valid e-mail address."))
-
-
-def _resolve_customer(actor, line: BusinessLine, data: Mapping[str, Any], out: _Input):
-    """Find or create the customer in the line; returns a pending callable or the customer."""
-    if "customer" in data and "customer_id" in data:
-        out.add("customer", _l("Give either customer or customer_id, not both."))
-        return None
-    if "customer_id" in data:
-        cid = data["customer_id"]
-        customer = None
-        if isinstance(cid, int) and not isinstance(cid, bool):
-            customer = db.session.get(Customer, cid)
-        if customer is None or customer.business_line_id != line.id:
-            out.add("customer_id", _l("Unknown customer."))
-            return None
-        return customer
-    raw = data.get("customer")
-    if not isinstance(raw, Mapping):
-        out.add(
-            "customer", _l("This field is required.") if raw is None else _l("Must be an object.")
-        )
-        return None
-    clean, errors = fields.validate(CUSTOMER_FIELDS, raw, prefix="customer.")
-    for key, messages in errors.items():
-        for m in messages:
-            out.add(key, m)
-    _check_contact(clean, out, "customer.")
-    if errors or out.errors.get("customer.phone") or out.errors.get("customer.email"):
-        return None
-    return clean
-
-
-def _save_customer(actor, line: BusinessLine, clean: dict[str, Any]) -> Customer:
-    customer = db.session.scalar(
-        sa.select(Customer).where(
-            Customer.business_line_id == line.id, Customer.name == clean["name"]
-        )
-    )
-    if customer is None:
-        customer = Customer(business_line_id=line.id, kind=clean.get("kind") or "dealer")
-        for key in ("name", "contact", "phone", "email", "address"):
-            setattr(customer, key, clean.get(key))
-        db.session.add(customer)
-        db.session.flush()
-        audit.record(
-            actor,
-            "create",
-            entity="customer",
-            entity_id=customer.id,
-            changes=audit.diff({}, _customer_dict(customer)),
-        )
-        return customer
-    changed = [
-        key
-        for key in ("kind", "contact", "phone", "email", "address")
-        if clean.get(key) is not None and clean[key] != getattr(customer, key)
-    ]
-    if changed and not can(actor, "can_edit", "Customer"):  # Sales registers, never edits
-        raise Forbidden(
-            _l("Your role may not change an existing customer's details."),
-            field=f"customer.{changed[0]}",
-        )
-    before = _customer_dict(customer)
-    for key in changed:
-        setattr(customer, key, clean[key])
-    changes = audit.diff(before, _customer_dict(customer))
-    if changes:
-        db.session.flush()
-        audit.record(actor, "update", entity="customer", entity_id=customer.id, changes=changes)
-        if "kind" in changes:  # a key account is P2: the customer's other open cases too
-            records.refresh_customer_cases(actor, customer.id)
-    return customer
-
-
-def _resolve_product(line: BusinessLine, ref: str | None, out: _Input) -> Product | None:
-    if ref is None:
-        return None
-    base = sa.select(Product).where(Product.business_line_id == line.id)
-    product = db.session.scalar(base.where(Product.code == ref))
-    if product is not None:
-        return product
-    matches = list(db.session.scalars(base.where(Product.name == ref).limit(2)))
-    if len(matches) == 1:
-        return matches[0]
-    out.add(
-        "product",
-        _l("Unknown product.")
-        if not matches
-        else _l("Several products have this name; give the code."),
-    )
-    return None
-
-
-def _check_category(line: BusinessLine, category: Any, out: _Input) -> None:
-    if not isinstance(category, str) or not category:
-        out.add("category", _l("This field is required."))
-    elif not registry().is_category(category):
-        out.add("category", _l("Unknown category."))
-    elif category not in line.enabled_plugin_keys:
-        out.add("category", _l("This category is not enabled on the business line."))
-
-
-def _core_values(data: Mapping[str, Any], out: _Input, *, require: bool) -> dict[str, Any]:
-    present = {k: v for k, v in data.items() if k in CORE_NAMES}
-    clean, errors = fields.validate(CORE_FIELDS, present, require=require)
-    for key, messages in errors.items():
-        for m in messages:
-            out.add(key, m)
-    return clean
-
-
-def _validate_details(line: BusinessLine, category: str, raw: Any, out: _Input) -> dict[str, Any]:
-    if raw is None:
-        raw = {}
-    if not isinstance(raw, Mapping):
-        out.add("details", _l("Must be an object."))
-        return {}
-    specs = plugin_field_specs(line_facts(line), category)
-    clean, errors = fields.validate(specs, raw, prefix="details.")
-    for key, messages in errors.items():
-        for m in messages:
-            out.add(key, m)
-    for key, value in clean.items():
-        if isinstance(value, dt.datetime):
-            clean[key] = localize(value, line.timezone)
-    return {k: fields.to_json(v) for k, v in clean.items() if v is not None}
-
-
-FUTURE_TOLERANCE = dt.timedelta(minutes=5)  # clocks of phones and PCs drift
-
-
-def _apply_core(case: Case, line: BusinessLine, clean: dict[str, Any], out: _Input) -> None:
-    """Set validated intake values on the case; times without offset are the line's local time."""
-    if "product" in clean:
-        case.product = _resolve_product(line, clean["product"], out)
-    for key in ("goods_received_at", "received_at"):
-        if key in clean:
-            value = clean[key]
-            if value is not None:
-                value = localize(value, line.timezone)
-                if value > utcnow() + FUTURE_TOLERANCE:
-                    out.add(key, _l("Cannot be in the future."))
-            setattr(case, key, value)
-    for key, value in clean.items():
-        if key not in ("product", "goods_received_at", "received_at"):
-            setattr(case, key, value)
-    if case.received_at is None:
-        if case.id is None:
-            case.received_at = utcnow()  # registered as it comes in
-        else:
-            out.add("received_at", _l("This field is required."))
-
-
 # -- create / edit ------------------------------------------------------------------------------
 
 
 def create_case(actor: KesuUser, data: Any) -> Case:
     """Register a case (登记) from intake data; validates everything before writing anything."""
     require(actor, CAN_CREATE)
-    data, out = _start_input(data)
+    data, out = start_input(data)
     code = data.get("business_line")
     if not isinstance(code, str) or not code:
         out.add("business_line", _l("This field is required."))
         invalid_if(out.errors)
     with write_transaction():
         line = line_for_write(actor, code)
-        _check_category(line, data.get("category"), out)
-        clean = _core_values(data, out, require=True)
-        customer = _resolve_customer(actor, line, data, out)
+        check_category(line, data.get("category"), out)
+        clean = core_values(data, out, require=True)
+        customer = resolve_customer(actor, line, data, out)
         details = {}
         if "category" not in out.errors:
-            details = _validate_details(line, data["category"], data.get("details"), out)
+            details = validate_details(line, data["category"], data.get("details"), out)
         case = Case(
             business_line=line, category=data.get("category"), status="new", details=details
         )
-        _apply_core(case, line, clean, out)
+        apply_core(case, line, clean, out)
         invalid_if(out.errors)
         if isinstance(customer, dict):
-            customer = _save_customer(actor, line, customer)
+            customer = save_customer(actor, line, customer)
         case.customer = customer
         now = utcnow()
         case.number = next_case_number(in_zone(now, line.timezone))
@@ -535,7 +290,7 @@ def update_case(actor: KesuUser, case_id: int, data: Any) -> Case:
     customer and product must then be given again in the new line.
     """
     require(actor, CAN_EDIT)
-    data, out = _start_input(data)
+    data, out = start_input(data)
     version = data.get("version")
     if not isinstance(version, int) or isinstance(version, bool):
         out.add(
@@ -559,11 +314,11 @@ def update_case(actor: KesuUser, case_id: int, data: Any) -> Case:
             if changed and case.status != "new":
                 out.add(key, _l("Can only be changed before the case is accepted."))
         if line is not case.business_line or category != case.category:
-            _check_category(line, category, out)
-        clean = _core_values(data, out, require=False)
+            check_category(line, category, out)
+        clean = core_values(data, out, require=False)
         customer = None
         if "customer" in data or "customer_id" in data:
-            customer = _resolve_customer(actor, line, data, out)
+            customer = resolve_customer(actor, line, data, out)
         elif line is not case.business_line:
             out.add("customer", _l("Give the customer again for the new business line."))
         if line is not case.business_line and case.product_id and "product" not in clean:
@@ -575,15 +330,15 @@ def update_case(actor: KesuUser, case_id: int, data: Any) -> Case:
         kept = case.details if category == case.category else {}
         details = {}
         if "category" not in out.errors:
-            details = _validate_details(line, category, {**(kept or {}), **details_in}, out)
+            details = validate_details(line, category, {**(kept or {}), **details_in}, out)
         invalid_if(out.errors)
         case.business_line = line
         case.category = category
         case.details = details
-        _apply_core(case, line, clean, out)
+        apply_core(case, line, clean, out)
         invalid_if(out.errors)
         if isinstance(customer, dict):
-            customer = _save_customer(actor, line, customer)
+            customer = save_customer(actor, line, customer)
         if customer is not None:
             case.customer = customer
         recompute(case)
@@ -724,8 +479,8 @@ def set_details(
     with write_transaction():
         case = get_case(actor, case_id, lock=True)
         require_writable(case)
-        out = _Input({})
-        details = _validate_details(
+        out = CaseInput({})
+        details = validate_details(
             case.business_line, case.category, {**(case.details or {}), **values}, out
         )
         invalid_if(out.errors)

@@ -17,11 +17,11 @@ from core.models import Case, CompensationLine
 from core.services import audit
 from core.services.access import can, get_case, require_department
 from core.services.cases import (
-    _flatten,
     case_caller,
     case_facts,
     category_enabled,
     emit,
+    flatten,
     optional_version,
     proposal_lines,
     recompute,
@@ -194,7 +194,7 @@ def set_compensation(actor, case_id: int, data: Any):
         approved = tuple(
             p for p, c in zip(proposal_lines(case), case.compensation, strict=True) if c.approved_at
         )
-        problems = _flatten(
+        problems = flatten(
             case_caller("kesu_compensation_problems", facts.line, case.category)(
                 case=facts, lines=approved + tuple(lines)
             )

@@ -21,6 +21,7 @@ from core.extensions import db
 from core.i18n import translated_issues
 from core.models import BusinessLine, Case, Customer, Product
 from core.roles import CAN_CREATE
+from core.services import case_hooks, case_input
 from core.services import cases as case_service
 from core.services.access import can_view_contact, line_for_write, require
 from core.services.errors import Conflict, Invalid, invalid_if
@@ -136,8 +137,8 @@ def create_customer(actor, line_code: Any, data: Any) -> dict[str, Any]:
         raise Invalid(_l("The body must be a JSON object."), field="body")
     line = _line(actor, line_code)
     clean, errors = fields.validate(case_service.CUSTOMER_FIELDS, data, prefix="customer.")
-    out = case_service._Input(errors)
-    case_service._check_contact(clean, out, "customer.")
+    out = case_input.CaseInput(errors)
+    case_input.check_contact(clean, out, "customer.")
     invalid_if(out.errors)
     with write_transaction():
         exists = db.session.scalar(
@@ -150,7 +151,7 @@ def create_customer(actor, line_code: Any, data: Any) -> dict[str, Any]:
                 _l("A customer with this name already exists; pick it from the list."),
                 field="customer.name",
             )
-        customer = case_service._save_customer(actor, line, clean)
+        customer = case_input.save_customer(actor, line, clean)
     return customer_json(customer, can_view_contact(actor))
 
 
@@ -270,7 +271,7 @@ def draft_check(actor, data: Any) -> dict[str, Any]:
         evidence_kinds=frozenset(k for k in kinds if isinstance(k, str)),
     )
     with db.session.no_autoflush:
-        issues = case_service._flatten(
+        issues = case_hooks.flatten(
             case_service.case_caller("kesu_acceptance_issues", facts_line, category)(case=facts)
         )
         duplicates = open_duplicates(line, _customer_id(line, data), core.get("batch_no"))

@@ -28,11 +28,11 @@ from core.services.access import (
 )
 from core.services.bodies import within
 from core.services.cases import (
-    _flatten,
     case_caller,
     case_facts,
     category_enabled,
     emit,
+    flatten,
     optional_version,
     proposal_lines,
     recompute,
@@ -225,7 +225,7 @@ def _submit(actor, case, action, payload, comment):
     # Only lines not yet approved need approval (the steps weigh the whole compensation).
     new_lines = execution.unapproved(case)
     specs = (
-        _flatten(
+        flatten(
             case_caller("kesu_approval_steps", facts.line, case.category)(case=facts, lines=lines)
         )
         if new_lines
@@ -439,7 +439,7 @@ def run_action(actor: KesuUser, case_id: int, name: str, payload: Any = None) ->
         if action.comment_required and comment is None:
             raise PreconditionFailed(_l("A comment is required."), field="comment")
         facts = case_facts(case, line_facts(case.business_line))
-        problems = _flatten(
+        problems = flatten(
             case_caller("kesu_action_problems", facts.line, case.category)(
                 case=facts, action=name, payload=dict(payload)
             )
