@@ -195,6 +195,17 @@ def test_the_case_page_is_constant_in_its_history(app, api):
     assert one == fifty
 
 
+def test_the_inbox_is_constant(app):
+    """待审批 with its proposals: as many statements for 500 waiting cases as for 10."""
+    add_cases(app, 10)
+    client = signed_in(app, "supervisor")
+    small, rows_small = statements(app, client, "/inbox/", "/approve")
+    add_cases(app, 490)
+    large, rows_large = statements(app, client, "/inbox/", "/approve")
+    assert 0 < rows_small < rows_large  # every waiting case can be approved in place
+    assert small == large
+
+
 @pytest.mark.parametrize("username", WORKERS)
 def test_my_work_is_constant(app, username):
     add_cases(app, 10)

@@ -8,6 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import selectinload
 
 from core import limits
 from core.contracts import Proposal
@@ -385,14 +386,29 @@ assert set(HANDLERS) == set(ACTIONS)
 
 
 def waiting_for(actor) -> list[Case]:
-    """The cases whose pending approval step the actor may decide (their inbox)."""
+    """The cases whose pending approval step the actor may decide (their inbox).
+
+    A fixed number of statements however many cases wait: the actor's positions once, the
+    cases with their steps and compensation lines loaded alongside."""
     if not can(actor, "can_approve"):
         return []
+    held = {(p.business_line_id, p.position) for p in positions.user_positions(actor)}
+    if not held:
+        return []
     pending = db.session.scalars(
-        cases_query(actor).where(Case.status == "approving").order_by(Case.received_at)
+        cases_query(actor)
+        .where(
+            Case.status == "approving",
+            Case.business_line_id.in_(sorted({line for line, _ in held})),
+        )
+        .options(selectinload(Case.approvals), selectinload(Case.compensation))
+        .order_by(Case.received_at)
     )
     return [
-        case for case in pending if (step := pending_step(case)) and may_decide(actor, case, step)
+        case
+        for case in pending
+        if (step := pending_step(case))
+        and any((case.business_line_id, p) in held for p in step.role.split("|"))
     ]
 
 
