@@ -120,6 +120,22 @@ class Problem:
 
 
 GOODS_KINDS = frozenset({"reship", "free_goods"})
+# Money the company collects rather than gives: freight the customer pays, a cost charged to the
+# person responsible. Such lines are part of the proposal but not of its compensation total.
+CHARGE_KINDS = frozenset({"freight_to_customer", "charge_responsible_person"})
+
+
+def compensation_total(lines) -> Decimal:
+    """What the proposal gives the customer: the amounts of its lines that are neither charges
+    (``CHARGE_KINDS``) nor cancelled. Weighed against approval thresholds and shown as 合计."""
+    return sum(
+        (
+            Decimal(line.amount)
+            for line in lines
+            if line.kind not in CHARGE_KINDS and getattr(line, "exec_status", None) != "cancelled"
+        ),
+        Decimal("0.00"),
+    )
 
 
 @dataclass(frozen=True)

@@ -7,21 +7,22 @@ carries core and plugin rules alike.
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from flask_babel import lazy_gettext as _l
 
 from core import hookimpl
-from core.contracts import ApprovalStepSpec, CaseFacts, PriorityReason, Problem, ProposalLine
-
-
-def total(lines) -> Decimal:
-    return sum((line.amount for line in lines), Decimal("0.00"))
+from core.contracts import (
+    ApprovalStepSpec,
+    CaseFacts,
+    PriorityReason,
+    Problem,
+    ProposalLine,
+    compensation_total,
+)
 
 
 def above_threshold(case: CaseFacts, lines) -> bool:
     """A proposal above the line's threshold (CNY 25,000 by default) goes to sales management."""
-    return total(lines) > case.line.settings["approval_threshold"]
+    return compensation_total(lines) > case.line.settings["approval_threshold"]
 
 
 @hookimpl

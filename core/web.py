@@ -18,6 +18,7 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
 
 from core import limits
+from core.contracts import CHARGE_KINDS
 from core.services.access import can
 from core.services.errors import ServiceError
 from core.timeutil import local_time
@@ -78,6 +79,8 @@ def install_web_handlers(app: Flask) -> None:
     app.jinja_env.globals["kesu_time"] = local_time
     # Screens state each field's maximum (maxlength, max) from core/limits.py.
     app.jinja_env.globals["kesu_limits"] = limits
+    # A compensation total leaves out charges (freight the customer pays, a responsible person's cost).
+    app.jinja_env.globals["kesu_charge_kinds"] = CHARGE_KINDS
 
     @app.errorhandler(ServiceError)
     def _service_error(exc: ServiceError):

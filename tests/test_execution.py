@@ -330,3 +330,19 @@ def test_the_proposal_form_edits_only_lines_never_approved(app, api, mixed):
         ("freight_to_customer", "20.00", False),
         ("credit_note", "50.00", True),
     ]
+
+
+def test_the_compensation_total_is_what_the_customer_is_given(app, api, mixed):
+    """Freight charged to the customer is not compensation, nor is a cancelled line: the total
+    an approver weighs and the case page shows leaves both out."""
+    case = to_executing(api)
+    # credit 300 + reshipment 10 × 30; the 20 of freight the customer pays is not counted
+    assert read(api, case["id"])["compensation_total"] == "600.00"
+    assert cancel(api, "supervisor", case, "credit_note", reason="客户改为补发").status_code == 200
+    assert read(api, case["id"])["compensation_total"] == "300.00"
+
+    from tests.conftest import signed_in
+
+    page = signed_in(app, "supervisor").get(f"/cases/{case['id']}").get_data(as_text=True)
+    assert 'id="kesu-total">300.00<' in page
+    assert "理赔合计" in page and "向客户或责任人收取的费用不计入理赔合计。" in page

@@ -11,7 +11,14 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from core import fields, limits
-from core.contracts import CaseEvent, CaseFacts, LineFacts, PriorityReason, ProposalLine
+from core.contracts import (
+    CaseEvent,
+    CaseFacts,
+    LineFacts,
+    PriorityReason,
+    ProposalLine,
+    compensation_total,
+)
 from core.db import for_update, utcnow, write_transaction
 from core.extensions import db
 from core.models import BusinessLine, Case, Customer, KesuUser
@@ -427,7 +434,8 @@ def list_cases(
 
 
 def money_total(lines: Iterable[Any]) -> Decimal:
-    return sum((Decimal(line.amount) for line in lines), Decimal("0.00"))
+    """The compensation total of a case's lines (charges and cancelled lines left out)."""
+    return compensation_total(lines)
 
 
 def refresh(actor, case_ids: Iterable[int]) -> None:
