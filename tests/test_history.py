@@ -232,9 +232,10 @@ def _events(case_id: int, line_id: int, user_ids: dict[str, int]) -> list[AuditE
             "compensation_line",
             {
                 "line": 1,
-                "kind": "credit_note",
+                "kind": "reship",
                 "exec_status": ["pending", "done"],
                 "reference": "ERP-1",
+                "credit_due": {"lines": [3, 4], "on": "2026-12-31"},
             },
         ),
         (
@@ -409,6 +410,7 @@ def test_every_kind_of_event_reads_as_a_chinese_sentence(app, api):
     assert "投诉渠道：电话 → 电子邮箱" in _text(told["update:case"])
     assert "答复客户：2026-12-01 14:00 → 2026-12-02 14:00" in _text(told["recompute:case"])
     assert "登记了纠正措施：“更换筛网”" in told["capa_action:quality_capa_action"].text
+    assert "冲销到期：2026-12-31（2 条）" in _text(told["compensation_done:compensation_line"])
     assert "拒收" in told["return_receipt:return_receipt"].text
     assert "升级了华彩涂料的 2 件超期客诉" in told["sweep:business_line"].text
     assert "已通知：张主管" in _text(told["sweep:business_line"])

@@ -134,6 +134,10 @@ def test_exceptional_line_refused_unless_carrier_refused_and_damage_severe(
 
 def test_exceptional_line_needs_supervisor_and_marketing_director(api):
     case = _proposed(api, carrier_negotiation="failed", damage_severity="severe")
+    # The note says what the exception allows, not that nothing is paid.
+    assert case["proposal_note"] == (
+        "承运商拒赔且残损严重：客服可提出例外理赔，须经客服主管和营销总监审批。"
+    )
     resp = api("qa").put(f"/api/v1/case/{case['id']}/compensation", json=EXCEPTIONAL)
     assert resp.status_code == 200, resp.get_json()
     case = act(api, case["id"], "agent", "submit")

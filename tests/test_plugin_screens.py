@@ -112,7 +112,7 @@ def test_quality_capa_through_the_panel(screen, live_app):
     page.click("details[data-action-box=propose] > summary")
     page.click("form[data-action=propose] button")
     page.wait_for_load_state()
-    assert page.inner_text(".kesu-status") == "方案"
+    assert page.inner_text(".kesu-status") == "已提出方案"
     rows = page.eval_on_selector_all(
         "#compensation select[name^=kind] option:checked",
         "els => els.map(e => e.textContent.trim())",

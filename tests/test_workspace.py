@@ -51,7 +51,7 @@ def test_agent_sees_own_new_cases_overdue_first_and_nothing_foreign(app, api):
         business_line="L2", product="B-200", customer={"name": "成都经销商", "kind": "dealer"}
     )
     mine = work(app, "agent")
-    assert set(mine) == {"my_new", "my_on_hold", "my_confirming"}
+    assert set(mine) == {"my_new", "my_handling", "my_on_hold", "my_confirming"}
     numbers, flags, count, counted = mine["my_new"]
     assert numbers == [late["number"], fresh["number"]] and flags == [True, False]
     assert count == len(numbers) == 2 and counted
@@ -240,3 +240,19 @@ def test_agent_sees_my_work_with_counts_in_chromium(screen, live_app):
     entry.click()
     page.wait_for_load_state()
     assert page.url.endswith("/mywork/")
+
+
+def test_agent_sees_the_cases_they_handle_and_their_own_waiting_for_submission(app, api):
+    handled = api("supervisor").create_case()
+    act(api, handled["id"], "supervisor", "accept")
+    act(api, handled["id"], "supervisor", "assign", department="WH", handler="agent")
+    registered = api("agent").create_case()
+    act(api, registered["id"], "agent", "accept")
+    act(api, registered["id"], "supervisor", "assign", department="QA", handler="qa")
+    # Investigated by QA: nothing for the agent to do yet on their own registration.
+    assert work(app, "agent")["my_handling"][0] == [handled["number"]]
+    act(api, registered["id"], "qa", "propose", root_cause="包装破损")
+    assert sorted(work(app, "agent")["my_handling"][0]) == sorted(
+        [handled["number"], registered["number"]]
+    )
+    assert "my_handling" not in work(app, "supervisor")

@@ -119,7 +119,16 @@ class Context:
         labels = value_labels(entity, key)
         if labels and isinstance(value, str):
             return str(labels.get(value, self.event_labels.get(value, value)))
-        if key in ("deadlines", "details", "credit_due") and isinstance(value, dict):
+        if key == "credit_due" and isinstance(value, dict):
+            lines = value.get("lines")
+            return str(
+                _l(
+                    "%(date)s (%(n)s line(s))",
+                    date=value.get("on") or "—",
+                    n=len(lines) if isinstance(lines, list) else 0,
+                )
+            )
+        if key in ("deadlines", "details") and isinstance(value, dict):
             return "; ".join(
                 f"{self.label(k, case_id) if key != 'deadlines' else self.deadline(k)}: "
                 f"{self.value(entity, k, v, case_id)}"

@@ -125,6 +125,16 @@ def _mine(user) -> Any:
     return sa.or_(Case.handler_id == user.id, Case.created_by_id == user.id)
 
 
+def _mine_to_move_on(user) -> Any:
+    """Cases the user handles that wait for their step (investigate, propose, submit, mark
+    executed), and their own registrations once a proposal or its execution waits for them."""
+    waiting = ("proposed", "executing")
+    return sa.or_(
+        sa.and_(Case.handler_id == user.id, Case.status.in_(("investigating", *waiting))),
+        sa.and_(Case.created_by_id == user.id, Case.status.in_(waiting)),
+    )
+
+
 def _my_department(user) -> Any:
     department = getattr(user, "department_id", None)
     clauses = [Case.handler_id == user.id]
@@ -271,6 +281,11 @@ def _core_sections(user, now: dt.datetime) -> list[WorkSection]:
 
     if CS_AGENT in roles:
         add("my_new", _l("My new cases"), case_rows(user, now, _mine(user), Case.status == "new"))
+        add(
+            "my_handling",
+            _l("My cases to move on"),
+            case_rows(user, now, _mine_to_move_on(user)),
+        )
         add(
             "my_on_hold",
             _l("My cases on hold"),

@@ -115,6 +115,17 @@ def kesu_acceptance_issues(case):
 def kesu_compensation_proposal(case):
     if case.category != KEY:
         return None
+    d = case.details
+    if rules.exceptional_compensation_allowed(
+        d.get("carrier_negotiation"), d.get("damage_severity")
+    ):
+        return Proposal(
+            lines=(),
+            note=N_(
+                "The carrier refused and the damage is severe: customer service may propose "
+                "exceptional compensation, approved by the supervisor and the marketing director."
+            ),
+        )
     return Proposal(
         lines=(),
         note=N_(
