@@ -50,6 +50,14 @@ def kesu_line_settings():
 
 
 @hookimpl
+def kesu_setting_labels():
+    return {
+        "outbreak_cases": _l("Complaints about one batch that make a major incident"),
+        "outbreak_days": _l("Within this many days"),
+    }
+
+
+@hookimpl
 def kesu_roles():
     from plugins.major_incident.views import INCIDENT_VIEW
 
