@@ -50,6 +50,12 @@ def kesu_line_settings():
 
 
 @hookimpl
+def kesu_event_labels():
+    # The case's major reasons are recorded by their codes.
+    return dict(REASON_LABELS)
+
+
+@hookimpl
 def kesu_setting_labels():
     return {
         "outbreak_cases": _l("Complaints about one batch that make a major incident"),
