@@ -65,10 +65,9 @@ def init_command() -> None:
 @click.option("--line", "lines", multiple=True, help="Business line code; repeat for several.")
 @click.option("--department", default=None, help="Department code.")
 @click.option("--email", default=None)
-@click.option("--first-name", default=None)
-@click.option("--last-name", default=None)
+@click.option("--name", default=None, help="The whole name, surname first (e.g. 李客服).")
 @with_appcontext
-def create_user_command(username, password, roles, lines, department, email, first_name, last_name):
+def create_user_command(username, password, roles, lines, department, email, name):
     """Create a staff account."""
     from core.services.access import SYSTEM
     from core.services.errors import ServiceError
@@ -83,8 +82,7 @@ def create_user_command(username, password, roles, lines, department, email, fir
             lines=lines,
             department=department,
             email=email,
-            first_name=first_name,
-            last_name=last_name,
+            name=name,
         )
     except ServiceError as exc:
         raise click.ClickException(f"{exc.message} {exc.errors or ''}".strip()) from None

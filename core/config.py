@@ -187,6 +187,11 @@ def build_config(instance: Path) -> dict[str, Any]:
         "FAB_CREATE_DB": False,
         # FAB's user/role APIs crash on bad input; the login API stays.
         "FAB_ADD_SECURITY_API": False,
+        # Permissions are written from code by `kesu init` (core/roles.py): no screens list
+        # Flask-AppBuilder's raw permission and view names.
+        "FAB_ADD_SECURITY_PERMISSION_VIEW": False,
+        "FAB_ADD_SECURITY_VIEW_MENU_VIEW": False,
+        "FAB_ADD_SECURITY_PERMISSION_VIEWS_VIEW": False,
         "FAB_API_SWAGGER_UI": True,
         # The JSON menu (/api/v1/menu/) is for single-page front ends; Kesu renders its menu on
         # the server, and the route answered outside its own OpenAPI description.

@@ -40,21 +40,21 @@ DEPARTMENTS = [
     ("RD", "研发部"),
     ("SALES", "销售部"),
 ]
-# username, role, lines (empty: all), department, family name, given name
+# username, role, lines (empty: all), department, name (surname first)
 USERS = [
-    ("admin", "Admin", [], None, "管", "理员"),
-    ("kefu", "CS Agent", ["HUACAI", "QINGQUAN"], "CS", "李", "客服"),
-    ("zhuguan", "CS Supervisor", ["HUACAI", "QINGQUAN"], "CS", "王", "主管"),
-    ("pinbao", "QA", ["HUACAI", "QINGQUAN"], "QA", "赵", "品保"),
-    ("cangchu", "Responsible Dept", ["HUACAI"], "WH", "钱", "仓储"),
-    ("yewu", "Sales", ["HUACAI", "QINGQUAN"], "SALES", "孙", "业务"),
-    ("jingli", "Manager", ["HUACAI", "QINGQUAN"], "SALES", "周", "经理"),
-    ("caiwu", "Finance", ["HUACAI", "QINGQUAN"], None, "吴", "财务"),
-    ("shenji", "Auditor", ["HUACAI", "QINGQUAN"], None, "郑", "审计"),
-    ("qingquan", "CS Agent", ["QINGQUAN"], "CS", "冯", "饮料客服"),
-    ("quyu", "Manager", ["HUACAI", "QINGQUAN"], "SALES", "陈", "区域经理"),
-    ("xszj", "Manager", ["HUACAI", "QINGQUAN"], "SALES", "林", "销售总经理"),
-    ("cangku", "Warehouse", ["HUACAI", "QINGQUAN"], "WH", "何", "仓库"),
+    ("admin", "Admin", [], None, "管理员"),
+    ("kefu", "CS Agent", ["HUACAI", "QINGQUAN"], "CS", "李客服"),
+    ("zhuguan", "CS Supervisor", ["HUACAI", "QINGQUAN"], "CS", "王主管"),
+    ("pinbao", "QA", ["HUACAI", "QINGQUAN"], "QA", "赵品保"),
+    ("cangchu", "Responsible Dept", ["HUACAI"], "WH", "钱仓储"),
+    ("yewu", "Sales", ["HUACAI", "QINGQUAN"], "SALES", "孙业务"),
+    ("jingli", "Manager", ["HUACAI", "QINGQUAN"], "SALES", "周经理"),
+    ("caiwu", "Finance", ["HUACAI", "QINGQUAN"], None, "吴财务"),
+    ("shenji", "Auditor", ["HUACAI", "QINGQUAN"], None, "郑审计"),
+    ("qingquan", "CS Agent", ["QINGQUAN"], "CS", "冯饮料客服"),
+    ("quyu", "Manager", ["HUACAI", "QINGQUAN"], "SALES", "陈区域经理"),
+    ("xszj", "Manager", ["HUACAI", "QINGQUAN"], "SALES", "林销售总经理"),
+    ("cangku", "Warehouse", ["HUACAI", "QINGQUAN"], "WH", "何仓库"),
 ]
 # username -> approval positions held on every line of theirs (DOMAIN.md section 7)
 POSITIONS = {
@@ -137,7 +137,7 @@ def _reference_data() -> None:
                 "product",
             )
     roles = set(current_app.config["FAB_ROLES"])
-    for username, role, user_lines, department, last, first in USERS:
+    for username, role, user_lines, department, name in USERS:
         if role not in roles:
             continue  # the plugin that declares the role is not installed
         create_user(
@@ -147,8 +147,7 @@ def _reference_data() -> None:
             roles=[role],
             lines=user_lines,
             department=department,
-            last_name=last,
-            first_name=first,
+            name=name,
             email=f"{username}@demo.kesu.invalid",
         )
         for code in user_lines:

@@ -106,6 +106,29 @@ def kesu_line_settings() -> dict[str, Any] | None:
 
 
 @hookspec
+def kesu_role_labels() -> dict[str, Any] | None:
+    """Name the roles the plugin declares (``kesu_roles``) as people read them.
+
+    Called at start-up and whenever a role is shown (user and role screens); the core's own
+    labels cannot be replaced.
+
+    :return: a mapping of role name to its label (a lazy translation).
+    """
+
+
+@hookspec
+def kesu_setting_labels() -> dict[str, Any] | None:
+    """Name the plugin's per-business-line settings (``kesu_line_settings``) as the settings
+    screen shows them.
+
+    Called on the plugin whose settings page is shown; a setting without a label is shown
+    by its key.
+
+    :return: a mapping of setting name to its label (a lazy translation).
+    """
+
+
+@hookspec
 def kesu_event_labels() -> dict[str, Any] | None:
     """Name the codes the plugin writes into the audit trail, as the case's timeline shows them:
     its audit actions (e.g. ``capa_action``) and the names of its deadlines.
@@ -347,6 +370,8 @@ HOOK_PHASES: dict[str, str] = {
     "kesu_line_settings": "startup",
     "kesu_migrations_dirs": "startup",
     "kesu_event_labels": "startup",
+    "kesu_role_labels": "startup",
+    "kesu_setting_labels": "startup",
     "kesu_compensation_problems": "case",
     "kesu_deadlines": "case",
     "kesu_case_panels": "case",

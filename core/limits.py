@@ -18,6 +18,7 @@ CODE = 64  # a batch number or SKU
 NOTE = 1000  # a compensation line's note
 SEARCH = 200  # the search text of a case list (and the audit trail's filters)
 CALENDAR_TEXT = 20_000  # a pasted list of calendar days
+PERSON_NAME = 64  # a staff member's whole name (the column holds 64)
 USERNAME = 128  # a user name (signing in; the column holds 128)
 PASSWORD = 256  # a password (signing in)
 CONTACT = 100  # a customer's contact person

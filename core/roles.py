@@ -9,6 +9,9 @@ Plugins add their own grants through the ``kesu_roles`` hook.
 
 from __future__ import annotations
 
+from flask import current_app, has_app_context
+from flask_babel import lazy_gettext as _l
+
 ADMIN = "Admin"
 CS_AGENT = "CS Agent"
 CS_SUPERVISOR = "CS Supervisor"
@@ -18,6 +21,33 @@ SALES = "Sales"
 MANAGER = "Manager"
 FINANCE = "Finance"
 AUDITOR = "Auditor"
+
+# What people see of each role (FAB's own "Public" and "User" roles included).
+ROLE_LABELS = {
+    ADMIN: _l("Administrator"),
+    CS_AGENT: _l("Customer-service agent"),
+    CS_SUPERVISOR: _l("Customer-service supervisor"),
+    QA: _l("Quality assurance"),
+    RESPONSIBLE_DEPT: _l("Responsible department"),
+    SALES: _l("Sales"),
+    MANAGER: _l("Manager"),
+    FINANCE: _l("Finance"),
+    AUDITOR: _l("Auditor"),
+    "Public": _l("Not signed in"),
+    "User": _l("Unused default role"),
+}
+
+
+def role_label(name: str) -> str:
+    """A role's name as people read it: the core's labels, then the plugins' (``kesu_role_labels``)."""
+    if name in ROLE_LABELS:
+        return str(ROLE_LABELS[name])
+    if has_app_context():
+        for labels in current_app.extensions["kesu_plugins"].call_all("kesu_role_labels"):
+            if labels and name in labels:
+                return str(labels[name])
+    return name
+
 
 ROLES = (ADMIN, CS_AGENT, CS_SUPERVISOR, QA, RESPONSIBLE_DEPT, SALES, MANAGER, FINANCE, AUDITOR)
 

@@ -11,13 +11,11 @@ from flask_appbuilder.const import (
 )
 from flask_appbuilder.security.api import SecurityApi
 from flask_appbuilder.security.sqla.manager import SecurityManager
-from flask_appbuilder.security.views import UserDBModelView
 from flask_babel import lazy_gettext as _l
 from flask_jwt_extended import create_access_token, create_refresh_token
 
 from core import auth_guard, limits, passwords
 from core.auth_views import (
-    ADD_USER_PASSWORD_FIELDS,
     KesuAuthDBView,
     KesuResetMyPasswordView,
     KesuResetPasswordView,
@@ -25,69 +23,13 @@ from core.auth_views import (
 )
 from core.inputs import is_id
 from core.models import KesuUser
-from core.views.datamodel import AuditedInterface, AuditedViewMixin
-
-MEMBERSHIP = ["business_lines", "department"]
-
-
-class KesuUserDBModelView(AuditedViewMixin, UserDBModelView):
-    """The admin's user screen, with business lines and department."""
-
-    add_columns = UserDBModelView.add_columns[:-2] + MEMBERSHIP + UserDBModelView.add_columns[-2:]
-    edit_columns = UserDBModelView.edit_columns + MEMBERSHIP
-    show_columns = [
-        "first_name",
-        "last_name",
-        "username",
-        "active",
-        "email",
-        "roles",
-        "business_lines",
-        "department",
-        "last_login",
-        "login_count",
-    ]
-    list_columns = [
-        "first_name",
-        "last_name",
-        "username",
-        "email",
-        "active",
-        "roles",
-        "business_lines",
-    ]
-    add_form_extra_fields = ADD_USER_PASSWORD_FIELDS
-    label_columns = {"business_lines": _l("Business lines"), "department": _l("Department")}
-    # FAB's show_fieldsets decide the show columns; they must name the membership too, or
-    # the user-info page (user_show_fieldsets) asks for a column the view does not have.
-    show_fieldsets = [
-        (
-            _l("User info"),
-            {"fields": ["username", "active", "roles", *MEMBERSHIP, "login_count"]},
-        ),
-        (_l("Personal Info"), {"fields": ["first_name", "last_name", "email"], "expanded": True}),
-        (
-            _l("Audit Info"),
-            {
-                "fields": [
-                    "last_login",
-                    "fail_login_count",
-                    "created_on",
-                    "created_by",
-                    "changed_on",
-                    "changed_by",
-                ],
-                "expanded": False,
-            },
-        ),
-    ]
-    user_show_fieldsets = [
-        (
-            _l("User info"),
-            {"fields": ["username", "active", "roles", "business_lines", "department"]},
-        ),
-        (_l("Personal Info"), {"fields": ["first_name", "last_name", "email"], "expanded": True}),
-    ]
+from core.views.accounts import (
+    KesuRoleModelView,
+    KesuUserDBModelView,
+    KesuUserInfoEditView,
+    UnusedGroupView,
+)
+from core.views.datamodel import AuditedInterface
 
 
 class KesuSecurityApi(SecurityApi):
@@ -177,6 +119,9 @@ class KesuSecurityManager(SecurityManager):
     user_model = KesuUser
     security_api = KesuSecurityApi
     userdbmodelview = KesuUserDBModelView
+    rolemodelview = KesuRoleModelView
+    groupmodelview = UnusedGroupView
+    userinfoeditview = KesuUserInfoEditView
     authdbview = KesuAuthDBView
     resetmypasswordview = KesuResetMyPasswordView
     resetpasswordview = KesuResetPasswordView
@@ -187,6 +132,13 @@ class KesuSecurityManager(SecurityManager):
         super().__init__(appbuilder)
         # User changes made on the admin screens are audited like every other change.
         self.userdbmodelview.datamodel = AuditedInterface(KesuUser, entity="user")
+
+    def register_views(self) -> None:
+        super().register_views()
+        # The groups' menu entry goes with their screens (core.views.accounts).
+        security = self.appbuilder.menu.find("Security")
+        if security is not None:
+            security.childs = [c for c in security.childs if c.name != "List Groups"]
 
     def auth_user_db(self, username, password):
         """Throttled, and the same work for unknown names and wrong passwords (see
@@ -221,10 +173,12 @@ class KesuSecurityManager(SecurityManager):
 
     def add_user(self, username, first_name, last_name, email, role, password="", **kw):
         """``kesu fab create-user``/``create-admin``: the password rules apply (an empty
-        password, as for accounts provisioned from elsewhere, gets a random one)."""
+        password, as for accounts provisioned from elsewhere, gets a random one); the name is
+        kept whole, surname first (core/views/accounts.py)."""
         if password:
             passwords.refuse_weak(password, username)
-        return super().add_user(username, first_name, last_name, email, role, password, **kw)
+        name = f"{last_name or ''}{first_name or ''}".strip() or username
+        return super().add_user(username, "", name, email, role, password, **kw)
 
     def on_user_logout(self, user) -> None:
         """Signing out ends every session and token of the user."""

@@ -68,6 +68,22 @@ def select_locale() -> str:
     return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
+def cell_text(value) -> str:
+    """A value on Flask-AppBuilder's list and show screens as people read it: yes/no, a dash
+    for nothing, lists joined, roles by their labels."""
+    from core.roles import role_label
+
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return str(_l("Yes") if value else _l("No"))
+    if isinstance(value, list | tuple | set):
+        return "、".join(cell_text(v) for v in value) or "—"
+    if type(value).__name__ == "Role" and hasattr(value, "name"):
+        return role_label(value.name)
+    return str(value)
+
+
 def install_web_handlers(app: Flask) -> None:
     # Flask-AppBuilder's selector pins the default into every new session; Kesu's also
     # honours the business line's language.
@@ -77,6 +93,9 @@ def install_web_handlers(app: Flask) -> None:
         g.user, permission, view
     )
     app.jinja_env.globals["kesu_time"] = local_time
+    # The language menu shows the language the screen is in.
+    app.jinja_env.globals["kesu_locale"] = select_locale
+    app.jinja_env.filters["kesu_cell"] = cell_text
     # Screens state each field's maximum (maxlength, max) from core/limits.py.
     app.jinja_env.globals["kesu_limits"] = limits
     # A compensation total leaves out charges (freight the customer pays, a responsible person's cost).

@@ -404,3 +404,23 @@ def test_hook_kesu_event_labels(client, api):
     timeline = client.get(f"/cases/{case['id']}").get_data(as_text=True)
     assert 'data-action="quality_analysis"' in timeline
     assert "登记了品保分析：原因“筛网破损”，责任单位 生产部" in timeline
+
+
+def test_hook_kesu_role_labels(client):
+    """The policy_returns plugin's Warehouse role is named by its label on the admin's screens."""
+    from tests.test_screen_rules import login
+
+    login(client, "admin")
+    roles = client.get("/roles/list/").get_data(as_text=True)
+    assert "中央仓库" in roles and "客服专员" in roles
+    assert "Warehouse" not in roles and "CS Agent" not in roles
+
+
+def test_hook_kesu_setting_labels(client):
+    """The major_incident plugin's settings are named by their labels, not their keys."""
+    from tests.test_screen_rules import login
+
+    login(client, "admin")
+    page = client.get("/plugins/major_incident/L1/settings").get_data(as_text=True)
+    assert "同一批次投诉达到此数即为重大事件" in page
+    assert "outbreak_cases</" not in page

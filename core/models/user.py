@@ -45,3 +45,11 @@ class KesuUser(User):
     def display_name(self) -> str:
         name = f"{self.last_name or ''}{self.first_name or ''}".strip()
         return name or self.username
+
+    def get_full_name(self) -> str:
+        """Surname first, as Chinese names are written (Flask-AppBuilder puts the given name
+        first); pick lists and the user screens show it."""
+        return self.display_name
+
+    def __repr__(self) -> str:
+        return self.display_name

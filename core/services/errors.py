@@ -80,15 +80,26 @@ class PreconditionFailed(ServiceError):
         return _l("A precondition of this action is not met.")
 
 
+def field_label(name: str) -> str:
+    """A field as people read it (the key the API names it by stays in ``errors``)."""
+    from core.services.history_labels import FIELD_LABELS
+
+    for key in (name, name.rsplit(".", 1)[-1], name.removesuffix("_id")):
+        if key in FIELD_LABELS:
+            return str(FIELD_LABELS[key])
+    return name
+
+
 def invalid_if(errors: dict[str, list[str]]) -> None:
-    """Raise :class:`Invalid` naming the fields when ``errors`` is not empty."""
+    """Raise :class:`Invalid` naming the fields when ``errors`` is not empty: the message
+    names the first by its label, ``errors`` names each by its key."""
     if errors:
         first = next(iter(errors))
         raise Invalid(
             str(
                 _l(
                     "Invalid value for %(field)s: %(message)s",
-                    field=first,
+                    field=field_label(first),
                     message=errors[first][0],
                 )
             ),

@@ -12,6 +12,7 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
 from core.i18n import translated
+from core.roles import role_label
 from core.services.history_labels import (
     CONTACT_FIELDS,
     FIELD_LABELS,
@@ -107,8 +108,13 @@ class Context:
                 return self.compensation(value)
         if key == "acceptance_issues" and isinstance(value, list):
             return self.issues(value, case_id)
+        if key == "roles" and isinstance(value, list):
+            return join(role_label(str(v)) for v in value)
         if key == "major_reasons" and isinstance(value, list):
-            return ", ".join(translated(str(v)) or "" for v in value)
+            return join(
+                str(self.event_labels[v]) if v in self.event_labels else translated(str(v)) or ""
+                for v in value
+            )
         if isinstance(value, bool):
             return str(_l("Yes") if value else _l("No"))
         if key in MONEY_FIELDS:

@@ -120,7 +120,7 @@ EXTRA_FIELDS = {
     "added": _l("Days added"),
     "sku": _l("SKU"),
     "first_name": _l("Given name"),
-    "last_name": _l("Surname"),
+    "last_name": _l("Name (surname first)"),
     "active": _l("Active"),
     "settings": _l("Settings"),
     "kind": _l("Kind"),

@@ -218,6 +218,14 @@ def declared_settings(key: str) -> dict[str, Any]:
     return dict(registry().settings_defaults.get(key, {}))
 
 
+def setting_labels(key: str) -> dict[str, Any]:
+    """How the settings screen names the settings of plugin ``key`` (``kesu_setting_labels``)."""
+    labels: dict[str, Any] = {}
+    for result in registry().caller("kesu_setting_labels", [key])():
+        labels.update(result or {})
+    return labels
+
+
 def parse_setting(default: Any, raw: Any) -> Any:
     """A setting's value in the default's kind, from JSON or from text (a form, the shell)."""
     kind = type(default)

@@ -106,12 +106,15 @@ def create_user(
     password: str,
     roles: Iterable[str],
     email: str | None = None,
-    first_name: str | None = None,
-    last_name: str | None = None,
+    name: str | None = None,
     lines: Iterable[str] = (),
     department: str | None = None,
 ) -> KesuUser:
-    """Create a staff account with its roles, business lines and department (audited)."""
+    """Create a staff account with its roles, business lines and department (audited).
+
+    ``name`` is the whole name, surname first (李客服), kept in ``last_name`` as the user
+    screens keep it (core/views/accounts.py); the user name stands in when it is missing.
+    """
     require(actor, "can_add", "KesuUserDBModelView")
     errors: dict[str, list[str]] = {}
     if not username or not username.strip():
@@ -125,8 +128,8 @@ def create_user(
         if db.session.scalar(sa.select(KesuUser).where(KesuUser.username == username)):
             raise Conflict(_l("This user name is taken."), field="username")
         role_rows = []
-        for name in roles:
-            role = sm.find_role(name)
+        for role_name in roles:
+            role = sm.find_role(role_name)
             if role is None:
                 raise Invalid(_l("Unknown role."), field="role")
             role_rows.append(role)
@@ -143,8 +146,8 @@ def create_user(
                 raise Invalid(_l("Unknown department."), field="department")
         user = KesuUser(
             username=username,
-            first_name=first_name or username,
-            last_name=last_name or "",
+            first_name="",
+            last_name=(name or "").strip() or username,
             email=email or f"{username}@kesu.invalid",
             active=True,
             password=hash_password(password),

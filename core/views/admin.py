@@ -7,7 +7,7 @@ from flask import abort, flash, g, redirect, request, url_for
 from flask_appbuilder import BaseView, IndexView, expose
 from flask_appbuilder.models.sqla.filters import FilterInFunction
 from flask_appbuilder.security.decorators import has_access
-from flask_babel import get_locale
+from flask_babel import get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, DecimalField, SelectField
 from wtforms.validators import NumberRange, Optional, ValidationError
@@ -81,6 +81,9 @@ class PluginAdminView(BaseView):
             lines=lines,
             open_cases=open_cases,
             locale=str(get_locale()),
+            plugin_names={
+                row["descriptor"].key: row["descriptor"].name(str(get_locale())) for row in rows
+            },
         )
 
     @expose("/<key>/<line>/settings", methods=["GET", "POST"])
@@ -114,13 +117,37 @@ class PluginAdminView(BaseView):
             line=business_line,
             values=shown,
             errors=errors,
-            labels=SETTING_LABELS if key == line_service.CORE_KEY else {},
+            core_key=line_service.CORE_KEY,
+            labels=SETTING_LABELS
+            if key == line_service.CORE_KEY
+            else line_service.setting_labels(key),
             title=descriptor.name(str(get_locale())) if descriptor else _l("Core settings"),
         )
 
     @expose("/<key>/<line>/<state>", methods=["POST"])
     @has_access
     def switch(self, key: str, line: str, state: str):
+        descriptor = line_service.registry().descriptors.get(key)
+        try:
+            business_line = line_service.get_line(line)
+        except ServiceError:
+            abort(404)
+        locale = str(get_locale())
+        names = {
+            "plugin": descriptor.name(locale) if descriptor else key,
+            "line": business_line.name,
+        }
+        if state != "on" and request.form.get("confirm") != "yes" and descriptor is not None:
+            # Disabling asks first, and says how many open cases of the category it leaves.
+            open_cases = line_service.open_case_counts(key).get(business_line.id, 0)
+            return self.render_template(
+                "kesu/plugin_confirm.html",
+                key=key,
+                line=business_line,
+                names=names,
+                category=descriptor.category,
+                open_cases=open_cases,
+            )
         try:
             if state == "on":
                 line_service.enable_plugin(g.user, line, key)
@@ -130,9 +157,9 @@ class PluginAdminView(BaseView):
             flash(str(exc.message), "danger")
         else:
             message = (
-                str(_l("%(plugin)s enabled on %(line)s.", plugin=key, line=line))
+                gettext("%(plugin)s enabled on %(line)s.", **names)
                 if state == "on"
-                else str(_l("%(plugin)s disabled on %(line)s.", plugin=key, line=line))
+                else gettext("%(plugin)s disabled on %(line)s.", **names)
             )
             flash(str(message), "success")
         return redirect(url_for("PluginAdminView.matrix"))
@@ -140,6 +167,10 @@ class PluginAdminView(BaseView):
 
 def _as_text(value) -> str:
     return ", ".join(value) if isinstance(value, list) else str(value)
+
+
+# Each language by its own name, as language menus show them.
+LANGUAGE_NAMES = {"zh_CN": "简体中文", "en": "English"}
 
 
 class BusinessLineView(AuditedModelView):
@@ -160,10 +191,11 @@ class BusinessLineView(AuditedModelView):
     }
     description_columns = {"timezone": _l("IANA name, e.g. Asia/Shanghai; times are shown in it.")}
     validators_columns = {"timezone": [_timezone]}
+    # Internal columns (calendar revision, plugin settings, ...) are not searched by.
+    search_columns = ["code", "name", "timezone", "active"]
+    formatters_columns = {"locale": lambda value: LANGUAGE_NAMES.get(value, value)}
     add_form_extra_fields = edit_form_extra_fields = {
-        "locale": SelectField(
-            _l("Language"), choices=select_choices([("zh_CN", "简体中文"), ("en", "English")])
-        ),
+        "locale": SelectField(_l("Language"), choices=select_choices(list(LANGUAGE_NAMES.items()))),
         # A plain checkbox: FAB makes a NOT NULL boolean "required", which can never be unticked.
         "active": BooleanField(_l("Active")),
     }
@@ -177,6 +209,7 @@ class DepartmentView(AuditedModelView):
     add_title = _l("Add department")
     edit_title = _l("Edit department")
     list_columns = add_columns = edit_columns = show_columns = ["code", "name", "head"]
+    search_columns = ["code", "name", "head"]
     label_columns = {"code": _l("Code"), "name": _l("Name"), "head": _l("Department head")}
     description_columns = {"head": _l("Told, with the handler, when a case is assigned here.")}
     # The head is picked among active staff (of the admin's lines; every line for an admin).
@@ -186,10 +219,14 @@ class DepartmentView(AuditedModelView):
 
 
 def _masked_phone(value):
+    if not value:
+        return "—"
     return value if can_view_contact(g.user) else mask_phone(value)
 
 
 def _masked_email(value):
+    if not value:
+        return "—"
     return value if can_view_contact(g.user) else mask_email(value)
 
 

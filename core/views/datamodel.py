@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from flask import g
 from flask_appbuilder import ModelView
+from flask_appbuilder.fields import QuerySelectField
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError, OperationalError
+from wtforms.fields.core import UnboundField
 
 from core.db import is_lock_error
 from core.services import records
@@ -72,7 +74,30 @@ class AuditedInterface(SQLAInterface):
 
 
 class AuditedViewMixin:
-    """For model views over an :class:`AuditedInterface`: rules are checked before writing."""
+    """For model views over an :class:`AuditedInterface`: rules are checked before writing.
+
+    ``select_fields`` adjusts the pick lists of relations: ``{column: (get_label, keep)}``
+    names each choice (``get_label(record)``) and keeps those ``keep(record)`` accepts.
+    """
+
+    select_fields: dict = {}
+
+    def _init_forms(self) -> None:
+        super()._init_forms()
+        for form in (self.add_form, self.edit_form):
+            for name, field in list(vars(form).items()):
+                if not isinstance(field, UnboundField) or not issubclass(
+                    field.field_class, QuerySelectField
+                ):
+                    continue
+                field.kwargs["blank_text"] = "—"  # not Flask-AppBuilder's "__None"
+                if name in self.select_fields:
+                    get_label, keep = self.select_fields[name]
+                    field.kwargs["get_label"] = get_label
+                    everything = field.kwargs["query_func"]
+                    field.kwargs["query_func"] = lambda q=everything, k=keep: [
+                        r for r in q() if k(r)
+                    ]
 
     def pre_add(self, item) -> None:
         super().pre_add(item)

@@ -50,6 +50,20 @@ def kesu_line_settings():
 
 
 @hookimpl
+def kesu_event_labels():
+    # The case's major reasons are recorded by their codes.
+    return dict(REASON_LABELS)
+
+
+@hookimpl
+def kesu_setting_labels():
+    return {
+        "outbreak_cases": _l("Complaints about one batch that make a major incident"),
+        "outbreak_days": _l("Within this many days"),
+    }
+
+
+@hookimpl
 def kesu_roles():
     from plugins.major_incident.views import INCIDENT_VIEW
 

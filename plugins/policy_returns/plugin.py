@@ -46,6 +46,11 @@ def kesu_migrations_dirs():
 
 
 @hookimpl
+def kesu_role_labels():
+    return {services.WAREHOUSE: _l("Central warehouse")}
+
+
+@hookimpl
 def kesu_roles():
     # The central warehouse receives returns; it reads cases and records receipts.
     return {

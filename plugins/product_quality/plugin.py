@@ -100,6 +100,11 @@ def kesu_line_settings():
 
 
 @hookimpl
+def kesu_setting_labels():
+    return {"defects": _l("Defect kinds offered at intake")}
+
+
+@hookimpl
 def kesu_roles():
     return {
         QA: [(services.ANALYSIS_VIEW, services.CAN_RECORD), (services.CAPA_VIEW, services.CAN_ADD)],
