@@ -325,3 +325,37 @@ def test_capa_times_are_in_the_lines_timezone_and_checks_come_in_order(api):
         },
     )
     assert resp.status_code == 409
+
+
+def test_the_department_reports_its_action_done_once_and_it_leaves_my_work(app, api):
+    from tests.test_workspace import work
+
+    case = api("agent").create_case(
+        category="product_quality", details={"problem": "quality_defect"}
+    )
+    to_investigating(api, case["id"])  # to the QA department, the dept user's
+    due = (dt.date.today() + dt.timedelta(days=10)).isoformat()
+    body = {"kind": "corrective", "description": "更换筛网", "responsible_unit": "生产部"}
+    action = api("dept").post(
+        f"/api/v1/quality/{case['id']}/actions", json={**body, "due_date": due}
+    )
+    assert action.status_code == 201, action.get_json()
+    aid = action.get_json()["id"]
+    assert action.get_json()["result"]["done_at"] is None
+    assert work(app, "dept")["capa_actions"][0] == [case["number"]]
+    done = f"/api/v1/quality/{case['id']}/actions/{aid}/done"
+    refused = api("dept").post(done, json={"note": ""})
+    assert refused.status_code == 400 and "note" in refused.get_json()["errors"]
+    assert api("agent").post(done, json={"note": "已更换"}).status_code == 403
+    assert api("agent2").post(done, json={"note": "已更换"}).status_code == 404
+    missing = f"/api/v1/quality/{case['id']}/actions/{aid + 999}/done"
+    assert api("dept").post(missing, json={"note": "已更换"}).status_code == 404
+    resp = api("dept").post(done, json={"note": "已更换 200 目筛网"})
+    assert resp.status_code == 200, resp.get_json()
+    result = resp.get_json()["result"]
+    assert result["done_by"] == "dept" and result["done_note"] == "已更换 200 目筛网"
+    assert result["done_at"].endswith("+08:00")
+    assert api("dept").post(done, json={"note": "再次"}).status_code == 409
+    assert work(app, "dept")["capa_actions"][0] == []
+    listed = api("qa").get(f"/api/v1/quality/{case['id']}/actions").get_json()["result"]
+    assert listed[0]["done_note"] == "已更换 200 目筛网"

@@ -85,6 +85,7 @@ def kesu_event_labels():
         "quality_analysis": _l("Quality analysis recorded"),
         "capa_action": _l("Corrective or preventive action"),
         "quality_capa_action": _l("Corrective or preventive action"),
+        "capa_done": _l("Corrective or preventive action done"),
         "qa_first_reply": _l("QA's first reply due"),
     }
 
@@ -258,6 +259,7 @@ def kesu_case_panels(case):
                 "quality_defect": case.details.get("problem") == "quality_defect",
                 "analysis_max": fields.maxima(services.ANALYSIS_FIELDS),
                 "action_max": fields.maxima(services.ACTION_FIELDS),
+                "done_max": fields.maxima(services.DONE_FIELDS),
             },
         )
     ]
