@@ -359,3 +359,32 @@ def test_the_department_reports_its_action_done_once_and_it_leaves_my_work(app, 
     assert work(app, "dept")["capa_actions"][0] == []
     listed = api("qa").get(f"/api/v1/quality/{case['id']}/actions").get_json()["result"]
     assert listed[0]["done_note"] == "已更换 200 目筛网"
+
+
+def test_qa_chooses_the_remedy_with_the_analysis_and_the_proposal_follows(api):
+    case = api("agent").create_case(
+        category="product_quality",
+        details={"problem": "quality_defect", "affected_quantity": 4, "unit_price": "25.00"},
+    )
+    cid = case["id"]
+    to_investigating(api, cid, department="QA")
+    analysis = {"root_cause": "原料杂质", "responsible_unit": "生产部"}
+    bad = api("qa").post(f"/api/v1/quality/{cid}/analysis", json={**analysis, "remedy": "gold"})
+    assert bad.status_code == 400 and "remedy" in bad.get_json()["errors"]
+    resp = api("qa").post(
+        f"/api/v1/quality/{cid}/analysis", json={**analysis, "remedy": "free_goods"}
+    )
+    assert resp.get_json()["result"]["details"]["remedy"] == "free_goods"
+    resp = api("qa").post(f"/api/v1/quality/{cid}/analysis", json=analysis)  # kept
+    assert resp.get_json()["result"]["details"]["remedy"] == "free_goods"
+    api("qa").post(
+        f"/api/v1/quality/{cid}/actions",
+        json={
+            "kind": "corrective",
+            "description": "加装过滤网",
+            "responsible_unit": "生产部",
+            "due_date": (dt.date.today() + dt.timedelta(days=7)).isoformat(),
+        },
+    )
+    case = act(api, cid, "qa", "propose")
+    assert [(c["kind"], c["quantity"]) for c in case["compensation"]] == [("free_goods", 4)]

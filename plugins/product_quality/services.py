@@ -24,10 +24,19 @@ from plugins.product_quality.models import CapaAction
 ANALYSIS_VIEW, CAN_RECORD = "QualityAnalysis", "can_record"
 CAPA_VIEW, CAN_ADD = "CapaAction", "can_add"
 
+REMEDY_CHOICES = (
+    ("recall_credit_reship", _l("Recall and credit note, then reship")),
+    ("reship_then_recall", _l("Reship first (urgent), recall and credit within the month")),
+    ("credit_to_zero", _l("Credit the unit price to zero")),
+    ("free_goods", _l("Zero-price free-goods order")),
+    ("explain", _l("Not the company's fault: explain to the customer")),
+)
 ANALYSIS_FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("root_cause", "text", _l("Root cause"), required=True, max_length=4000),
     FieldSpec("responsible_unit", "string", _l("Responsible unit"), required=True, max_length=128),
     FieldSpec("engineering_change_no", "string", _l("Engineering change number"), max_length=64),
+    # How the customer is compensated, decided with the analysis (the proposal follows it).
+    FieldSpec("remedy", "choice", _l("Remedy"), choices=REMEDY_CHOICES),
 )
 KIND_CHOICES = (("corrective", _l("Corrective action")), ("preventive", _l("Preventive action")))
 ACTION_FIELDS: tuple[FieldSpec, ...] = (
@@ -64,6 +73,8 @@ def record_analysis(actor, case_id: int, data: Any):
         raise Conflict(_l("This is not a product-quality case."), field="category")
     # The root cause is the case's one (core), shared by every category; the rest are details.
     values = {k: clean.get(k) for k in ("responsible_unit", "engineering_change_no")}
+    if clean.get("remedy"):
+        values["remedy"] = clean["remedy"]  # left out: the remedy chosen before stands
     return cases.set_details(
         actor,
         case_id,

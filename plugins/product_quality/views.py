@@ -37,8 +37,10 @@ class QualityView(BaseView):
     def analysis(self, case_id: int):
         data = {
             k: request.form.get(k, "")
-            for k in ("root_cause", "responsible_unit", "engineering_change_no")
+            for k in ("root_cause", "responsible_unit", "engineering_change_no", "remedy")
         }
+        if not data["remedy"]:
+            del data["remedy"]  # not chosen: the remedy chosen before stands
         try:
             services.record_analysis(g.user, case_id, data)
         except ServiceError as exc:
