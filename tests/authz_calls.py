@@ -134,6 +134,32 @@ class World:
             pool[code, kind] = case_id
         return pool[code, kind], lines[pool[code, kind]]
 
+    def pooled_capa(self, code: str) -> tuple[int, int]:
+        """A product-quality case with one open corrective action: ``(case id, action id)``,
+        reused like a case."""
+        import datetime as dt
+
+        from plugins.product_quality.models import CapaAction
+
+        actions = self.__dict__.setdefault("_capa", {})
+        pool = self.__dict__.setdefault("_pool", {})
+        if (code, "capa") not in pool:
+            case_id = self.new_case(code, "product_quality")
+            with self.app.app_context():
+                action = CapaAction(
+                    case_id=case_id,
+                    kind="corrective",
+                    description="换筛网",
+                    responsible_unit="生产部",
+                    due_date=dt.date(2026, 12, 31),
+                    created_by="qa",
+                )
+                db.session.add(action)
+                db.session.commit()
+                actions[case_id] = action.id
+            pool[code, "capa"] = case_id
+        return pool[code, "capa"], actions[pool[code, "capa"]]
+
     def pooled_closed(self, code: str, kind: str) -> tuple[int, int | None]:
         """A closed case (``closed_case``), or one whose visit scored 1 waits for the
         supervisor (``pending_visit``): ``(case id, visit id or None)``, reused like a case."""
@@ -424,6 +450,8 @@ BODIES: dict[str, Body] = {
         "json",
         {"kind": "corrective", "description": "换筛网", "responsible_unit": "生产部"},
     ),
+    "capa_done_form": lambda w, code, case: ("form", {"note": "已更换筛网"}),
+    "capa_done_json": lambda w, code, case: ("json", {"note": "已更换筛网"}),
     "receipt_form": lambda w, code, case: (
         "form",
         {"sku": "P-100", "batch_no": "B1", "quantity": "1"},

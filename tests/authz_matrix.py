@@ -21,7 +21,8 @@ below); ``ids`` names the record that fills each URL argument (``case``, ``case_
 fresh case per call, ``evidence``, ``incident``, ``customer``, ``product``, ``line``,
 ``line_code``, ``position``, ``user``, ``department``, ``missing``; ``money_line`` or
 ``goods_line`` for an approved, pending compensation line, with ``line_case`` for its case;
-``closed_case`` for a closed case, ``pending_visit`` for a visit on the reopen list;
+``closed_case`` for a closed case, ``capa_action`` for an open corrective action with
+``capa_case`` for its case, ``pending_visit`` for a visit on the reopen list;
 ``batch`` for an export batch, ``batch_write`` for a new one per call),
 ``args`` gives fixed URL
 arguments, ``ruled=True`` when another line's record must be invisible (404); ``body`` names a
@@ -440,6 +441,15 @@ MATRIX: dict[str, Rule] = {
         body="capa_form",
         service_roles=QUALITY_ACTION,
     ),
+    "QualityView.complete_action POST": Rule(
+        CASE_READ,
+        ids={"case_id": "capa_case", "action_id": "capa_action"},
+        ruled=True,
+        body="capa_done_form",
+        # The pooled case is no department's: a responsible department is refused here and
+        # acts on its own cases (tests/test_plugin_product_quality.py).
+        service_roles=QUALITY_ANALYSIS,
+    ),
     "QualityApi.analysis POST": Rule(
         CASE_READ,
         ids={"case_id": "case_write"},
@@ -454,6 +464,15 @@ MATRIX: dict[str, Rule] = {
         ruled=True,
         body="capa_json",
         service_roles=QUALITY_ACTION,
+    ),
+    "QualityApi.complete_action POST": Rule(
+        CASE_READ,
+        ids={"case_id": "capa_case", "action_id": "capa_action"},
+        ruled=True,
+        body="capa_done_json",
+        # The pooled case is no department's: a responsible department is refused here and
+        # acts on its own cases (tests/test_plugin_product_quality.py).
+        service_roles=QUALITY_ANALYSIS,
     ),
     "ReturnsView.receipt POST": Rule(
         CASE_READ,

@@ -214,5 +214,44 @@ class Walk:
         assert self.server_errors == [], self.server_errors
 
 
+def approve_from_the_inbox(
+    w: Walk, approver: str, number: str, step: str, total: str, *shown: str
+) -> None:
+    """Told by the badges; the inbox shows the proposal (its step, total and ``shown``
+    texts: root cause, line notes); approved in place."""
+    page = w.page
+    w.sign_in(approver)
+    assert w.badge(".kesu-inbox-badge") == 1
+    assert w.badge(".kesu-bell") >= 1
+    assert w.section_rows("approvals") == [number]
+    page.click(".kesu-bell")
+    page.wait_for_load_state()
+    assert f"客诉 {number} 等待您审批。" in page.inner_text(".kesu-notifications")
+    page.click(".kesu-inbox-badge")
+    page.wait_for_load_state()
+    card = page.locator(f".kesu-inbox-case[data-case='{number}']")
+    text = card.inner_text()
+    assert step in text and all(part in text for part in shown), text
+    assert card.locator(".kesu-inbox-total").inner_text() == total
+    w.shot(f"{approver}-inbox")
+    card.locator("button[value=approve]").click()
+    page.wait_for_load_state()
+    assert f"“批准”已完成。 客诉 {number}。" in w.flash_ok()
+    assert w.badge(".kesu-inbox-badge") == 0
+    assert "没有待您审批的客诉。" in page.inner_text(".kesu-inbox")
+
+
+def mark_line_done(w: Walk, kind: str, reference: str) -> None:
+    page = w.page
+    row = page.locator("#kesu-execution tbody tr", has_text=kind)
+    row.locator("input[name=reference]").fill(reference)
+    row.locator("form.kesu-mark-done button").click()
+    page.wait_for_load_state()
+    assert "明细已标记为已执行" in w.flash_ok()
+    row = page.locator("#kesu-execution tbody tr", has_text=kind)
+    assert row.locator(".kesu-exec-status").inner_text() == "已执行"
+    assert row.locator(".kesu-exec-reference").inner_text() == reference
+
+
 def case_number(text: str) -> str:
     return re.search(r"KS-\d{6}-\d{5}", text).group(0)

@@ -181,9 +181,12 @@ def fill(world: World, rule: Rule, variant: str, key: str, werkzeug_rule) -> tup
     values = {**rule.args, **VARIANT_ARGS.get(variant, {})}
     case_id = None
     for arg, kind in rule.ids.items():
-        if kind == "line_case":
-            continue  # filled with the line's case below
-        if kind in ("money_line", "goods_line"):
+        if kind in ("line_case", "capa_case"):
+            continue  # filled with the line's (the action's) case below
+        if kind == "capa_action":
+            case_id, values[arg] = world.pooled_capa(code)
+            values.update({a: case_id for a, k in rule.ids.items() if k == "capa_case"})
+        elif kind in ("money_line", "goods_line"):
             case_id, values[arg] = world.pooled_line(code, kind)
             values.update({a: case_id for a, k in rule.ids.items() if k == "line_case"})
         elif kind in ("closed_case", "pending_visit"):

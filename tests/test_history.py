@@ -27,7 +27,7 @@ NAMES = {
     "qa": ("王", "质检"),
     "auditor": ("赵", "审计"),
 }
-PLUGIN_TOLD = {"quality_analysis", "capa_action", "return_receipt"}
+PLUGIN_TOLD = {"quality_analysis", "capa_action", "capa_done", "return_receipt"}
 SNAKE = re.compile(r"\b[a-z]+_[a-z_]+\b")  # a code such as missing_evidence or cs_supervisor
 
 
@@ -259,6 +259,15 @@ def _events(case_id: int, line_id: int, user_ids: dict[str, int]) -> list[AuditE
             },
         ),
         (
+            "capa_done",
+            "quality_capa_action",
+            {
+                "kind": "corrective",
+                "description": "更换筛网",
+                "note": [None, "已更换 200 目筛网"],
+            },
+        ),
+        (
             "quality_analysis",
             "case",
             {
@@ -411,6 +420,9 @@ def test_every_kind_of_event_reads_as_a_chinese_sentence(app, api):
     assert "答复客户：2026-12-01 14:00 → 2026-12-02 14:00" in _text(told["recompute:case"])
     assert "登记了纠正措施：“更换筛网”" in told["capa_action:quality_capa_action"].text
     assert "冲销到期：2026-12-31（2 条）" in _text(told["compensation_done:compensation_line"])
+    assert told["capa_done:quality_capa_action"].text.endswith(
+        "报告纠正措施“更换筛网”已完成：已更换 200 目筛网"
+    )
     assert "拒收" in told["return_receipt:return_receipt"].text
     assert "升级了华彩涂料的 2 件超期客诉" in told["sweep:business_line"].text
     assert "已通知：张主管" in _text(told["sweep:business_line"])

@@ -325,3 +325,66 @@ def test_capa_times_are_in_the_lines_timezone_and_checks_come_in_order(api):
         },
     )
     assert resp.status_code == 409
+
+
+def test_the_department_reports_its_action_done_once_and_it_leaves_my_work(app, api):
+    from tests.test_workspace import work
+
+    case = api("agent").create_case(
+        category="product_quality", details={"problem": "quality_defect"}
+    )
+    to_investigating(api, case["id"])  # to the QA department, the dept user's
+    due = (dt.date.today() + dt.timedelta(days=10)).isoformat()
+    body = {"kind": "corrective", "description": "更换筛网", "responsible_unit": "生产部"}
+    action = api("dept").post(
+        f"/api/v1/quality/{case['id']}/actions", json={**body, "due_date": due}
+    )
+    assert action.status_code == 201, action.get_json()
+    aid = action.get_json()["id"]
+    assert action.get_json()["result"]["done_at"] is None
+    assert work(app, "dept")["capa_actions"][0] == [case["number"]]
+    done = f"/api/v1/quality/{case['id']}/actions/{aid}/done"
+    refused = api("dept").post(done, json={"note": ""})
+    assert refused.status_code == 400 and "note" in refused.get_json()["errors"]
+    assert api("agent").post(done, json={"note": "已更换"}).status_code == 403
+    assert api("agent2").post(done, json={"note": "已更换"}).status_code == 404
+    missing = f"/api/v1/quality/{case['id']}/actions/{aid + 999}/done"
+    assert api("dept").post(missing, json={"note": "已更换"}).status_code == 404
+    resp = api("dept").post(done, json={"note": "已更换 200 目筛网"})
+    assert resp.status_code == 200, resp.get_json()
+    result = resp.get_json()["result"]
+    assert result["done_by"] == "dept" and result["done_note"] == "已更换 200 目筛网"
+    assert result["done_at"].endswith("+08:00")
+    assert api("dept").post(done, json={"note": "再次"}).status_code == 409
+    assert work(app, "dept")["capa_actions"][0] == []
+    listed = api("qa").get(f"/api/v1/quality/{case['id']}/actions").get_json()["result"]
+    assert listed[0]["done_note"] == "已更换 200 目筛网"
+
+
+def test_qa_chooses_the_remedy_with_the_analysis_and_the_proposal_follows(api):
+    case = api("agent").create_case(
+        category="product_quality",
+        details={"problem": "quality_defect", "affected_quantity": 4, "unit_price": "25.00"},
+    )
+    cid = case["id"]
+    to_investigating(api, cid, department="QA")
+    analysis = {"root_cause": "原料杂质", "responsible_unit": "生产部"}
+    bad = api("qa").post(f"/api/v1/quality/{cid}/analysis", json={**analysis, "remedy": "gold"})
+    assert bad.status_code == 400 and "remedy" in bad.get_json()["errors"]
+    resp = api("qa").post(
+        f"/api/v1/quality/{cid}/analysis", json={**analysis, "remedy": "free_goods"}
+    )
+    assert resp.get_json()["result"]["details"]["remedy"] == "free_goods"
+    resp = api("qa").post(f"/api/v1/quality/{cid}/analysis", json=analysis)  # kept
+    assert resp.get_json()["result"]["details"]["remedy"] == "free_goods"
+    api("qa").post(
+        f"/api/v1/quality/{cid}/actions",
+        json={
+            "kind": "corrective",
+            "description": "加装过滤网",
+            "responsible_unit": "生产部",
+            "due_date": (dt.date.today() + dt.timedelta(days=7)).isoformat(),
+        },
+    )
+    case = act(api, cid, "qa", "propose")
+    assert [(c["kind"], c["quantity"]) for c in case["compensation"]] == [("free_goods", 4)]

@@ -66,7 +66,7 @@ def test_intake_shows_the_quality_fields_and_the_lines_defects(screen):
     for label in (
         "质量问题类型",
         "影响数量",
-        "质量异常",
+        "缺陷类型",  # the field, not the problem "质量异常"
         "体检费用（元）",
         "媒体介入",
     ):

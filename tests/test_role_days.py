@@ -13,7 +13,15 @@ from __future__ import annotations
 
 import openpyxl
 
-from tests.role_day_helpers import PDF, Walk, case_number, now_on_the_line, png
+from tests.role_day_helpers import (
+    PDF,
+    Walk,
+    approve_from_the_inbox,
+    case_number,
+    mark_line_done,
+    now_on_the_line,
+    png,
+)
 
 ROOT_CAUSE = "承运商装卸不当，外箱受压破损；承运商拒绝赔付"
 
@@ -88,42 +96,6 @@ def propose_exceptional_compensation(w: Walk) -> None:
     assert "提出理赔：冲销 ¥120.00、补发 3 件 ¥120.00，合计 ¥240.00" in w.history()
 
 
-def approve_from_the_inbox(w: Walk, approver: str, number: str, step: str) -> None:
-    """Told by the badges; the inbox shows the proposal; approved in place."""
-    page = w.page
-    w.sign_in(approver)
-    assert w.badge(".kesu-inbox-badge") == 1
-    assert w.badge(".kesu-bell") >= 1
-    assert w.section_rows("approvals") == [number]
-    page.click(".kesu-bell")
-    page.wait_for_load_state()
-    assert f"客诉 {number} 等待您审批。" in page.inner_text(".kesu-notifications")
-    page.click(".kesu-inbox-badge")
-    page.wait_for_load_state()
-    card = page.locator(f".kesu-inbox-case[data-case='{number}']")
-    text = card.inner_text()
-    assert step in text and ROOT_CAUSE in text and "破损 3 桶冲销" in text
-    assert card.locator(".kesu-inbox-total").inner_text() == "240.00"
-    w.shot(f"{approver}-inbox")
-    card.locator("button[value=approve]").click()
-    page.wait_for_load_state()
-    assert f"“批准”已完成。 客诉 {number}。" in w.flash_ok()
-    assert w.badge(".kesu-inbox-badge") == 0
-    assert "没有待您审批的客诉。" in page.inner_text(".kesu-inbox")
-
-
-def mark_line_done(w: Walk, kind: str, reference: str) -> None:
-    page = w.page
-    row = page.locator("#kesu-execution tbody tr", has_text=kind)
-    row.locator("input[name=reference]").fill(reference)
-    row.locator("form.kesu-mark-done button").click()
-    page.wait_for_load_state()
-    assert "明细已标记为已执行" in w.flash_ok()
-    row = page.locator("#kesu-execution tbody tr", has_text=kind)
-    assert row.locator(".kesu-exec-status").inner_text() == "已执行"
-    assert row.locator(".kesu-exec-reference").inner_text() == reference
-
-
 def test_logistics_complaint_through_every_role(screen, tmp_path):
     w = Walk(screen, tmp_path, "logistics")
     page = w.page
@@ -168,8 +140,10 @@ def test_logistics_complaint_through_every_role(screen, tmp_path):
     assert "提交审批：客服主管 → 营销总监" in w.history()
 
     # Two approval steps, each from its signer's inbox.
-    approve_from_the_inbox(w, "supervisor", number, "客服主管")
-    approve_from_the_inbox(w, "director", number, "营销总监")
+    approve_from_the_inbox(
+        w, "supervisor", number, "客服主管", "240.00", ROOT_CAUSE, "破损 3 桶冲销"
+    )
+    approve_from_the_inbox(w, "director", number, "营销总监", "240.00", ROOT_CAUSE, "破损 3 桶冲销")
 
     # Sales ships the reshipment.
     w.sign_in("sales")

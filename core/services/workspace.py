@@ -127,11 +127,15 @@ def _mine(user) -> Any:
 
 def _mine_to_move_on(user) -> Any:
     """Cases the user handles that wait for their step (investigate, propose, submit, mark
-    executed), and their own registrations once a proposal or its execution waits for them."""
-    waiting = ("proposed", "executing")
+    executed, close once QA found the action effective), and their own registrations once
+    one of those steps but the investigation waits for them."""
+    waiting = sa.or_(
+        Case.status.in_(("proposed", "executing")),
+        sa.and_(Case.status == "verifying", Case.verified_effective.is_(True)),
+    )
     return sa.or_(
-        sa.and_(Case.handler_id == user.id, Case.status.in_(("investigating", *waiting))),
-        sa.and_(Case.created_by_id == user.id, Case.status.in_(waiting)),
+        sa.and_(Case.handler_id == user.id, sa.or_(Case.status == "investigating", waiting)),
+        sa.and_(Case.created_by_id == user.id, waiting),
     )
 
 

@@ -41,4 +41,15 @@ def sentence(event: AuditFacts) -> str | None:
                 due=_new(changes, "due_date") or "—",
             )
         )
+    if event.action == "capa_done":
+        kind = _new(changes, "kind")
+        return str(
+            _l(
+                "%(who)s reported the %(kind)s “%(measure)s” done: %(note)s",
+                who=event.who,
+                kind=str(CAPA_KINDS.get(kind, kind)),
+                measure=_new(changes, "description") or "—",
+                note=_new(changes, "note") or "—",
+            )
+        )
     return None

@@ -26,3 +26,7 @@ class CapaAction(Model):
     due_date: Mapped[dt.date] = mapped_column(sa.Date, nullable=False)
     created_by: Mapped[str] = mapped_column(sa.String(128), nullable=False)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    # The responsible unit reports the action carried out; QA then verifies its effect.
+    done_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    done_by: Mapped[str | None] = mapped_column(sa.String(128), nullable=True)
+    done_note: Mapped[str | None] = mapped_column(sa.Text, nullable=True)

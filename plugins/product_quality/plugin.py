@@ -43,13 +43,7 @@ DEFECT_LABELS = {
     "packaging_standard": _l("Packaging below the national standard"),
     "other": _l("Other"),
 }
-REMEDIES = (
-    ("recall_credit_reship", _l("Recall and credit note, then reship")),
-    ("reship_then_recall", _l("Reship first (urgent), recall and credit within the month")),
-    ("credit_to_zero", _l("Credit the unit price to zero")),
-    ("free_goods", _l("Zero-price free-goods order")),
-    ("explain", _l("Not the company's fault: explain to the customer")),
-)
+REMEDIES = services.REMEDY_CHOICES
 MESSAGES = {
     ("late_report", "goods_received_at"): _l(
         "Reported more than 7 days after the goods were received."
@@ -83,8 +77,9 @@ def kesu_translation_dirs():
 def kesu_event_labels():
     return {
         "quality_analysis": _l("Quality analysis recorded"),
-        "capa_action": _l("Corrective or preventive action"),
+        "capa_action": _l("Corrective or preventive action recorded"),
         "quality_capa_action": _l("Corrective or preventive action"),
+        "capa_done": _l("Corrective or preventive action done"),
         "qa_first_reply": _l("QA's first reply due"),
     }
 
@@ -263,6 +258,8 @@ def kesu_case_panels(case):
                 "quality_defect": case.details.get("problem") == "quality_defect",
                 "analysis_max": fields.maxima(services.ANALYSIS_FIELDS),
                 "action_max": fields.maxima(services.ACTION_FIELDS),
+                "done_max": fields.maxima(services.DONE_FIELDS),
+                "remedies": services.REMEDY_CHOICES,
             },
         )
     ]

@@ -10,12 +10,12 @@ from flask_babel import lazy_gettext as _l
 
 from core import fields, limits
 from core.contracts import FieldSpec, WorkRow
-from core.db import write_transaction
+from core.db import utcnow, write_transaction
 from core.extensions import db
 from core.models import BusinessLine, Case
 from core.services import audit, cases
 from core.services.access import get_case, line_filter, require, require_department
-from core.services.errors import Conflict, Invalid, invalid_if
+from core.services.errors import Conflict, Invalid, NotFound, invalid_if
 from core.timeutil import in_zone, iso_in_zone
 from core.workflow import FINAL
 from plugins.product_quality import DESCRIPTOR
@@ -24,10 +24,19 @@ from plugins.product_quality.models import CapaAction
 ANALYSIS_VIEW, CAN_RECORD = "QualityAnalysis", "can_record"
 CAPA_VIEW, CAN_ADD = "CapaAction", "can_add"
 
+REMEDY_CHOICES = (
+    ("recall_credit_reship", _l("Recall and credit note, then reship")),
+    ("reship_then_recall", _l("Reship first (urgent), recall and credit within the month")),
+    ("credit_to_zero", _l("Credit the unit price to zero")),
+    ("free_goods", _l("Zero-price free-goods order")),
+    ("explain", _l("Not the company's fault: explain to the customer")),
+)
 ANALYSIS_FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("root_cause", "text", _l("Root cause"), required=True, max_length=4000),
     FieldSpec("responsible_unit", "string", _l("Responsible unit"), required=True, max_length=128),
     FieldSpec("engineering_change_no", "string", _l("Engineering change number"), max_length=64),
+    # How the customer is compensated, decided with the analysis (the proposal follows it).
+    FieldSpec("remedy", "choice", _l("Remedy"), choices=REMEDY_CHOICES),
 )
 KIND_CHOICES = (("corrective", _l("Corrective action")), ("preventive", _l("Preventive action")))
 ACTION_FIELDS: tuple[FieldSpec, ...] = (
@@ -41,6 +50,10 @@ ACTION_FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("description", "text", _l("Measure"), required=True, max_length=2000),
     FieldSpec("responsible_unit", "string", _l("Responsible unit"), required=True, max_length=128),
     FieldSpec("due_date", "date", _l("Due date"), required=True, max_days_ahead=limits.DUE_DAYS),
+)
+
+DONE_FIELDS: tuple[FieldSpec, ...] = (
+    FieldSpec("note", "text", _l("What was done"), required=True, max_length=2000),
 )
 
 
@@ -60,6 +73,8 @@ def record_analysis(actor, case_id: int, data: Any):
         raise Conflict(_l("This is not a product-quality case."), field="category")
     # The root cause is the case's one (core), shared by every category; the rest are details.
     values = {k: clean.get(k) for k in ("responsible_unit", "engineering_change_no")}
+    if clean.get("remedy"):
+        values["remedy"] = clean["remedy"]  # left out: the remedy chosen before stands
     return cases.set_details(
         actor,
         case_id,
@@ -98,6 +113,42 @@ def add_action(actor, case_id: int, data: Any) -> CapaAction:
     return action
 
 
+def complete_action(actor, case_id: int, action_id: int, data: Any) -> CapaAction:
+    """The responsible unit reports an action carried out, saying what was done; QA then
+    verifies its effect. An action is reported done once."""
+    get_case(actor, case_id)
+    require(actor, CAN_ADD, CAPA_VIEW)
+    clean, errors = fields.validate(DONE_FIELDS, _body(data))
+    invalid_if(errors)
+    with write_transaction():
+        case = get_case(actor, case_id, lock=True)
+        require_department(actor, case)
+        cases.require_writable(case)
+        action = db.session.get(CapaAction, action_id)
+        if action is None or action.case_id != case.id:
+            raise NotFound(_l("This case has no such action."), field="action")
+        if action.done_at is not None:
+            raise Conflict(_l("This action is already reported done."), field="action")
+        action.done_at = utcnow()
+        action.done_by = actor.username
+        action.done_note = clean["note"]
+        cases.touch(case)
+        db.session.flush()
+        audit.record(
+            actor,
+            "capa_done",
+            entity="quality_capa_action",
+            entity_id=action.id,
+            case_id=case.id,
+            changes={
+                "kind": action.kind,
+                "description": action.description,
+                "note": [None, clean["note"]],
+            },
+        )
+    return action
+
+
 def actions_of(case_id: int) -> list[CapaAction]:
     """A case's actions in the order they were recorded (call after the case's access check)."""
     return list(
@@ -116,6 +167,9 @@ def action_json(action: CapaAction, tz: str) -> dict[str, Any]:
         "due_date": action.due_date.isoformat(),
         "created_by": action.created_by,
         "created_at": iso_in_zone(action.created_at, tz),
+        "done_at": iso_in_zone(action.done_at, tz),
+        "done_by": action.done_by,
+        "done_note": action.done_note,
     }
 
 
@@ -139,6 +193,7 @@ def department_actions(user, now: dt.datetime) -> list[WorkRow]:
             line_filter(user, Case.business_line_id),
             Case.department_id == user.department_id,
             Case.status.not_in(sorted(FINAL)),
+            CapaAction.done_at.is_(None),
         )
     )
     return [

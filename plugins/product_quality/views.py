@@ -27,7 +27,7 @@ class QualityView(BaseView):
     template_folder = str(Path(__file__).parent / "templates")
     class_permission_name = "Case"
     base_permissions = ["can_read"]
-    method_permission_name = {"analysis": "read", "add_action": "read"}
+    method_permission_name = {"analysis": "read", "add_action": "read", "complete_action": "read"}
 
     def _back(self, case_id: int):
         return redirect(url_for("CaseView.show", pk=case_id) + "#quality")
@@ -37,8 +37,10 @@ class QualityView(BaseView):
     def analysis(self, case_id: int):
         data = {
             k: request.form.get(k, "")
-            for k in ("root_cause", "responsible_unit", "engineering_change_no")
+            for k in ("root_cause", "responsible_unit", "engineering_change_no", "remedy")
         }
+        if not data["remedy"]:
+            del data["remedy"]  # not chosen: the remedy chosen before stands
         try:
             services.record_analysis(g.user, case_id, data)
         except ServiceError as exc:
@@ -62,6 +64,19 @@ class QualityView(BaseView):
             flash(str(_l("Action recorded.")), "success")
         return self._back(case_id)
 
+    @expose("/<int:case_id>/actions/<int:action_id>/done", methods=["POST"])
+    @has_access
+    def complete_action(self, case_id: int, action_id: int):
+        try:
+            services.complete_action(
+                g.user, case_id, action_id, {"note": request.form.get("note", "")}
+            )
+        except ServiceError as exc:
+            flash_error(exc)
+        else:
+            flash(str(_l("Action reported done.")), "success")
+        return self._back(case_id)
+
 
 class QualityApi(KesuApi):
     """``/api/v1/quality/<case id>/...``: QA's analysis and the CAPA actions."""
@@ -69,7 +84,12 @@ class QualityApi(KesuApi):
     resource_name = "quality"
     class_permission_name = "Case"
     base_permissions = ["can_read"]
-    method_permission_name = {"analysis": "read", "list_actions": "read", "add_action": "read"}
+    method_permission_name = {
+        "analysis": "read",
+        "list_actions": "read",
+        "add_action": "read",
+        "complete_action": "read",
+    }
     openapi_spec_tag = "Product quality"
 
     @expose("/<int:case_id>/analysis", methods=["POST"])
@@ -170,11 +190,49 @@ class QualityApi(KesuApi):
         tz = get_case(actor, case_id).business_line.timezone
         return self.response(201, id=action.id, result=services.action_json(action, tz))
 
+    @expose("/<int:case_id>/actions/<int:action_id>/done", methods=["POST"])
+    @protect()
+    @safe
+    @service_call
+    def complete_action(self, case_id: int, action_id: int):
+        """Report a corrective or preventive action carried out, saying what was done.
+        ---
+        post:
+          summary: Report a CAPA action done
+          parameters:
+          - {in: path, name: case_id, required: true, schema: {type: integer}}
+          - {in: path, name: action_id, required: true, schema: {type: integer}}
+          requestBody:
+            required: true
+            content:
+              application/json:
+                schema: {$ref: '#/components/schemas/CapaDoneInput'}
+          responses:
+            200:
+              description: The action, done
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    properties:
+                      id: {type: integer}
+                      result: {$ref: '#/components/schemas/CapaAction'}
+            400: {$ref: '#/components/responses/400'}
+            403: {$ref: '#/components/responses/403'}
+            404: {$ref: '#/components/responses/404'}
+            409: {$ref: '#/components/responses/409'}
+        """
+        actor = current_actor()
+        action = services.complete_action(actor, case_id, action_id, json_body())
+        tz = get_case(actor, case_id).business_line.timezone
+        return self.response(200, id=action.id, result=services.action_json(action, tz))
+
     def add_apispec_components(self, api_spec) -> None:
         super().add_apispec_components(api_spec)
         for name, specs in (
             ("QualityAnalysisInput", services.ANALYSIS_FIELDS),
             ("CapaActionInput", services.ACTION_FIELDS),
+            ("CapaDoneInput", services.DONE_FIELDS),
         ):
             if name not in api_spec.components.schemas:
                 api_spec.components.schema(name, fields.json_schema(specs))
@@ -191,6 +249,9 @@ class QualityApi(KesuApi):
                         "due_date": {"type": "string", "format": "date"},
                         "created_by": {"type": "string"},
                         "created_at": {"type": "string", "format": "date-time"},
+                        "done_at": {"type": "string", "format": "date-time", "nullable": True},
+                        "done_by": {"type": "string", "nullable": True},
+                        "done_note": {"type": "string", "nullable": True},
                     },
                 },
             )
