@@ -276,6 +276,9 @@ def _cases() -> None:
                 "propose",
                 {"root_cause": "促销政策变更，客户要求退货；客户责任，往返运费由客户承担。"},
             ),
+            # approved: the central warehouse now expects the goods back
+            (sales, "submit", {}),
+            (None, "sign", {"comment": "同意退货，运费由客户承担"}),
         )
     consumer = intake(
         "terminal_consumer",
@@ -378,6 +381,79 @@ def _cases() -> None:
         if reship_first:
             steps.append((sales, "reship", {"reference": "SO-2612-0031"}))
         act(broken, *steps)
+    # Short-shipped goods under investigation at the warehouse: the responsible department's work.
+    missing = intake(
+        "product_quality",
+        customer={"name": "杭州美家装饰连锁"},
+        product="HC-W100",
+        batch_no="HC2611-30",
+        goods_received_at=_ago(1.2),
+        received_at=_ago(1.1),
+        description="到货少 2 桶外墙漆，外箱完好。",
+        demand="compensation",
+        details={"problem": "short_shipment", "affected_quantity": 2},
+    )
+    if missing is not None:
+        photo(missing)
+        act(
+            missing,
+            (agent, "accept", {}),
+            (supervisor, "assign", {"department": "WH", "handler": "cangchu"}),
+        )
+    # A proposal waiting in the CS supervisor's inbox (待我审批), and a large one past that step,
+    # waiting for the regional sales manager: a new user sees an inbox with work in it.
+    for customer, qty, price, signed in (
+        ("杭州美家装饰连锁", 2, "680.00", False),
+        ("上海华东建材经销部", 40, "680.00", True),
+    ):
+        pending = intake(
+            "logistics",
+            customer={"name": customer},
+            product="HC-I200",
+            batch_no="HC2611-27",
+            quantity_purchased=80,
+            goods_received_at=_ago(2),
+            received_at=_ago(1.9),
+            problem_stage="receipt",
+            description=f"到货 {qty} 桶外包装破裂，承运商拒绝赔偿。",
+            demand="compensation",
+            details={
+                "problem": "transit_damage",
+                "affected_quantity": qty,
+                "carrier": "德邦物流",
+                "carrier_negotiation": "failed",
+                "damage_severity": "severe",
+            },
+        )
+        if pending is None:
+            continue
+        photo(pending)
+        photo(pending, "delivery_note", "签字送货单.png")
+        if signed:
+            photo(pending, "document", "案件报告.png")
+        steps = [
+            (agent, "accept", {}),
+            (supervisor, "assign", {"department": "QA", "handler": "pinbao"}),
+            (qa, "propose", {"root_cause": "承运商野蛮装卸，外包装不足以承受跌落。"}),
+            (
+                qa,
+                "lines",
+                {
+                    "reason": "破损桶冲销货款",
+                    "lines": [
+                        {
+                            "kind": "credit_note",
+                            "amount": str(Decimal(price) * qty),
+                            "note": "破损桶冲销",
+                        }
+                    ],
+                },
+            ),
+            (agent, "submit", {}),
+        ]
+        if signed:
+            steps.append((supervisor, "approve", {"comment": "同意，报区域经理"}))
+        act(pending, *steps)
     late = intake(
         "logistics",
         customer={"name": "上海华东建材经销部"},

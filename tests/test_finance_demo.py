@@ -1,5 +1,6 @@
-"""`kesu demo` leaves Finance something to do on HUACAI: approved credit-note and reshipment
-lines ready to export, and a credit made due by a reshipment sent before the recall."""
+"""`kesu demo` leaves every role something to do: Finance approved credit-note and reshipment
+lines ready to export on HUACAI and a credit made due by a reshipment sent before the recall;
+the approvers a proposal in their inbox; every role rows in My work."""
 
 from __future__ import annotations
 
@@ -29,7 +30,9 @@ def test_demo_has_lines_ready_to_export_and_a_credit_due(tmp_path):
         assert credits.count >= 2 and reships.count >= 1
         cases = {c.case.number for c in credits.lines}
         assert len(cases) >= 2 and {c.case.number for c in reships.lines} <= cases
-        assert all(c.kind == "credit_note" and c.approved_at for c in credits.lines)
+        # credit notes, and the approved return's freight the customer pays (as a charge)
+        assert all(c.approved_at for c in credits.lines)
+        assert {c.kind for c in credits.lines} == {"credit_note", "freight_to_customer"}
         line = lines.get_line("HUACAI")
         due = execution.credits_due(clerk, line.id)
         assert len(due) == 1 and due[0][1] is False
@@ -50,5 +53,18 @@ def test_demo_has_lines_ready_to_export_and_a_credit_due(tmp_path):
     assert resp.status_code == 302 and "created=" in resp.headers["Location"]
     html = client.get(resp.headers["Location"]).get_data(as_text=True)
     assert 'id="kesu-new-batch"' in html and "没有可导出的明细。" in html
+    # the CS supervisor and, past the supervisor's step, the regional sales manager decide
+    for approver in ("zhuguan", "quyu"):
+        client = app.test_client()
+        login = {"username": approver, "password": DEMO_PASSWORD}
+        assert client.post("/login/", data=login).status_code == 302
+        html = client.get("/inbox/").get_data(as_text=True)
+        assert html.count("/approve") == 1, approver
+    # every role but the admin finds work on its home page
+    for user in ("kefu", "zhuguan", "pinbao", "cangchu", "yewu", "jingli", "caiwu", "cangku"):
+        client = app.test_client()
+        login = {"username": user, "password": DEMO_PASSWORD}
+        assert client.post("/login/", data=login).status_code == 302
+        assert "kesu-work-row" in client.get("/").get_data(as_text=True), user
     with app.app_context():
         db.engine.dispose()
