@@ -200,6 +200,33 @@ def _cases() -> None:
             agent, case.id, io.BytesIO(PNG), filename=name, kind=kind, source="经销商微信发送"
         )
 
+    def damaged(customer, product, batch_no, qty, days_ago):
+        """A logistics case of goods damaged in transit, with a photo and the signed
+        delivery note: acceptable as registered."""
+        case = intake(
+            "logistics",
+            customer={"name": customer},
+            product=product,
+            batch_no=batch_no,
+            quantity_purchased=60,
+            goods_received_at=_ago(days_ago),
+            received_at=_ago(days_ago - 0.1),
+            problem_stage="receipt",
+            description=f"到货 {qty} 桶严重破损漏液，承运商拒绝赔偿。",
+            demand="compensation",
+            details={
+                "problem": "transit_damage",
+                "affected_quantity": qty,
+                "carrier": "德邦物流",
+                "carrier_negotiation": "failed",
+                "damage_severity": "severe",
+            },
+        )
+        if case is not None:
+            photo(case)
+            photo(case, "delivery_note", "签字送货单.png")
+        return case
+
     damage = intake(
         "logistics",
         customer={"name": "上海华东建材经销部"},
@@ -326,29 +353,9 @@ def _cases() -> None:
         ("杭州美家装饰连锁", "HC-I200", "HC2611-15", 4, "680.00", False),
         ("上海华东建材经销部", "HC-W100", "HC2611-19", 3, "420.00", True),
     ):
-        broken = intake(
-            "logistics",
-            customer={"name": customer},
-            product=product,
-            batch_no=batch_no,
-            quantity_purchased=60,
-            goods_received_at=_ago(4),
-            received_at=_ago(3.9),
-            problem_stage="receipt",
-            description=f"到货 {qty} 桶严重破损漏液，承运商拒绝赔偿。",
-            demand="compensation",
-            details={
-                "problem": "transit_damage",
-                "affected_quantity": qty,
-                "carrier": "德邦物流",
-                "carrier_negotiation": "failed",
-                "damage_severity": "severe",
-            },
-        )
+        broken = damaged(customer, product, batch_no, qty, days_ago=4)
         if broken is None:
             continue
-        photo(broken)
-        photo(broken, "delivery_note", "签字送货单.png")
         steps = [
             (agent, "accept", {}),
             (supervisor, "assign", {"department": "QA", "handler": "pinbao"}),
@@ -406,29 +413,9 @@ def _cases() -> None:
         ("杭州美家装饰连锁", 2, "680.00", False),
         ("上海华东建材经销部", 40, "680.00", True),
     ):
-        pending = intake(
-            "logistics",
-            customer={"name": customer},
-            product="HC-I200",
-            batch_no="HC2611-27",
-            quantity_purchased=80,
-            goods_received_at=_ago(2),
-            received_at=_ago(1.9),
-            problem_stage="receipt",
-            description=f"到货 {qty} 桶外包装破裂，承运商拒绝赔偿。",
-            demand="compensation",
-            details={
-                "problem": "transit_damage",
-                "affected_quantity": qty,
-                "carrier": "德邦物流",
-                "carrier_negotiation": "failed",
-                "damage_severity": "severe",
-            },
-        )
+        pending = damaged(customer, "HC-I200", "HC2611-27", qty, days_ago=2)
         if pending is None:
             continue
-        photo(pending)
-        photo(pending, "delivery_note", "签字送货单.png")
         if signed:
             photo(pending, "document", "案件报告.png")
         steps = [
