@@ -420,3 +420,18 @@ def test_disabling_a_category_asks_and_names_plugin_and_line(app, api):
         db.session.remove()
     done = client.post("/plugins/logistics/L1/off", data={"confirm": "yes"}, follow_redirects=True)
     assert "已在 华彩涂料 停用“物流问题”。" in visible(done.get_data(as_text=True)).texts
+
+
+def test_the_language_menu_shows_the_current_language_and_offers_both(client):
+    login(client, "agent")
+    html = client.get("/").get_data(as_text=True)
+    menu = html[html.index('class="dropdown kesu-locale"') :]
+    toggle, offered = menu[: menu.index("</ul>")].split('<ul class="dropdown-menu">', 1)
+    assert "简体中文" in toggle and "English" not in toggle
+    assert "/lang/en" in offered and "/lang/zh_CN" in offered
+    client.get("/lang/en")
+    html = client.get("/").get_data(as_text=True)
+    toggle = html[html.index('class="dropdown kesu-locale"') :].split('<ul class="dropdown-menu">')[
+        0
+    ]
+    assert "English" in toggle and "简体中文" not in toggle
