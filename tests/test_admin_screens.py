@@ -158,3 +158,54 @@ def test_settings_from_the_shell(runner):
         args=["plugins", "settings", "major_incident", "--line", "L1", "colour=red"]
     )
     assert unknown.exit_code != 0
+
+
+def test_a_name_is_one_field_surname_first_everywhere(app, client):
+    """姓名 is one field on the user screens and one's own account; older accounts kept in two
+    parts show and save whole; the navbar and pick lists show the name surname first."""
+    with app.app_context():
+        user = db.session.scalar(sa.select(KesuUser).where(KesuUser.username == "agent"))
+        user.last_name, user.first_name = "李", "客服"  # saved before the name was one field
+        db.session.commit()
+        user_id, role_ids = user.id, [r.id for r in user.roles]
+        email = user.email
+    login(client, "admin")
+    page = client.get(f"/users/edit/{user_id}").get_data(as_text=True)
+    assert "姓名" in page and 'value="李客服"' in page and "first_name" not in page
+    resp = client.post(
+        f"/users/edit/{user_id}",
+        data={
+            "last_name": "李客服",
+            "username": "agent",
+            "email": email,
+            "active": "y",
+            "roles": [str(r) for r in role_ids],
+        },
+    )
+    assert resp.status_code == 302
+    assert "李客服" in client.get("/users/list/").get_data(as_text=True)
+    # no delete is offered, and Kesu's roles are picked by their labels
+    assert f"/users/delete/{user_id}" not in client.get("/users/list/").get_data(as_text=True)
+    assert client.post(f"/users/delete/{user_id}").status_code == 404
+    form = client.get("/users/add").get_data(as_text=True)
+    assert "客服专员" in form and ">CS Agent<" not in form and ">Public<" not in form
+    with app.app_context():
+        user = db.session.get(KesuUser, user_id)
+        assert (user.last_name, user.first_name, user.display_name) == ("李客服", "", "李客服")
+    login(client, "agent")
+    assert "李客服" in client.get("/").get_data(as_text=True)  # the navbar's user menu
+    resp = client.post("/userinfoeditview/form", data={"last_name": "欧阳小明"})
+    assert resp.status_code == 302
+    with app.app_context():
+        assert db.session.get(KesuUser, user_id).display_name == "欧阳小明"
+
+
+def test_roles_are_a_read_only_list_and_fab_internals_are_not_screens(client):
+    login(client, "admin")
+    roles = client.get("/roles/list/").get_data(as_text=True)
+    assert "客服主管" in roles and "系统管理员" in roles
+    assert "未登录访客" not in roles  # Flask-AppBuilder's own roles are not Kesu's
+    for url in ("/roles/add", "/roles/edit/1", "/groups/list/", "/permissions/list/"):
+        assert client.get(url).status_code == 404, url
+    for url in ("/viewmenus/list/", "/permissionviews/list/"):
+        assert client.get(url).status_code == 404, url

@@ -24,7 +24,9 @@ from urllib.parse import urljoin, urlsplit
 import pytest
 import sqlalchemy as sa
 
-from tests.conftest import USERS, Api, login
+from core.app import create_app
+from core.demo import DEMO_PASSWORD
+from tests.conftest import PASSWORD, USERS, Api, login
 from tests.test_evidence import PNG, upload
 from tests.test_xss_browser import FREE_TEXT, _ok
 
@@ -263,9 +265,11 @@ def fill(app) -> list[int]:
     return [c["id"] for c in cases.values()]
 
 
-def crawl(client, username: str, seeds: list[str], allowed: set[str], limit: int = 250):
+def crawl(client, username, seeds, allowed, limit: int = 250, password: str = PASSWORD):
     """Visit what ``username`` can reach; return the pages and the problems found."""
-    login(client, username)
+    client.get("/logout/")
+    resp = client.post("/login/", data={"username": username, "password": password})
+    assert resp.status_code == 302, username
     queue = list(seeds)
     seen: set[str] = set()
     visited: set[str] = set()
@@ -335,6 +339,44 @@ def test_every_screen_of_every_role_is_in_chinese(app):
     assert any(p.startswith("/users/edit/") for p in visited)
 
 
+@pytest.mark.filterwarnings("ignore::sqlalchemy.exc.LegacyAPIWarning")
+def test_the_demo_is_in_chinese(tmp_path):
+    """`kesu demo`'s richer data (approvals, visits, finance, incidents), as the admin and the
+    roles with screens of their own."""
+    app = create_app(
+        {"INSTANCE_PATH": str(tmp_path / "instance"), "TESTING": True, "WTF_CSRF_ENABLED": False}
+    )
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["init"]).exit_code == 0
+    result = runner.invoke(args=["demo", "--no-serve"])
+    assert result.exit_code == 0, result.output
+    from core.demo import USERS as DEMO_USERS
+
+    allowed = ALLOWED | typed_words(app)
+    client = app.test_client()
+    with app.app_context():
+        from core.models import Case
+
+        seeds = SEEDS + [f"/cases/{pk}" for pk in db_ids(Case)]
+    problems: list[str] = []
+    # The admin sees every screen; the others add their own buttons and panels (every role
+    # is crawled on the test seed above).
+    logins = {role: username for username, role, *_ in reversed(DEMO_USERS)}
+    for role in ("Admin", "CS Supervisor", "Finance", "Warehouse"):
+        username = logins[role]
+        _pages, found = crawl(client, username, seeds, allowed, password=DEMO_PASSWORD)
+        problems += found
+    assert problems == [], "\n".join(sorted(set(problems)))
+
+
+def db_ids(model) -> list[int]:
+    from core.extensions import db
+
+    ids = list(db.session.scalars(sa.select(model.id)))
+    db.session.remove()
+    return ids
+
+
 def test_messages_name_fields_and_statuses_in_chinese(app):
     """A refused registration names the field by its label; a 409 names the status by its."""
     client = app.test_client()
@@ -378,3 +420,18 @@ def test_disabling_a_category_asks_and_names_plugin_and_line(app, api):
         db.session.remove()
     done = client.post("/plugins/logistics/L1/off", data={"confirm": "yes"}, follow_redirects=True)
     assert "已在 华彩涂料 停用“物流问题”。" in visible(done.get_data(as_text=True)).texts
+
+
+def test_the_language_menu_shows_the_current_language_and_offers_both(client):
+    login(client, "agent")
+    html = client.get("/").get_data(as_text=True)
+    menu = html[html.index('class="dropdown kesu-locale"') :]
+    toggle, offered = menu[: menu.index("</ul>")].split('<ul class="dropdown-menu">', 1)
+    assert "简体中文" in toggle and "English" not in toggle
+    assert "/lang/en" in offered and "/lang/zh_CN" in offered
+    client.get("/lang/en")
+    html = client.get("/").get_data(as_text=True)
+    toggle = html[html.index('class="dropdown kesu-locale"') :].split('<ul class="dropdown-menu">')[
+        0
+    ]
+    assert "English" in toggle and "简体中文" not in toggle

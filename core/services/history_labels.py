@@ -108,6 +108,7 @@ EXTRA_FIELDS = {
     "exec_status": _l("Execution"),
     "reference": _l("Reference"),
     "credit_due": _l("Credit due"),
+    "on": _l("Due on"),
     "format": _l("Format"),
     "count": _l("Lines"),
     "total": _l("Total"),

@@ -15,6 +15,7 @@ from flask import current_app, flash, g, request
 from flask_appbuilder._compat import as_unicode
 from flask_appbuilder.fieldwidgets import BS3TextFieldWidget
 from flask_appbuilder.forms import DynamicForm
+from flask_appbuilder.models.sqla.filters import FilterInFunction
 from flask_appbuilder.security.views import (
     RoleModelView,
     UserDBModelView,
@@ -168,6 +169,8 @@ class KesuRoleModelView(RoleModelView):
     show_columns = ["name"]
     search_columns = ["name"]
     formatters_columns = {"name": _role_name}
+    # Kesu's roles only: not Flask-AppBuilder's own "Public" (signed-out visitors) and "User".
+    base_filters = [["name", FilterInFunction, lambda: list(current_app.config["FAB_ROLES"])]]
 
 
 class UnusedGroupView(UserGroupModelView):

@@ -24,7 +24,7 @@ from core.services.errors import Conflict
 class AuditedInterface(SQLAInterface):
     """Adds and edits check the record rule (and ``check``) on the written values and are
     audited. Deleting is refused unless ``deletable``: reference records that cases point to
-    are kept for the ledger."""
+    are kept: cases and their history refer to them."""
 
     def __init__(
         self, obj, session=None, entity: str | None = None, deletable: bool = False, check=None
@@ -60,7 +60,7 @@ class AuditedInterface(SQLAInterface):
 
     def refuse_delete(self) -> None:
         if not self.deletable:
-            raise Conflict(_l("Records are never deleted; they are kept for the ledger."))
+            raise Conflict(_l("Records are never deleted: cases and their history refer to them."))
 
     def delete(self, item, raise_exception: bool = False) -> bool:
         self.refuse_delete()
