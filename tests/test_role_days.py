@@ -62,7 +62,8 @@ def register_logistics(w: Walk) -> str:
     w.drop_files([("delivery-note.pdf", "application/pdf", PDF)])
     page.locator("#kesu-thumbs li").nth(1).locator("select").select_option("delivery_note")
     page.wait_for_selector("#kesu-live", state="hidden")
-    page.locator("#kesu-category-fields").scroll_into_view_if_needed()
+    assert not page.is_visible("#kesu-kind-template")  # the kinds' template stays hidden
+    page.eval_on_selector("#kesu-submit", "e => e.scrollIntoView({block: 'end'})")
     w.shot("agent-register-logistics")
     page.click("#kesu-submit")
     page.wait_for_selector("#kesu-case-number")
@@ -195,6 +196,8 @@ def test_logistics_complaint_through_every_role(screen, tmp_path):
     assert "冲销到期：" in history and "理赔行:" not in history and "on:" not in history
     assert "登记客户已确认" in history and "客户确认中 → 已结案" in history
     w.shot("agent-closed")
+    page.eval_on_selector("#timeline", "e => e.scrollIntoView()")
+    w.shot("agent-case-history")
 
     # The auditor: the integrity check from My work.
     w.sign_in("auditor")
