@@ -340,7 +340,7 @@ def test_hook_kesu_migrations_dirs(app):
             row[0] for row in db.session.execute(sa.text("SELECT version_num FROM alembic_version"))
         }
     assert {"quality_capa_action", "return_receipt", "incident", "incident_case"} <= tables
-    assert {"pq0001", "pr0001", "mi0001"} <= heads
+    assert {"pq0002", "pr0001", "mi0001"} <= heads
 
 
 def test_hook_kesu_compensation_problems(api, temp_plugin):

@@ -212,6 +212,14 @@ def test_quality_defect_capa_loop(api):
     ]
     assert act(api, cid, "agent", "submit")["status"] == "confirming"
     act(api, cid, "agent", "confirm")
+    # QA verifies the effect of an action carried out: the department reports it done first.
+    refused = act(api, cid, "qa", "verify", status=422, effective=True)
+    assert refused["problems"][0]["code"] == "corrective_action_open"
+    action_id = listed[0]["id"]
+    done = api("dept").post(
+        f"/api/v1/quality/{cid}/actions/{action_id}/done", json={"note": "已更换筛网"}
+    )
+    assert done.status_code == 200, done.get_json()
     act(api, cid, "qa", "verify", effective=True)
     assert act(api, cid, "agent", "close")["status"] == "closed"
 

@@ -24,6 +24,7 @@ from tests.role_day_helpers import (
 )
 
 ROOT_CAUSE = "承运商装卸不当，外箱受压破损；承运商拒绝赔付"
+REASON = "承运商拒赔且破损严重，按例外理赔"
 
 
 def register_logistics(w: Walk) -> str:
@@ -62,7 +63,8 @@ def register_logistics(w: Walk) -> str:
     w.drop_files([("delivery-note.pdf", "application/pdf", PDF)])
     page.locator("#kesu-thumbs li").nth(1).locator("select").select_option("delivery_note")
     page.wait_for_selector("#kesu-live", state="hidden")
-    page.locator("#kesu-category-fields").scroll_into_view_if_needed()
+    assert not page.is_visible("#kesu-kind-template")  # the kinds' template stays hidden
+    page.eval_on_selector("#kesu-submit", "e => e.scrollIntoView({block: 'end'})")
     w.shot("agent-register-logistics")
     page.click("#kesu-submit")
     page.wait_for_selector("#kesu-case-number")
@@ -88,7 +90,7 @@ def propose_exceptional_compensation(w: Walk) -> None:
     form.locator("input[name=batch_no-1]").fill("B20261201")
     form.locator("input[name=quantity-1]").fill("3")
     form.locator("input[name=unit_price-1]").fill("40.00")
-    form.locator("input[name=reason]").fill("承运商拒赔且破损严重，按例外理赔")
+    form.locator("input[name=reason]").fill(REASON)
     form.locator("button[type=submit]").click()
     page.wait_for_load_state()
     w.flash_ok()
@@ -140,10 +142,9 @@ def test_logistics_complaint_through_every_role(screen, tmp_path):
     assert "提交审批：客服主管 → 营销总监" in w.history()
 
     # Two approval steps, each from its signer's inbox.
-    approve_from_the_inbox(
-        w, "supervisor", number, "客服主管", "240.00", ROOT_CAUSE, "破损 3 桶冲销"
-    )
-    approve_from_the_inbox(w, "director", number, "营销总监", "240.00", ROOT_CAUSE, "破损 3 桶冲销")
+    shown = (ROOT_CAUSE, "破损 3 桶冲销", f"理赔理由\n{REASON}")
+    approve_from_the_inbox(w, "supervisor", number, "客服主管", "240.00", *shown)
+    approve_from_the_inbox(w, "director", number, "营销总监", "240.00", *shown)
 
     # Sales ships the reshipment.
     w.sign_in("sales")
@@ -195,6 +196,8 @@ def test_logistics_complaint_through_every_role(screen, tmp_path):
     assert "冲销到期：" in history and "理赔行:" not in history and "on:" not in history
     assert "登记客户已确认" in history and "客户确认中 → 已结案" in history
     w.shot("agent-closed")
+    page.eval_on_selector("#timeline", "e => e.scrollIntoView()")
+    w.shot("agent-case-history")
 
     # The auditor: the integrity check from My work.
     w.sign_in("auditor")

@@ -56,7 +56,7 @@ def register_quality(w: Walk, tmp_path) -> str:
     page.set_input_files("#kesu-evidence", str(photo))  # chosen with the file picker
     page.wait_for_selector("#kesu-thumbs img.kesu-thumb-image")
     assert page.input_value("#kesu-thumbs select") == "photo"
-    page.locator("#kesu-category-fields").scroll_into_view_if_needed()
+    page.eval_on_selector("#kesu-submit", "e => e.scrollIntoView({block: 'end'})")
     w.shot("agent-register-quality")
     page.click("#kesu-submit")
     page.wait_for_selector("#kesu-case-number")

@@ -6,6 +6,7 @@ import dataclasses
 from decimal import Decimal
 from typing import Any
 
+import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from core import fields, limits
@@ -13,7 +14,7 @@ from core.contracts import GOODS_KINDS, FieldSpec, ProposalLine
 from core.db import write_transaction
 from core.extensions import db
 from core.fields import MAX_DECIMAL
-from core.models import Case, CompensationLine
+from core.models import AuditEvent, Case, CompensationLine
 from core.services import audit
 from core.services.access import can, get_case, require_department
 from core.services.cases import (
@@ -225,3 +226,21 @@ def set_compensation(actor, case_id: int, data: Any):
         )
         emit(case, "compensation", case.status, actor, {"reason": reason.strip()})
     return case
+
+
+def proposal_reasons(case_ids: list[int]) -> dict[int, str]:
+    """The reason given with each case's latest compensation change (one statement; call
+    after the cases' access check): what an approver reads beside the proposed lines."""
+    if not case_ids:
+        return {}
+    rows = db.session.execute(
+        sa.select(AuditEvent.case_id, AuditEvent.changes)
+        .where(AuditEvent.action == "compensation", AuditEvent.case_id.in_(case_ids))
+        .order_by(AuditEvent.id)
+    )
+    reasons: dict[int, str] = {}
+    for case_id, changes in rows:
+        reason = (changes or {}).get("reason")
+        if isinstance(reason, str) and reason:
+            reasons[case_id] = reason
+    return reasons

@@ -11,6 +11,7 @@ from core.i18n import translated
 from core.inputs import form_int
 from core.services import inbox_counts, notifications, workflow
 from core.services.cases import money_total
+from core.services.compensation import proposal_reasons
 from core.services.errors import ServiceError
 from core.timeutil import in_zone, reader_zone
 from core.vocab import COMPENSATION_KINDS, position_label
@@ -44,6 +45,7 @@ class InboxView(BaseView):
         return self.render_template(
             "kesu/inbox.html",
             rows=rows,
+            reasons=proposal_reasons([case.id for case in cases]),
             in_zone=in_zone,
             position_label=position_label,
             category_label=category_label,

@@ -209,11 +209,20 @@ def kesu_workflow_stages(case):
 
 @hookimpl
 def kesu_action_problems(case, action, payload):
-    if (
-        case.category != KEY
-        or action != "propose"
-        or case.details.get("problem") != "quality_defect"
-    ):
+    if case.category != KEY or case.details.get("problem") != "quality_defect":
+        return None
+    if action == "verify" and payload.get("effective") is True:
+        # QA verifies the effect of actions carried out, not of promises.
+        if any(a.kind == "corrective" and a.done_at is None for a in services.actions_of(case.id)):
+            return [
+                Problem(
+                    "corrective_action_open",
+                    _l("The responsible unit first reports its corrective actions done."),
+                    "corrective_action",
+                )
+            ]
+        return None
+    if action != "propose":
         return None
     problems = []
     if not case.details.get("responsible_unit"):
