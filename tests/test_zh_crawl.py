@@ -103,16 +103,17 @@ class Visible(HTMLParser):
 
 
 def filter_texts(script: str) -> list[str]:
-    """The column names and operators Flask-AppBuilder's search filters offer (its script
-    passes them as JSON lines; the widgets' HTML line is left out)."""
+    """What Flask-AppBuilder's search filters offer: its script passes the column names, each
+    column's input (HTML: the options of a pick list) and the operators as JSON lines."""
     out: list[str] = []
     for line in script.splitlines():
         line = line.strip().rstrip(",")
         if not line.startswith("{"):
             continue
         for value in json.loads(line).values():
-            values = value if isinstance(value, list) else [value]
-            out += [v for v in values if isinstance(v, str) and "<" not in v]
+            for item in value if isinstance(value, list) else [value]:
+                if isinstance(item, str):
+                    out += visible(item).texts if "<" in item else [item]
     return out
 
 
