@@ -436,3 +436,31 @@ def test_the_language_menu_shows_the_current_language_and_offers_both(client):
         0
     ]
     assert "English" in toggle and "简体中文" not in toggle
+
+
+def test_refused_forms_are_in_chinese(app, client):
+    """Forms sent back with their errors name every field and problem in Chinese."""
+    login(client, "admin")
+    allowed = ALLOWED | typed_words(app)
+    forms = [
+        ("/users/add", {}),
+        ("/users/add", {"last_name": "名" * 80, "username": "agent", "password": "a"}),
+        ("/users/edit/2", {"last_name": ""}),
+        ("/businesslineview/add", {"timezone": "Mars/Base"}),
+        ("/customerview/add", {}),
+        ("/productview/add", {"unit_price": "abc"}),
+        ("/departmentview/add", {}),
+        ("/linepositionview/add", {}),
+        ("/plugins/kesu_core/L1/settings", {"work_week": "abc", "sla_reply": "zz"}),
+        ("/plugins/major_incident/L1/settings", {"outbreak_cases": "many"}),
+        ("/userinfoeditview/form", {"last_name": ""}),
+    ]
+    for path, data in forms:
+        resp = client.post(path, data=data, follow_redirects=True)
+        assert resp.status_code < 500, path
+        texts = visible(resp.get_data(as_text=True)).texts
+        assert english_in(texts, allowed) == [], path
+    # the message names the setting by its label
+    resp = client.post("/plugins/kesu_core/L1/settings", data={"work_week": "abc"})
+    texts = visible(resp.get_data(as_text=True)).texts
+    assert [t for t in texts if "的值无效" in t] and not [t for t in texts if "work_week" in t]
