@@ -464,3 +464,12 @@ def test_refused_forms_are_in_chinese(app, client):
     resp = client.post("/plugins/kesu_core/L1/settings", data={"work_week": "abc"})
     texts = visible(resp.get_data(as_text=True)).texts
     assert [t for t in texts if "的值无效" in t] and not [t for t in texts if "work_week" in t]
+
+
+def test_the_sign_in_page_and_a_refused_sign_in_are_in_chinese(client):
+    page = client.get("/login/")
+    assert english_in(visible(page.get_data(as_text=True)).texts, ALLOWED) == []
+    refused = client.post(
+        "/login/", data={"username": "agent", "password": "wrong-password-1"}, follow_redirects=True
+    )
+    assert english_in(visible(refused.get_data(as_text=True)).texts, ALLOWED) == []

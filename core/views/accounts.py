@@ -44,10 +44,6 @@ def _names(items) -> str:
     return "、".join(str(i) for i in items or ()) or "—"
 
 
-def _role_name(name) -> str:
-    return role_label(name)
-
-
 USER_LABELS = {
     NAME: _l("Name (surname first)"),
     "username": _l("User name"),
@@ -142,7 +138,7 @@ class KesuUserDBModelView(AuditedViewMixin, UserDBModelView):
         """An account saved before the name became one field shows its whole name."""
         super().prefill_form(form, pk)
         item = self.datamodel.get(pk)
-        if item is not None and not request.form:
+        if item is not None:
             getattr(form, NAME).data = item.display_name
 
     def pre_add(self, item) -> None:
@@ -168,7 +164,7 @@ class KesuRoleModelView(RoleModelView):
     list_columns = ["name"]
     show_columns = ["name"]
     search_columns = ["name"]
-    formatters_columns = {"name": _role_name}
+    formatters_columns = {"name": role_label}
     # Kesu's roles only: not Flask-AppBuilder's own "Public" (signed-out visitors) and "User".
     base_filters = [["name", FilterInFunction, lambda: list(current_app.config["FAB_ROLES"])]]
 
