@@ -13,11 +13,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
 from core.contracts import AuditFacts
-from core.i18n import translated
+from core.i18n import join_list, translated
 from core.roles import role_label
 from core.services.history_labels import (
     CONTACT_FIELDS,
@@ -117,9 +116,9 @@ class Context:
         if key == "acceptance_issues" and isinstance(value, list):
             return self.issues(value, case_id)
         if key == "roles" and isinstance(value, list):
-            return "、".join(role_label(str(v)) for v in value)
+            return join(role_label(str(v)) for v in value)
         if key == "major_reasons" and isinstance(value, list):
-            return "、".join(
+            return join(
                 str(self.event_labels[v]) if v in self.event_labels else translated(str(v)) or ""
                 for v in value
             )
@@ -257,7 +256,7 @@ def _decimal(value: Any) -> Decimal:
 
 def join(parts) -> str:
     """Items of a list as the reader's language joins them (、 in Chinese)."""
-    return ("、" if str(get_locale() or "zh").startswith("zh") else ", ").join(parts)
+    return join_list(parts)
 
 
 def _new(event, key: str) -> Any:

@@ -29,6 +29,7 @@ from wtforms.validators import DataRequired, Length
 
 from core import limits
 from core.auth_views import ADD_USER_PASSWORD_FIELDS
+from core.i18n import join_list
 from core.roles import role_label
 from core.views.datamodel import AuditedViewMixin
 
@@ -37,11 +38,11 @@ NAME = "last_name"  # the whole name, surname first (see the module's docstring)
 
 
 def _roles(roles) -> str:
-    return "、".join(role_label(r.name) for r in roles or ()) or "—"
+    return join_list(role_label(r.name) for r in roles or ()) or "—"
 
 
 def _names(items) -> str:
-    return "、".join(str(i) for i in items or ()) or "—"
+    return join_list(str(i) for i in items or ()) or "—"
 
 
 USER_LABELS = {
