@@ -8,7 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_babel import LazyString, gettext
+from flask_babel import LazyString, get_locale, gettext
+
+
+def join_list(parts) -> str:
+    """Items of a list as the reader's language joins them (、 in Chinese)."""
+    return ("、" if str(get_locale() or "zh").startswith("zh") else ", ").join(parts)
 
 
 def msgid_of(message: Any) -> tuple[str, dict[str, Any]]:

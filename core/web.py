@@ -19,6 +19,7 @@ from werkzeug.exceptions import HTTPException
 
 from core import limits
 from core.contracts import CHARGE_KINDS
+from core.i18n import join_list
 from core.services.access import can
 from core.services.errors import ServiceError
 from core.timeutil import local_time
@@ -78,7 +79,7 @@ def cell_text(value) -> str:
     if isinstance(value, bool):
         return str(_l("Yes") if value else _l("No"))
     if isinstance(value, list | tuple | set):
-        return "、".join(cell_text(v) for v in value) or "—"
+        return join_list(cell_text(v) for v in value) or "—"
     if type(value).__name__ == "Role" and hasattr(value, "name"):
         return role_label(value.name)
     return str(value)

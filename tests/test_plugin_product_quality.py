@@ -396,3 +396,21 @@ def test_qa_chooses_the_remedy_with_the_analysis_and_the_proposal_follows(api):
     )
     case = act(api, cid, "qa", "propose")
     assert [(c["kind"], c["quantity"]) for c in case["compensation"]] == [("free_goods", 4)]
+
+
+def test_an_emptied_defect_list_offers_the_known_defects(app, api):
+    """Saving the line's defect list empty does not leave the intake without choices."""
+    from core.extensions import db
+    from core.services import lines
+    from core.services.access import SYSTEM
+
+    with app.app_context():
+        lines.update_plugin_settings(SYSTEM, "L1", "product_quality", {"defects": ""})
+        db.session.remove()
+    fields = api("agent").get("/api/v1/case/fields?business_line=L1").get_json()["categories"]
+    quality = next(c for c in fields if c["key"] == "product_quality")
+    assert quality["details"]["properties"]["defect"]["enum"]
+    case = api("agent").create_case(
+        category="product_quality", details={"problem": "quality_defect"}
+    )
+    assert case["category"] == "product_quality"

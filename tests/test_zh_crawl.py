@@ -103,16 +103,17 @@ class Visible(HTMLParser):
 
 
 def filter_texts(script: str) -> list[str]:
-    """The column names and operators Flask-AppBuilder's search filters offer (its script
-    passes them as JSON lines; the widgets' HTML line is left out)."""
+    """What Flask-AppBuilder's search filters offer: its script passes the column names, each
+    column's input (HTML: the options of a pick list) and the operators as JSON lines."""
     out: list[str] = []
     for line in script.splitlines():
         line = line.strip().rstrip(",")
         if not line.startswith("{"):
             continue
         for value in json.loads(line).values():
-            values = value if isinstance(value, list) else [value]
-            out += [v for v in values if isinstance(v, str) and "<" not in v]
+            for item in value if isinstance(value, list) else [value]:
+                if isinstance(item, str):
+                    out += visible(item).texts if "<" in item else [item]
     return out
 
 
@@ -435,3 +436,40 @@ def test_the_language_menu_shows_the_current_language_and_offers_both(client):
         0
     ]
     assert "English" in toggle and "简体中文" not in toggle
+
+
+def test_refused_forms_are_in_chinese(app, client):
+    """Forms sent back with their errors name every field and problem in Chinese."""
+    login(client, "admin")
+    allowed = ALLOWED | typed_words(app)
+    forms = [
+        ("/users/add", {}),
+        ("/users/add", {"last_name": "名" * 80, "username": "agent", "password": "a"}),
+        ("/users/edit/2", {"last_name": ""}),
+        ("/businesslineview/add", {"timezone": "Mars/Base"}),
+        ("/customerview/add", {}),
+        ("/productview/add", {"unit_price": "abc"}),
+        ("/departmentview/add", {}),
+        ("/linepositionview/add", {}),
+        ("/plugins/kesu_core/L1/settings", {"work_week": "abc", "sla_reply": "zz"}),
+        ("/plugins/major_incident/L1/settings", {"outbreak_cases": "many"}),
+        ("/userinfoeditview/form", {"last_name": ""}),
+    ]
+    for path, data in forms:
+        resp = client.post(path, data=data, follow_redirects=True)
+        assert resp.status_code < 500, path
+        texts = visible(resp.get_data(as_text=True)).texts
+        assert english_in(texts, allowed) == [], path
+    # the message names the setting by its label
+    resp = client.post("/plugins/kesu_core/L1/settings", data={"work_week": "abc"})
+    texts = visible(resp.get_data(as_text=True)).texts
+    assert [t for t in texts if "的值无效" in t] and not [t for t in texts if "work_week" in t]
+
+
+def test_the_sign_in_page_and_a_refused_sign_in_are_in_chinese(client):
+    page = client.get("/login/")
+    assert english_in(visible(page.get_data(as_text=True)).texts, ALLOWED) == []
+    refused = client.post(
+        "/login/", data={"username": "agent", "password": "wrong-password-1"}, follow_redirects=True
+    )
+    assert english_in(visible(refused.get_data(as_text=True)).texts, ALLOWED) == []

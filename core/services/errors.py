@@ -90,16 +90,18 @@ def field_label(name: str) -> str:
     return name
 
 
-def invalid_if(errors: dict[str, list[str]]) -> None:
+def invalid_if(errors: dict[str, list[str]], labels: dict[str, Any] | None = None) -> None:
     """Raise :class:`Invalid` naming the fields when ``errors`` is not empty: the message
-    names the first by its label, ``errors`` names each by its key."""
+    names the first by its label (``labels``, else the common field labels), ``errors``
+    names each by its key."""
     if errors:
         first = next(iter(errors))
+        label = (labels or {}).get(first)
         raise Invalid(
             str(
                 _l(
                     "Invalid value for %(field)s: %(message)s",
-                    field=field_label(first),
+                    field=str(label) if label else field_label(first),
                     message=errors[first][0],
                 )
             ),

@@ -8,10 +8,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
-from core.i18n import translated
+from core.i18n import join_list, translated
 from core.roles import role_label
 from core.services.history_labels import (
     CONTACT_FIELDS,
@@ -258,7 +257,7 @@ def _decimal(value: Any) -> Decimal:
 
 def join(parts) -> str:
     """Items of a list as the reader's language joins them (、 in Chinese)."""
-    return ("、" if str(get_locale() or "zh").startswith("zh") else ", ").join(parts)
+    return join_list(parts)
 
 
 def new_value(event, key: str) -> Any:

@@ -22,7 +22,7 @@ from core.plugins import PluginRegistry
 from core.services import audit, sla_calendar, sla_refresh
 from core.services.access import require
 from core.services.errors import Conflict, Invalid, invalid_if
-from core.settings import CORE_SETTINGS, VALIDATORS, line_settings
+from core.settings import CORE_SETTINGS, SETTING_LABELS, VALIDATORS, line_settings
 from core.timeutil import is_valid_zone
 from core.workflow import FINAL
 
@@ -323,7 +323,7 @@ def update_plugin_settings(
                 check(value)
             except (ValueError, TypeError, ArithmeticError):
                 errors[name] = [str(message)]
-    invalid_if(errors)
+    invalid_if(errors, SETTING_LABELS if key == CORE_KEY else setting_labels(key))
     stored = {k: str(v) if isinstance(v, Decimal) else v for k, v in clean.items()}
     with write_transaction():
         line = get_line(line_code)

@@ -29,6 +29,7 @@ from wtforms.validators import DataRequired, Length
 
 from core import limits
 from core.auth_views import ADD_USER_PASSWORD_FIELDS
+from core.i18n import join_list
 from core.roles import role_label
 from core.views.datamodel import AuditedViewMixin
 
@@ -37,15 +38,11 @@ NAME = "last_name"  # the whole name, surname first (see the module's docstring)
 
 
 def _roles(roles) -> str:
-    return "、".join(role_label(r.name) for r in roles or ()) or "—"
+    return join_list(role_label(r.name) for r in roles or ()) or "—"
 
 
 def _names(items) -> str:
-    return "、".join(str(i) for i in items or ()) or "—"
-
-
-def _role_name(name) -> str:
-    return role_label(name)
+    return join_list(str(i) for i in items or ()) or "—"
 
 
 USER_LABELS = {
@@ -142,7 +139,7 @@ class KesuUserDBModelView(AuditedViewMixin, UserDBModelView):
         """An account saved before the name became one field shows its whole name."""
         super().prefill_form(form, pk)
         item = self.datamodel.get(pk)
-        if item is not None and not request.form:
+        if item is not None:
             getattr(form, NAME).data = item.display_name
 
     def pre_add(self, item) -> None:
@@ -168,7 +165,7 @@ class KesuRoleModelView(RoleModelView):
     list_columns = ["name"]
     show_columns = ["name"]
     search_columns = ["name"]
-    formatters_columns = {"name": _role_name}
+    formatters_columns = {"name": role_label}
     # Kesu's roles only: not Flask-AppBuilder's own "Public" (signed-out visitors) and "User".
     base_filters = [["name", FilterInFunction, lambda: list(current_app.config["FAB_ROLES"])]]
 

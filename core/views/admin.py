@@ -273,7 +273,7 @@ class CustomerView(MaskedColumnsMixin, AuditedModelView):
         "kind": lambda value: CUSTOMER_KINDS.get(value, value),
     }
     label_columns = CUSTOMER_LABELS
-    add_form_extra_fields = edit_form_extra_fields = {
+    add_form_extra_fields = edit_form_extra_fields = search_form_extra_fields = {
         "kind": SelectField(_l("Customer kind"), choices=select_choices(choices(CUSTOMER_KINDS))),
     }
 
@@ -329,6 +329,6 @@ class LinePositionView(AuditedModelView):
         "business_line": _l("Business line"),
         "position": _l("Position"),
     }
-    add_form_extra_fields = edit_form_extra_fields = {
+    add_form_extra_fields = edit_form_extra_fields = search_form_extra_fields = {
         "position": SelectField(_l("Position"), choices=select_choices(choices(POSITIONS))),
     }

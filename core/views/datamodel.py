@@ -84,7 +84,7 @@ class AuditedViewMixin:
 
     def _init_forms(self) -> None:
         super()._init_forms()
-        for form in (self.add_form, self.edit_form):
+        for form in (self.add_form, self.edit_form, self.search_form):
             for name, field in list(vars(form).items()):
                 if not isinstance(field, UnboundField) or not issubclass(
                     field.field_class, QuerySelectField

@@ -121,7 +121,8 @@ def kesu_views():
 def kesu_case_fields(line, category):
     if category != KEY:
         return None
-    defects = line.plugin_settings.get(KEY, {}).get("defects", rules.KNOWN_DEFECTS)
+    # An emptied list offers the known defects (a choice field needs choices).
+    defects = line.plugin_settings.get(KEY, {}).get("defects") or rules.KNOWN_DEFECTS
     return [
         FieldSpec("problem", "choice", _l("Quality problem"), required=True, choices=PROBLEMS),
         FieldSpec("affected_quantity", "integer", _l("Affected quantity"), min_value=0),
