@@ -238,6 +238,7 @@ def approve_from_the_inbox(
     page.wait_for_load_state()
     assert f"“批准”已完成。 客诉 {number}。" in w.flash_ok()
     assert w.badge(".kesu-inbox-badge") == 0
+    assert w.badge(".kesu-bell") == 0  # the notice of it is read once decided
     assert "没有待您审批的客诉。" in page.inner_text(".kesu-inbox")
 
 
