@@ -59,6 +59,19 @@ def shots_dir(tmp_path: Path) -> Path:
     return folder
 
 
+# Latin words a Chinese screen may show: codes, units, login names, file names of the walk.
+LATIN_OK = {"Kesu", "KS", "FX", "CNY", "KB", "SHA", "ERP", "XLSX", "CSV", "ECN", "SO", "CN", "SKU"}
+
+
+def english_words(page) -> set[str]:
+    """Words of three or more Latin letters in the page's text that are not codes, login names
+    (lower case), file names or the few allowed abbreviations."""
+    text = page.inner_text("body")
+    text = re.sub(r"[\w.-]+\.(png|pdf|xlsx|csv)", " ", text)
+    words = set(re.findall(r"[A-Za-z][A-Za-z]{2,}", text)) - LATIN_OK
+    return {w for w in words if not re.fullmatch(r"[A-Z]\d+|[a-z_]+", w)}
+
+
 def _outside(url: str) -> bool:
     parts = urlsplit(url)
     if parts.scheme in ("data", "blob", "about"):
@@ -80,6 +93,7 @@ class Walk:
         self.console_errors: list[str] = []
         self.server_errors: list[str] = []
         self.user: str | None = None
+        self.english: list[str] = []
         self.page.on("request", self._on_request)
         self.page.on("console", self._on_console)
         self.page.on("pageerror", lambda exc: self.console_errors.append(str(exc)))
@@ -113,7 +127,9 @@ class Walk:
         self.user = username
 
     def shot(self, name: str) -> Path:
-        """A screenshot of what the person sees now (the viewport), numbered in walk order."""
+        """A screenshot of what the person sees now (the viewport), numbered in walk order;
+        the page's words are checked for English left untranslated."""
+        self.english.extend(f"{name}: {w}" for w in sorted(english_words(self.page)))
         self.step += 1
         path = self.folder / f"{self.prefix}-{self.step:02d}-{name}.png"
         self.page.screenshot(path=str(path))
@@ -209,6 +225,7 @@ class Walk:
     # -- the end of the walk -----------------------------------------------------------------
 
     def assert_clean(self) -> None:
+        assert self.english == [], self.english
         assert self.outside == [], self.outside
         assert self.console_errors == [], self.console_errors
         assert self.server_errors == [], self.server_errors
