@@ -125,6 +125,7 @@ class Walk:
         page.click("input[type=submit], button[type=submit]")
         page.wait_for_load_state()
         self.user = username
+        self.english.extend(f"{username}'s My work: {w}" for w in sorted(english_words(page)))
 
     def shot(self, name: str) -> Path:
         """A screenshot of what the person sees now (the viewport), numbered in walk order;
@@ -194,6 +195,7 @@ class Walk:
         page = self.page
         errors = page.locator(".alert-danger")
         assert errors.count() == 0, errors.all_inner_texts()
+        self.english.extend(f"{page.url}: {w}" for w in sorted(english_words(page)))
         return page.inner_text(".alert-success")
 
     def status(self) -> str:
