@@ -59,6 +59,19 @@ def shots_dir(tmp_path: Path) -> Path:
     return folder
 
 
+# Latin words a Chinese screen may show: codes, units, login names, file names of the walk.
+LATIN_OK = {"Kesu", "KS", "FX", "CNY", "KB", "SHA", "ERP", "XLSX", "CSV", "ECN", "SO", "CN", "SKU"}
+
+
+def english_words(page) -> set[str]:
+    """Words of three or more Latin letters in the page's text that are not codes, login names
+    (lower case), file names or the few allowed abbreviations."""
+    text = page.inner_text("body")
+    text = re.sub(r"[\w.-]+\.(png|pdf|xlsx|csv)", " ", text)
+    words = set(re.findall(r"[A-Za-z][A-Za-z]{2,}", text)) - LATIN_OK
+    return {w for w in words if not re.fullmatch(r"[A-Z]\d+|[a-z_]+", w)}
+
+
 def _outside(url: str) -> bool:
     parts = urlsplit(url)
     if parts.scheme in ("data", "blob", "about"):
@@ -80,6 +93,7 @@ class Walk:
         self.console_errors: list[str] = []
         self.server_errors: list[str] = []
         self.user: str | None = None
+        self.english: list[str] = []
         self.page.on("request", self._on_request)
         self.page.on("console", self._on_console)
         self.page.on("pageerror", lambda exc: self.console_errors.append(str(exc)))
@@ -111,9 +125,12 @@ class Walk:
         page.click("input[type=submit], button[type=submit]")
         page.wait_for_load_state()
         self.user = username
+        self.english.extend(f"{username}'s My work: {w}" for w in sorted(english_words(page)))
 
     def shot(self, name: str) -> Path:
-        """A screenshot of what the person sees now (the viewport), numbered in walk order."""
+        """A screenshot of what the person sees now (the viewport), numbered in walk order;
+        the page's words are checked for English left untranslated."""
+        self.english.extend(f"{name}: {w}" for w in sorted(english_words(self.page)))
         self.step += 1
         path = self.folder / f"{self.prefix}-{self.step:02d}-{name}.png"
         self.page.screenshot(path=str(path))
@@ -178,6 +195,7 @@ class Walk:
         page = self.page
         errors = page.locator(".alert-danger")
         assert errors.count() == 0, errors.all_inner_texts()
+        self.english.extend(f"{page.url}: {w}" for w in sorted(english_words(page)))
         return page.inner_text(".alert-success")
 
     def status(self) -> str:
@@ -209,6 +227,7 @@ class Walk:
     # -- the end of the walk -----------------------------------------------------------------
 
     def assert_clean(self) -> None:
+        assert self.english == [], self.english
         assert self.outside == [], self.outside
         assert self.console_errors == [], self.console_errors
         assert self.server_errors == [], self.server_errors
@@ -238,6 +257,7 @@ def approve_from_the_inbox(
     page.wait_for_load_state()
     assert f"“批准”已完成。 客诉 {number}。" in w.flash_ok()
     assert w.badge(".kesu-inbox-badge") == 0
+    assert w.badge(".kesu-bell") == 0  # the notice of it is read once decided
     assert "没有待您审批的客诉。" in page.inner_text(".kesu-inbox")
 
 

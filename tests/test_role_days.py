@@ -207,5 +207,6 @@ def test_logistics_complaint_through_every_role(screen, tmp_path):
     page.wait_for_load_state()
     assert "审计记录完整" in page.inner_text("#kesu-verified")
     assert page.locator("#kesu-verified.alert-success").count() == 1
+    assert "时间为中国（上海）时间" in page.inner_text("#kesu-audit-count")  # not a zone id
     w.shot("auditor-integrity")
     w.assert_clean()

@@ -113,6 +113,21 @@ def mark_read(user: KesuUser) -> int:
     return result.rowcount
 
 
+def settle_case_notices(user_id: int, case_id: int, kind: str) -> None:
+    """Mark read the user's unread notices of ``kind`` about a case: the work they announced is
+    done (inside the acting write transaction)."""
+    db.session.execute(
+        sa.update(Notification)
+        .where(
+            Notification.user_id == user_id,
+            Notification.case_id == case_id,
+            Notification.kind == kind,
+            Notification.read_at.is_(None),
+        )
+        .values(read_at=utcnow())
+    )
+
+
 def open_one(user: KesuUser, notification_id: int) -> Notification:
     """Mark one of the user's notifications read and return it (404 if it is not theirs)."""
     with write_transaction():

@@ -5,6 +5,8 @@
   another step pending): the holders of that step's positions on the case's line;
 - ``refuse``: the proposer (who last proposed the compensation; failing that, the handler).
 
+Whoever decides a step has their notice of it marked read: the bell counts work still waiting.
+
 Called by :func:`core.services.workflow.run_action` inside the action's write transaction: the
 in-app notifications are written with it and the e-mails go out once it commits, so an action
 that fails or rolls back tells nobody. The person acting is never told of their own action;
@@ -25,7 +27,7 @@ from core.i18n import translated
 from core.models import AuditEvent, Case, KesuUser
 from core.services import mail, positions
 from core.services.access import line_ids
-from core.services.notifications import N_, notify
+from core.services.notifications import N_, notify, settle_case_notices
 
 ASSIGNED = N_("Case %(number)s is assigned to you.")
 ASSIGNED_DEPARTMENT = N_("Case %(number)s is assigned to your department %(department)s.")
@@ -37,6 +39,8 @@ REASON_CHARS = 200  # a refusal's reason as quoted in the notice
 
 def after_action(actor, case: Case, name: str, old_status: str, pending_step) -> None:
     """Tell whoever the action ``name`` just gave work to (see the module docstring)."""
+    if name in ("approve", "refuse") and getattr(actor, "id", None):
+        settle_case_notices(actor.id, case.id, "approval")  # decided: no longer waiting
     if name == "assign":
         _tell(actor, case, "assigned", [case.handler], ASSIGNED, {})
         department = case.department

@@ -3,9 +3,11 @@ and a check of the hash chain."""
 
 from __future__ import annotations
 
+from babel.dates import get_timezone_location
 from flask import g, request
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
 from core.roles import AUDIT
@@ -44,6 +46,7 @@ class AuditView(BaseView):
         return self.render_template(
             "kesu/audit.html",
             tz=tz,
+            tz_label=get_timezone_location(tz, locale=get_locale()),
             entries=history.entries(actor, events, tz),
             total=total,
             page=filters.page,
