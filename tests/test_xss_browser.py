@@ -60,7 +60,13 @@ FREE_TEXT: dict[str, set[str]] = {
     "compensation_line": {"sku", "batch_no", "note", "exec_reference", "exec_reason"},
     "export_batch": {"void_reason"},
     "evidence": {"source", "filename"},
-    "quality_capa_action": {"description", "responsible_unit", "created_by"},
+    "quality_capa_action": {
+        "description",
+        "responsible_unit",
+        "created_by",
+        "done_by",
+        "done_note",
+    },
     "return_receipt": {"sku", "batch_no", "comment", "recorded_by"},
     "case_visit": {"comment", "followup_reason"},
     "saved_filter": {"name", "query"},
@@ -310,15 +316,20 @@ def fill_through_the_product(app) -> dict:
             json={"root_cause": PAYLOAD, "responsible_unit": SHORT, "engineering_change_no": SHORT},
         )
     )
-    _ok(
+    recorded = api("qa").post(
+        f"/api/v1/quality/{quality}/actions",
+        json={
+            "kind": "corrective",
+            "description": PAYLOAD,
+            "responsible_unit": SHORT,
+            "due_date": "2026-12-15",
+        },
+    )
+    _ok(recorded)
+    _ok(  # reported done, with the payload as what was done
         api("qa").post(
-            f"/api/v1/quality/{quality}/actions",
-            json={
-                "kind": "corrective",
-                "description": PAYLOAD,
-                "responsible_unit": SHORT,
-                "due_date": "2026-12-15",
-            },
+            f"/api/v1/quality/{quality}/actions/{recorded.get_json()['id']}/done",
+            json={"note": PAYLOAD},
         )
     )
     # finance: an approved credit on the logistics case, exported, voided with the payload as
