@@ -259,7 +259,7 @@ FAB_FAMILIES = re.compile(
 
 
 # Kesu's own view attributes (read by Kesu's mixins, not by Flask-AppBuilder).
-KESU_ATTRIBUTES = {"masked_columns"}
+KESU_ATTRIBUTES = {"masked_columns", "select_fields"}
 
 
 def _fab_base(cls):
