@@ -17,6 +17,37 @@ from zoneinfo import ZoneInfo
 from tests.conftest import PASSWORD
 
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost"})
+# The seeded staff's names (one field, surname first), as people see them on every screen.
+NAMES = {
+    "agent": "李客服",
+    "supervisor": "王主管",
+    "qa": "赵品保",
+    "dept": "钱仓储",
+    "sales": "孙业务",
+    "director": "周总监",
+    "finance": "吴财务",
+    "auditor": "郑审计",
+}
+
+
+def name_the_staff(app) -> None:
+    """Give the seeded users their names (test setup: the seed has logins only)."""
+    import sqlalchemy as sa
+
+    from core.extensions import db
+    from core.models import KesuUser
+
+    with app.app_context():
+        for username, name in NAMES.items():
+            db.session.execute(
+                sa.update(KesuUser)
+                .where(KesuUser.username == username)
+                .values(last_name=name, first_name="")
+            )
+        db.session.commit()
+        db.session.remove()
+
+
 LINE_ZONE = ZoneInfo("Asia/Shanghai")  # the seeded business line's time zone
 
 

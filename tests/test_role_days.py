@@ -19,6 +19,7 @@ from tests.role_day_helpers import (
     approve_from_the_inbox,
     case_number,
     mark_line_done,
+    name_the_staff,
     now_on_the_line,
     png,
 )
@@ -98,7 +99,8 @@ def propose_exceptional_compensation(w: Walk) -> None:
     assert "提出理赔：冲销 ¥120.00、补发 3 件 ¥120.00，合计 ¥240.00" in w.history()
 
 
-def test_logistics_complaint_through_every_role(screen, tmp_path):
+def test_logistics_complaint_through_every_role(live_app, screen, tmp_path):
+    name_the_staff(live_app)
     w = Walk(screen, tmp_path, "logistics")
     page = w.page
 
@@ -123,10 +125,10 @@ def test_logistics_complaint_through_every_role(screen, tmp_path):
     w.open_from_section("unassigned", number)
     page.click("details[data-action-box=assign] > summary")
     offered = page.locator("#kesu-assign-handler option").all_inner_texts()
-    assert "agent" in offered and not {"finance", "auditor", "warehouse"} & set(offered)
+    assert "李客服" in offered and not {"吴财务", "郑审计", "warehouse"} & set(offered)
     w.action("assign", department="WH", handler="agent")
     assert w.status() == "调查中"
-    assert "supervisor 将客诉分派给 agent（仓储部）" in w.history()
+    assert "王主管 将客诉分派给 李客服（仓储部）" in w.history()
 
     # The agent, now its handler: proposes exceptional compensation and submits it.
     w.sign_in("agent")
@@ -153,7 +155,7 @@ def test_logistics_complaint_through_every_role(screen, tmp_path):
     w.open_from_section("goods", number)
     assert w.status() == "执行中"
     mark_line_done(w, "补发", "SO-2026-0088")
-    assert "sales 执行了理赔：补发" in w.history()
+    assert "孙业务 执行了理赔：补发" in w.history()
 
     # Finance exports the credit note, downloads the workbook and enters the ERP reference.
     w.sign_in("finance")

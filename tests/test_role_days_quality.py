@@ -20,6 +20,7 @@ from tests.role_day_helpers import (
     approve_from_the_inbox,
     case_number,
     mark_line_done,
+    name_the_staff,
     png,
 )
 
@@ -97,7 +98,8 @@ def qa_analyses(w: Walk) -> None:
     assert f"登记了纠正措施：“{MEASURE}”，责任单位 生产部，完成期限 {due}" in history
 
 
-def test_quality_defect_through_every_role(screen, tmp_path):
+def test_quality_defect_through_every_role(live_app, screen, tmp_path):
+    name_the_staff(live_app)
     w = Walk(screen, tmp_path, "quality")
     page = w.page
 
@@ -173,7 +175,7 @@ def test_quality_defect_through_every_role(screen, tmp_path):
     assert w.section_rows("verify") == [number]
     w.open_from_section("verify", number)
     w.action("verify", effective="yes")
-    assert "qa 验证纠正措施有效" in w.history()
+    assert "赵品保 验证纠正措施有效" in w.history()
     w.sign_in("agent")
     assert w.section_rows("my_handling") == [number]
     w.open_from_section("my_handling", number)
@@ -189,8 +191,8 @@ def test_quality_defect_through_every_role(screen, tmp_path):
     page.wait_for_load_state()
     assert "共 2 条" in page.inner_text("#kesu-audit-count")
     trail = page.inner_text("table.kesu-audit")
-    assert f"qa 登记了纠正措施：“{MEASURE}”" in trail
-    assert f"dept 报告纠正措施“{MEASURE}”已完成" in trail
+    assert f"赵品保 登记了纠正措施：“{MEASURE}”" in trail
+    assert f"钱仓储 报告纠正措施“{MEASURE}”已完成" in trail
     page.click("#kesu-verify button")
     page.wait_for_load_state()
     assert "审计记录完整" in page.inner_text("#kesu-verified")
