@@ -198,6 +198,18 @@ def test_a_name_is_one_field_surname_first_everywhere(app, client):
     assert resp.status_code == 302
     with app.app_context():
         assert db.session.get(KesuUser, user_id).display_name == "欧阳小明"
+        # audited like an admin's change: who renamed whom, from what to what
+        event = db.session.scalar(
+            sa.select(AuditEvent)
+            .where(AuditEvent.entity == "user", AuditEvent.entity_id == user_id)
+            .order_by(AuditEvent.id.desc())
+        )
+        assert event.actor == "agent" and event.changes["last_name"] == ["李客服", "欧阳小明"]
+    # a blank name is refused and changes nothing
+    resp = client.post("/userinfoeditview/form", data={"last_name": "   "})
+    assert resp.status_code == 200
+    with app.app_context():
+        assert db.session.get(KesuUser, user_id).display_name == "欧阳小明"
 
 
 def test_roles_are_a_read_only_list_and_fab_internals_are_not_screens(client):

@@ -223,3 +223,25 @@ def test_timeline_shows_a_proposal_as_old_to_new(client, api):
     page = client.get(f"/cases/{case['id']}").get_data(as_text=True)
     event = page[page.index('data-action="propose"') :]
     assert "提出处理方案：" in event and "合计 ¥" in event
+
+
+def test_the_inbox_shows_the_reason_of_the_lines_it_shows(app, api):
+    """A hand edit's reason stands beside its lines; after a refusal the proposal made again
+    replaces them, and the old reason is no longer shown as theirs."""
+    from tests.conftest import signed_in
+
+    case = proposal_of(api, "50.00")
+    body = {
+        "lines": [{"kind": "refund", "amount": "80.00"}],
+        "reason": "客户另付运费，改为退款",
+        "version": case["version"],
+    }
+    assert api("qa").put(f"/api/v1/case/{case['id']}/compensation", json=body).status_code == 200
+    act(api, case["id"], "agent", "submit")
+    inbox = signed_in(app, "supervisor")
+    assert "客户另付运费，改为退款" in inbox.get("/inbox/").get_data(as_text=True)
+    act(api, case["id"], "supervisor", "refuse", comment="请按补发处理")
+    act(api, case["id"], "qa", "propose", root_cause="漏装")
+    act(api, case["id"], "agent", "submit")
+    page = inbox.get("/inbox/").get_data(as_text=True)
+    assert case["number"] in page and "客户另付运费，改为退款" not in page

@@ -417,6 +417,8 @@ def test_every_kind_of_event_reads_as_a_chinese_sentence(app, api):
     assert "ab" * 32 not in upload_text  # the file's hash is for the integrity detail
     assert "质量问题类型：质量异常 → 错装" in _text(told["update:case"])
     assert "投诉渠道：电话 → 电子邮箱" in _text(told["update:case"])
+    # a plugin's setting by its label, not its key
+    assert "产品质量 · 登记时可选的缺陷类型" in _text(told["settings:business_line"])
     assert "答复客户：2026-12-01 14:00 → 2026-12-02 14:00" in _text(told["recompute:case"])
     assert "登记了纠正措施：“更换筛网”" in told["capa_action:quality_capa_action"].text
     assert "冲销到期：2026-12-31（2 条）" in _text(told["compensation_done:compensation_line"])

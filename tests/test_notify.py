@@ -149,6 +149,22 @@ def test_each_step_tells_exactly_the_holders_of_its_position_on_the_line(app, ap
     assert all(n.read_at is not None for rows in told.values() for n in rows)
 
 
+def test_a_decided_step_is_read_for_every_holder_of_its_position(app, api):
+    """Two hold the step's position; one approves: the other's notice no longer waits."""
+    from core.services import positions
+    from core.services.access import SYSTEM
+
+    with app.app_context():
+        positions.grant(SYSTEM, "manager", "L1", "cs_supervisor")
+    case = two_step_case(api)
+    act(api, case["id"], "agent", "submit")
+    assert set(notes(app, "approval")) == {"supervisor", "manager"}
+    act(api, case["id"], "supervisor", "approve")
+    told = notes(app, "approval")
+    assert [n.read_at is not None for n in told["manager"]] == [True]
+    assert [n.read_at is None for n in told["rsm"]] == [True]  # the next step still waits
+
+
 def test_refusal_tells_the_proposer_with_the_reason(app, api, smtp_server):
     case = two_step_case(api)
     act(api, case["id"], "agent", "submit")

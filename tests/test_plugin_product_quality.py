@@ -224,6 +224,46 @@ def test_quality_defect_capa_loop(api):
     assert act(api, cid, "agent", "close")["status"] == "closed"
 
 
+def test_an_ineffective_action_needs_one_carried_out_since(api):
+    """Found not effective, the case goes back to investigation: verifying it effective again
+    needs a corrective action reported done after that, not the one that failed."""
+    case = api("agent").create_case(
+        category="product_quality",
+        demand="improvement",
+        details={"problem": "quality_defect", "remedy": "explain"},
+    )
+    cid = case["id"]
+    to_investigating(api, cid, department="QA")
+    due = (dt.date.today() + dt.timedelta(days=7)).isoformat()
+    body = {"kind": "corrective", "description": "更换筛网", "responsible_unit": "生产部"}
+    first = api("qa").post(f"/api/v1/quality/{cid}/actions", json={**body, "due_date": due})
+    done = f"/api/v1/quality/{cid}/actions/{first.get_json()['id']}/done"
+    assert api("qa").post(done, json={"note": "已更换"}).status_code == 200
+    analysis = {"root_cause": "原料杂质", "responsible_unit": "生产部"}
+    assert api("qa").post(f"/api/v1/quality/{cid}/analysis", json=analysis).status_code == 200
+    act(api, cid, "qa", "propose")
+    assert act(api, cid, "agent", "submit")["status"] == "confirming"
+    act(api, cid, "agent", "confirm")
+    act(api, cid, "qa", "verify", effective=False, comment="仍有颗粒")
+    act(api, cid, "qa", "propose")
+    act(api, cid, "agent", "submit")
+    act(api, cid, "agent", "confirm")
+    refused = act(api, cid, "qa", "verify", status=422, effective=True)
+    assert refused["problems"][0]["code"] == "corrective_action_missing"
+    # a whitespace note is refused naming the field by its label
+    second = api("qa").post(
+        f"/api/v1/quality/{cid}/actions",
+        json={**body, "description": "加装过滤网", "due_date": due},
+    )
+    done = f"/api/v1/quality/{cid}/actions/{second.get_json()['id']}/done"
+    blank = api("qa").post(done, json={"note": "  "})
+    assert blank.status_code == 400 and "note" in blank.get_json()["errors"]
+    assert "note" not in blank.get_json()["message"]
+    assert api("qa").post(done, json={"note": "已加装"}).status_code == 200
+    act(api, cid, "qa", "verify", effective=True)
+    assert act(api, cid, "agent", "close")["status"] == "closed"
+
+
 @pytest.mark.parametrize(
     ("remedy", "lines"),
     [

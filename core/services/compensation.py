@@ -229,17 +229,24 @@ def set_compensation(actor, case_id: int, data: Any):
 
 
 def proposal_reasons(case_ids: list[int]) -> dict[int, str]:
-    """The reason given with each case's latest compensation change (one statement; call
-    after the cases' access check): what an approver reads beside the proposed lines."""
+    """The reason given with each case's latest compensation change since it was last
+    proposed (one statement; call after the cases' access check): what an approver reads
+    beside the proposed lines. Proposing again replaces the lines, and so drops the reason."""
     if not case_ids:
         return {}
     rows = db.session.execute(
-        sa.select(AuditEvent.case_id, AuditEvent.changes)
-        .where(AuditEvent.action == "compensation", AuditEvent.case_id.in_(case_ids))
+        sa.select(AuditEvent.case_id, AuditEvent.action, AuditEvent.changes)
+        .where(
+            AuditEvent.action.in_(("compensation", "propose")),
+            AuditEvent.case_id.in_(case_ids),
+        )
         .order_by(AuditEvent.id)
     )
     reasons: dict[int, str] = {}
-    for case_id, changes in rows:
+    for case_id, action, changes in rows:
+        if action == "propose":
+            reasons.pop(case_id, None)
+            continue
         reason = (changes or {}).get("reason")
         if isinstance(reason, str) and reason:
             reasons[case_id] = reason

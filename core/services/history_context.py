@@ -20,6 +20,7 @@ from core.services.history_labels import (
     value_labels,
 )
 from core.services.present import mask_email, mask_phone
+from core.settings import SETTING_LABELS
 from core.timeutil import local_time
 from core.vocab import COMPENSATION_KINDS, DEADLINES, POSITIONS, position_label
 
@@ -82,7 +83,11 @@ class Context:
             return str(self.event_labels[key])
         if "." in key:  # a plugin setting: "<plugin>.<setting>"
             plugin, _, setting = key.partition(".")
-            return f"{self.categories.get(plugin, plugin)} · {setting}"
+            from core.services.lines import CORE_KEY, setting_labels
+
+            labels = SETTING_LABELS if plugin == CORE_KEY else setting_labels(plugin)
+            owner = _l("Core settings") if plugin == CORE_KEY else self.categories.get(plugin)
+            return f"{owner or plugin} · {labels.get(setting, setting)}"
         return key
 
     def value(self, entity: str, key: str, value: Any, case_id: int | None = None) -> str:

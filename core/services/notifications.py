@@ -113,13 +113,14 @@ def mark_read(user: KesuUser) -> int:
     return result.rowcount
 
 
-def settle_case_notices(user_id: int, case_id: int, kind: str) -> None:
-    """Mark read the user's unread notices of ``kind`` about a case: the work they announced is
-    done (inside the acting write transaction)."""
+def settle_case_notices(user_id: int | None, case_id: int, kind: str) -> None:
+    """Mark read the unread notices of ``kind`` about a case — the user's, or everyone's when
+    ``user_id`` is None: the work they announced is done (inside the acting write transaction)."""
+    mine = Notification.user_id == user_id if user_id is not None else sa.true()
     db.session.execute(
         sa.update(Notification)
         .where(
-            Notification.user_id == user_id,
+            mine,
             Notification.case_id == case_id,
             Notification.kind == kind,
             Notification.read_at.is_(None),

@@ -170,3 +170,17 @@ def create_user(
             },
         )
     return user
+
+
+def set_own_name(actor: KesuUser, name: str) -> None:
+    """A person renames themself (their account screen): one field, surname first, audited
+    like an admin's change of the user."""
+    name = (name or "").strip()
+    invalid_if({"last_name": [str(_l("This field is required."))]} if not name else {})
+    with write_transaction():
+        user = db.session.get(KesuUser, actor.id)
+        before = {"first_name": user.first_name or "", "last_name": user.last_name or ""}
+        user.first_name, user.last_name = "", name
+        changes = audit.diff(before, {"first_name": "", "last_name": name})
+        if changes:
+            audit.record(actor, "update", entity="user", entity_id=user.id, changes=changes)

@@ -39,8 +39,9 @@ REASON_CHARS = 200  # a refusal's reason as quoted in the notice
 
 def after_action(actor, case: Case, name: str, old_status: str, pending_step) -> None:
     """Tell whoever the action ``name`` just gave work to (see the module docstring)."""
-    if name in ("approve", "refuse") and getattr(actor, "id", None):
-        settle_case_notices(actor.id, case.id, "approval")  # decided: no longer waiting
+    if name in ("approve", "refuse"):
+        # the step is decided: no holder of its positions is waiting for it any more
+        settle_case_notices(None, case.id, "approval")
     if name == "assign":
         _tell(actor, case, "assigned", [case.handler], ASSIGNED, {})
         department = case.department

@@ -4,7 +4,7 @@
   (``first_name`` left empty), so :attr:`KesuUser.display_name` gives it back; accounts made
   before keep their two parts until they are next saved.
 - Roles and their permissions are written by ``kesu init`` from code (core/roles.py and the
-  plugins' ``kesu_roles``): the role screens only list them, by their labels, with their users.
+  plugins' ``kesu_roles``): the role screens only list them, by their labels.
 - Users are never deleted (deactivate them instead); Flask-AppBuilder's user groups are not
   part of Kesu (roles are given to users directly), so their screens are not registered.
 """
@@ -31,6 +31,7 @@ from core import limits
 from core.auth_views import ADD_USER_PASSWORD_FIELDS
 from core.i18n import join_list
 from core.roles import role_label
+from core.services import setup
 from core.views.datamodel import AuditedViewMixin
 
 MEMBERSHIP = ["business_lines", "department"]
@@ -152,7 +153,7 @@ class KesuUserDBModelView(AuditedViewMixin, UserDBModelView):
 
 
 class KesuRoleModelView(RoleModelView):
-    """The roles, read-only: by their labels, each with its users (``kesu init`` writes them)."""
+    """The roles, read-only, by their labels (``kesu init`` writes them)."""
 
     class_permission_name = "RoleModelView"  # the permission kesu init grants
     include_route_methods = {"list", "show"}
@@ -199,8 +200,5 @@ class KesuUserInfoEditView(UserInfoEditView):
 
     def form_post(self, form) -> None:
         form = self.form.refresh(request.form)
-        item = self.appbuilder.sm.get_user_by_id(g.user.id)
-        item.last_name = form.last_name.data.strip()
-        item.first_name = ""
-        self.appbuilder.sm.update_user(item)
+        setup.set_own_name(g.user, form.last_name.data)
         flash(as_unicode(self.message), "info")

@@ -127,6 +127,8 @@ class PluginAdminView(BaseView):
     @expose("/<key>/<line>/<state>", methods=["POST"])
     @has_access
     def switch(self, key: str, line: str, state: str):
+        if state not in ("on", "off"):
+            abort(404)
         descriptor = line_service.registry().descriptors.get(key)
         try:
             business_line = line_service.get_line(line)

@@ -46,7 +46,7 @@ class AuditView(BaseView):
         return self.render_template(
             "kesu/audit.html",
             tz=tz,
-            tz_label=get_timezone_location(tz, locale=get_locale()),
+            tz_label=zone_label(tz),
             entries=history.entries(actor, events, tz),
             total=total,
             page=filters.page,
@@ -80,3 +80,11 @@ class AuditView(BaseView):
     @has_access
     def verify(self):
         return self._page(verified=audit_anchor.verify_anchored().result)
+
+
+def zone_label(tz: str) -> str:
+    """The reader's name of a time zone by its place (中国（上海）时间); a zone without a place
+    (UTC) by its own name."""
+    if tz in ("UTC", "Etc/UTC", "GMT", "Etc/GMT"):
+        return "UTC"
+    return get_timezone_location(tz, locale=get_locale())

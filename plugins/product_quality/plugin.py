@@ -214,11 +214,28 @@ def kesu_action_problems(case, action, payload):
         return None
     if action == "verify" and payload.get("effective") is True:
         # QA verifies the effect of actions carried out, not of promises.
-        if any(a.kind == "corrective" and a.done_at is None for a in services.actions_of(case.id)):
+        corrective = [a for a in services.actions_of(case.id) if a.kind == "corrective"]
+        if any(a.done_at is None for a in corrective):
             return [
                 Problem(
                     "corrective_action_open",
                     _l("The responsible unit first reports its corrective actions done."),
+                    "corrective_action",
+                )
+            ]
+        # Found not effective before, the case went back to investigation: only an action
+        # carried out since then can make it effective now, not the ones done before.
+        since = case.stage_times.get("investigating")
+        if case.verified_effective is False and not any(
+            a.done_at is not None and (since is None or a.done_at >= since) for a in corrective
+        ):
+            return [
+                Problem(
+                    "corrective_action_missing",
+                    _l(
+                        "The action was found not effective: a corrective action must be "
+                        "reported done since then."
+                    ),
                     "corrective_action",
                 )
             ]

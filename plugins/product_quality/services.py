@@ -68,7 +68,7 @@ def record_analysis(actor, case_id: int, data: Any):
     case = get_case(actor, case_id)
     require(actor, CAN_RECORD, ANALYSIS_VIEW)
     clean, errors = fields.validate(ANALYSIS_FIELDS, _body(data))
-    invalid_if(errors)
+    invalid_if(errors, {spec.name: spec.label for spec in ANALYSIS_FIELDS})
     if case.category != DESCRIPTOR.key:
         raise Conflict(_l("This is not a product-quality case."), field="category")
     # The root cause is the case's one (core), shared by every category; the rest are details.
@@ -91,7 +91,7 @@ def add_action(actor, case_id: int, data: Any) -> CapaAction:
     get_case(actor, case_id)  # a case of another line does not exist for the actor
     require(actor, CAN_ADD, CAPA_VIEW)
     clean, errors = fields.validate(ACTION_FIELDS, _body(data))
-    invalid_if(errors)
+    invalid_if(errors, {spec.name: spec.label for spec in ACTION_FIELDS})
     with write_transaction():
         case = get_case(actor, case_id, lock=True)
         require_department(actor, case)
@@ -119,7 +119,7 @@ def complete_action(actor, case_id: int, action_id: int, data: Any) -> CapaActio
     get_case(actor, case_id)
     require(actor, CAN_ADD, CAPA_VIEW)
     clean, errors = fields.validate(DONE_FIELDS, _body(data))
-    invalid_if(errors)
+    invalid_if(errors, {spec.name: spec.label for spec in DONE_FIELDS})
     with write_transaction():
         case = get_case(actor, case_id, lock=True)
         require_department(actor, case)
