@@ -91,6 +91,7 @@ USER_COLUMNS: dict[str, object] = {
     "kesu_case.version": ID,
     "product.unit_price": UNIT_PRICE,
     "quality_capa_action.description": TEXT_LONG,
+    "quality_capa_action.done_note": TEXT_LONG,
     "return_receipt.comment": TEXT_LONG,
     "return_receipt.quantity": QUANTITY,
     "saved_filter.query": SAVED_FILTER_QUERY,

@@ -53,7 +53,7 @@ ACTION_FIELDS: tuple[FieldSpec, ...] = (
 )
 
 DONE_FIELDS: tuple[FieldSpec, ...] = (
-    FieldSpec("note", "text", _l("What was done"), required=True, max_length=2000),
+    FieldSpec("note", "text", _l("What was done"), required=True),
 )
 
 
