@@ -310,7 +310,7 @@ def test_export_all_pages_headers_masking_and_text_cells(app, api):
     count_text = qa.get("/cases/?" + query).get_data(as_text=True)
     assert "23 cases" in count_text or "23 件" in count_text
     assert len(body) == 23
-    assert header[0] == "投诉编号" and "电话" in header and "状态" in header
+    assert header[0] == "客诉编号" and "电话" in header and "状态" in header
     phone = header.index("电话")
     assert {r[phone] for r in body} == {"138****5678"}
     by_number = {r[0]: r for r in body}

@@ -77,7 +77,7 @@ def test_supervisor_filters_saves_assigns_and_exports(screen, as_api, live_app, 
     assert download.value.suggested_filename.endswith(".xlsx")
     sheet = openpyxl.load_workbook(saved).active
     rows = list(sheet.iter_rows(values_only=True))
-    assert rows[0][0] == "投诉编号"
+    assert rows[0][0] == "客诉编号"
     assert sorted(r[0] for r in rows[1:]) == sorted(c["number"] for c in cases)
     handler = rows[0].index("处理人")
     assert sorted(str(r[handler]) for r in rows[1:]) == sorted([qa_name, qa_name, "None"])

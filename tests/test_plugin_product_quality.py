@@ -299,7 +299,7 @@ def test_defect_remedies(api, remedy, lines):
     if remedy == "free_goods":
         assert (
             case["compensation"][0]["note"]
-            == "免费订货单（单价为零），订单须注明投诉编号"  # translated for the reader
+            == "免费订货单（单价为零），订单须注明客诉编号"  # translated for the reader
         )
     if remedy == "explain":
         assert case["proposal_note"].startswith("非我方责任")
