@@ -63,12 +63,20 @@ def _body(data: Any) -> dict[str, Any]:
     return data
 
 
+def _checked(actor, case_id: int, permission: str, view: str, specs, data: Any):
+    """The case and the body's values, once the case is the actor's to see (another line's
+    case does not exist for them), the role may do this, and every field is valid (400 naming
+    it). Writes read the case again, locked."""
+    case = get_case(actor, case_id)
+    require(actor, permission, view)
+    clean, errors = fields.validate(specs, _body(data))
+    invalid_if(errors, {spec.name: spec.label for spec in specs})
+    return case, clean
+
+
 def record_analysis(actor, case_id: int, data: Any):
     """QA's first reply: the root cause, the responsible unit and any engineering change."""
-    case = get_case(actor, case_id)
-    require(actor, CAN_RECORD, ANALYSIS_VIEW)
-    clean, errors = fields.validate(ANALYSIS_FIELDS, _body(data))
-    invalid_if(errors, {spec.name: spec.label for spec in ANALYSIS_FIELDS})
+    case, clean = _checked(actor, case_id, CAN_RECORD, ANALYSIS_VIEW, ANALYSIS_FIELDS, data)
     if case.category != DESCRIPTOR.key:
         raise Conflict(_l("This is not a product-quality case."), field="category")
     # The root cause is the case's one (core), shared by every category; the rest are details.
@@ -88,10 +96,7 @@ def record_analysis(actor, case_id: int, data: Any):
 
 def add_action(actor, case_id: int, data: Any) -> CapaAction:
     """The responsible unit commits to a corrective or preventive action with a due date."""
-    get_case(actor, case_id)  # a case of another line does not exist for the actor
-    require(actor, CAN_ADD, CAPA_VIEW)
-    clean, errors = fields.validate(ACTION_FIELDS, _body(data))
-    invalid_if(errors, {spec.name: spec.label for spec in ACTION_FIELDS})
+    _, clean = _checked(actor, case_id, CAN_ADD, CAPA_VIEW, ACTION_FIELDS, data)
     with write_transaction():
         case = get_case(actor, case_id, lock=True)
         require_department(actor, case)
@@ -116,10 +121,7 @@ def add_action(actor, case_id: int, data: Any) -> CapaAction:
 def complete_action(actor, case_id: int, action_id: int, data: Any) -> CapaAction:
     """The responsible unit reports an action carried out, saying what was done; QA then
     verifies its effect. An action is reported done once."""
-    get_case(actor, case_id)
-    require(actor, CAN_ADD, CAPA_VIEW)
-    clean, errors = fields.validate(DONE_FIELDS, _body(data))
-    invalid_if(errors, {spec.name: spec.label for spec in DONE_FIELDS})
+    _, clean = _checked(actor, case_id, CAN_ADD, CAPA_VIEW, DONE_FIELDS, data)
     with write_transaction():
         case = get_case(actor, case_id, lock=True)
         require_department(actor, case)
