@@ -81,6 +81,14 @@ VISIT = "Visit"
 CAN_RECORD_VISIT = "can_record"
 CAN_DISMISS_VISIT = "can_dismiss"
 
+# The ledger (台帐) of cases, its export; archiving closed cases past the line's retention.
+LEDGER = "Ledger"
+CAN_ARCHIVE = "can_archive"
+# Management reports: the monthly report and accountability (考核).
+REPORT = "Report"
+# The register of corrective and preventive actions across cases (CAPA).
+CAPA = "CAPA register"
+
 _STAFF = (CS_AGENT, CS_SUPERVISOR, QA, RESPONSIBLE_DEPT, SALES, MANAGER, FINANCE, AUDITOR)
 
 # Base grants per role; workflow-action grants are added by role_config().
@@ -93,6 +101,8 @@ BASE_GRANTS: dict[str, list[tuple[str, str]]] = {
         (COMPENSATION, CAN_SETTLE_GOODS),
         (VISIT, f"{CAN_READ}|{CAN_RECORD_VISIT}"),
         ("Return visits", "menu_access"),
+        (LEDGER, CAN_READ),
+        ("Ledger", "menu_access"),
     ],
     CS_SUPERVISOR: [
         (
@@ -109,9 +119,23 @@ BASE_GRANTS: dict[str, list[tuple[str, str]]] = {
         (COMPENSATION, f"{CAN_SETTLE_GOODS}|{CAN_CANCEL_LINE}"),
         (VISIT, f"{CAN_READ}|{CAN_RECORD_VISIT}|{CAN_DISMISS_VISIT}"),
         ("Return visits", "menu_access"),
+        (LEDGER, CAN_READ),
+        (REPORT, CAN_READ),
+        (CAPA, CAN_READ),
+        ("Ledger|Monthly report|Accountability|Corrective actions", "menu_access"),
     ],
-    QA: [(CASE, f"{CAN_READ}|{CAN_UPLOAD}")],
-    RESPONSIBLE_DEPT: [(CASE, f"{CAN_READ}|{CAN_UPLOAD}")],
+    QA: [
+        (CASE, f"{CAN_READ}|{CAN_UPLOAD}"),
+        (LEDGER, CAN_READ),
+        (REPORT, CAN_READ),
+        (CAPA, CAN_READ),
+        ("Ledger|Monthly report|Accountability|Corrective actions", "menu_access"),
+    ],
+    RESPONSIBLE_DEPT: [
+        (CASE, f"{CAN_READ}|{CAN_UPLOAD}"),
+        (CAPA, CAN_READ),
+        ("Corrective actions", "menu_access"),
+    ],
     SALES: [
         (CASE, f"{CAN_READ}|{CAN_CREATE}|{CAN_UPLOAD}"),
         (CONTACT, CAN_VIEW_CONTACT),
@@ -123,12 +147,19 @@ BASE_GRANTS: dict[str, list[tuple[str, str]]] = {
         (SLA, "can_read"),
         ("SLA dashboard", "menu_access"),
         ("Administration|Audit trail", "menu_access"),
+        (LEDGER, CAN_READ),
+        (REPORT, CAN_READ),
+        (CAPA, CAN_READ),
+        ("Ledger|Monthly report|Accountability|Corrective actions", "menu_access"),
     ],
     FINANCE: [
         (CASE, CAN_READ),
         (COMPENSATION, CAN_SETTLE_MONEY),
         (FINANCE_EXPORT, f"{CAN_READ}|{CAN_EXPORT}|{CAN_VOID}"),
         ("Finance exports", "menu_access"),
+        (LEDGER, CAN_READ),
+        (REPORT, CAN_READ),
+        ("Ledger|Monthly report", "menu_access"),
     ],
     AUDITOR: [
         (CASE, CAN_READ),
@@ -136,6 +167,10 @@ BASE_GRANTS: dict[str, list[tuple[str, str]]] = {
         (SLA, "can_read"),
         ("SLA dashboard", "menu_access"),
         ("Administration|Audit trail", "menu_access"),
+        (LEDGER, CAN_READ),
+        (REPORT, CAN_READ),
+        (CAPA, CAN_READ),
+        ("Ledger|Monthly report|Accountability|Corrective actions", "menu_access"),
     ],
 }
 

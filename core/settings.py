@@ -24,6 +24,9 @@ CORE_SETTINGS: dict[str, Any] = {
     "at_risk_days": 90,
     # A closed case's return visit (回访) is due this many working days after closing.
     "visit_due_days": 3,
+    # Retention (DOMAIN.md section 2: at least a year; an admin archives): a case closed this
+    # many days ago may be archived (归档): read-only, out of the working lists, still in the ledger and the reports.
+    "archive_after_days": 365,
     # The working calendar: working weekdays (Monday first) and daily working hours.
     "work_week": "1111100",
     "work_start": "09:00",
@@ -35,6 +38,11 @@ CORE_SETTINGS: dict[str, Any] = {
 
 def _days(value: Any) -> None:
     if not 1 <= value <= 3650:
+        raise ValueError(value)
+
+
+def _retention(value: Any) -> None:
+    if not 365 <= value <= 3650:
         raise ValueError(value)
 
 
@@ -68,6 +76,7 @@ VALIDATORS: dict[str, tuple[Callable[[Any], Any], Any]] = {
     "at_risk_count": (_count, _COUNT),
     "at_risk_days": (_days, _DAYS),
     "visit_due_days": (_days, _DAYS),
+    "archive_after_days": (_retention, _l("Must be a whole number of days from 365 to 3650.")),
     "work_week": (_week, _l("Must be seven 0/1 flags, Monday first, such as 1111100.")),
     "work_start": (_time, _l("Must be a time such as 09:00.")),
     "work_end": (_time, _l("Must be a time such as 18:00.")),
@@ -100,6 +109,7 @@ SETTING_LABELS: dict[str, Any] = {
     "at_risk_count": _l("Cases that flag a customer at risk"),
     "at_risk_days": _l("At-risk window (days)"),
     "visit_due_days": _l("Return visit due (working days after closing)"),
+    "archive_after_days": _l("Closed cases may be archived after (days)"),
     "work_week": _l("Working weekdays (Monday first, 1 = working)"),
     "work_start": _l("Working day starts"),
     "work_end": _l("Working day ends"),

@@ -17,6 +17,7 @@ from core.models.idempotency import IdempotencyKey
 from core.models.login_attempt import LoginAttempt
 from core.models.notification import Notification
 from core.models.position import LinePosition
+from core.models.root_cause import RootCause
 from core.models.saved_filter import SavedFilter
 from core.models.sla import CalendarDay, CaseDeadline
 from core.models.user import KesuUser, user_business_line
@@ -44,6 +45,7 @@ __all__ = [
     "LoginAttempt",
     "Notification",
     "Product",
+    "RootCause",
     "SavedFilter",
     "user_business_line",
 ]

@@ -14,6 +14,7 @@ from core import limits
 from core.db import Money, UTCDateTime, utcnow
 from core.models.business_line import BusinessLine, Department
 from core.models.customer import Customer, Product
+from core.models.root_cause import RootCause
 from core.models.sla import CaseDeadline
 from core.models.user import KesuUser
 
@@ -67,8 +68,16 @@ class Case(Model):
     department_id: Mapped[int | None] = mapped_column(sa.ForeignKey("department.id"))
     handler_id: Mapped[int | None] = mapped_column(sa.ForeignKey("ab_user.id"))
     root_cause: Mapped[str | None] = mapped_column(sa.Text)
+    # The catalogue entry chosen with the root cause (core.models.root_cause); the text above
+    # stays the explanation.
+    root_cause_id: Mapped[int | None] = mapped_column(sa.ForeignKey("root_cause.id"), index=True)
     proposal_note: Mapped[str | None] = mapped_column(sa.Text)
     verified_effective: Mapped[bool | None] = mapped_column(sa.Boolean)
+
+    # Archived (归档): a closed case past the line's retention, read-only and out of the working
+    # lists, still in the ledger and the reports. Nothing is ever deleted.
+    archived_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, index=True)
+    archived_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("ab_user.id"))
 
     version: Mapped[int] = mapped_column(sa.Integer, nullable=False)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
@@ -83,6 +92,7 @@ class Case(Model):
     department: Mapped[Department | None] = relationship(lazy="joined")
     handler: Mapped[KesuUser | None] = relationship(foreign_keys=[handler_id])
     created_by: Mapped[KesuUser | None] = relationship(foreign_keys=[created_by_id])
+    root_cause_entry: Mapped[RootCause | None] = relationship(lazy="joined")
     evidence: Mapped[list[Evidence]] = relationship(
         back_populates="case", order_by="Evidence.id", lazy="selectin"
     )
