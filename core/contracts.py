@@ -189,6 +189,17 @@ class ApprovalStepSpec:
 
 
 @dataclass(frozen=True)
+class RootCauseSpec:
+    """A root-cause catalogue entry a plugin contributes (``kesu_root_causes``): stored on a
+    line as ``<plugin key>.<code>`` under the top-level entry ``parent`` (a code of the core's
+    defaults, e.g. ``process``; ``other`` when the line has no such entry)."""
+
+    code: str
+    parent: str
+    name: Any  # a lazy translation, written in the line's language
+
+
+@dataclass(frozen=True)
 class PriorityReason:
     """A reason for a priority: ``priority`` is ``P1``, ``P2`` or ``P3``."""
 

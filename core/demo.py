@@ -14,7 +14,7 @@ from flask import current_app
 from core.contracts import GOODS_KINDS
 from core.db import utcnow
 from core.extensions import db
-from core.models import BusinessLine, Case, Customer, Department, KesuUser, Product
+from core.models import BusinessLine, Case, Customer, Department, KesuUser, Product, RootCause
 from core.services import (
     cases,
     compensation,
@@ -193,7 +193,17 @@ def _cases() -> None:
                     doer = sales if line.kind in GOODS_KINDS else finance
                     execution.mark_done(doer, case.id, line.id, payload)
                 continue
+            if action == "propose" and "cause" in payload:  # a catalogue entry, by its code
+                payload = {**payload, "root_cause_category": cause_id(payload.pop("cause"))}
             workflow.run_action(user, case.id, action, payload)
+
+    def cause_id(code: str) -> int:
+        line = lines.get_line("HUACAI")
+        return db.session.scalar(
+            sa.select(RootCause.id).where(
+                RootCause.business_line_id == line.id, RootCause.code == code
+            )
+        )
 
     def photo(case, kind="photo", name="现场照片.png"):
         evidence.add_evidence(
@@ -301,7 +311,10 @@ def _cases() -> None:
             (
                 sales,
                 "propose",
-                {"root_cause": "促销政策变更，客户要求退货；客户责任，往返运费由客户承担。"},
+                {
+                    "root_cause": "促销政策变更，客户要求退货；客户责任，往返运费由客户承担。",
+                    "cause": "policy.promotion_change",
+                },
             ),
             # approved: the central warehouse now expects the goods back
             (sales, "submit", {}),
@@ -340,7 +353,7 @@ def _cases() -> None:
             short,
             (agent, "accept", {}),
             (supervisor, "assign", {"department": "WH"}),
-            (qa, "propose", {"root_cause": "仓库拣货漏装。"}),
+            (qa, "propose", {"root_cause": "仓库拣货漏装。", "cause": "storage.picking"}),
             (agent, "submit", {}),
             (supervisor, "approve", {"comment": "同意补发"}),
             (sales, "settle", {"reference": "SO-2611-0088"}),
@@ -359,7 +372,14 @@ def _cases() -> None:
         steps = [
             (agent, "accept", {}),
             (supervisor, "assign", {"department": "QA", "handler": "pinbao"}),
-            (qa, "propose", {"root_cause": "承运商野蛮装卸，外包装不足以承受跌落。"}),
+            (
+                qa,
+                "propose",
+                {
+                    "root_cause": "承运商野蛮装卸，外包装不足以承受跌落。",
+                    "cause": "transport.handling",
+                },
+            ),
             (
                 qa,
                 "lines",
@@ -421,7 +441,14 @@ def _cases() -> None:
         steps = [
             (agent, "accept", {}),
             (supervisor, "assign", {"department": "QA", "handler": "pinbao"}),
-            (qa, "propose", {"root_cause": "承运商野蛮装卸，外包装不足以承受跌落。"}),
+            (
+                qa,
+                "propose",
+                {
+                    "root_cause": "承运商野蛮装卸，外包装不足以承受跌落。",
+                    "cause": "transport.handling",
+                },
+            ),
             (
                 qa,
                 "lines",

@@ -41,6 +41,7 @@ from core.contracts import (
     Problem,
     Proposal,
     ProposalLine,
+    RootCauseSpec,
     ViewSpec,
     WorkSection,
 )
@@ -148,6 +149,20 @@ def kesu_migrations_dirs() -> Iterable[str] | None:
     core revision its tables refer to.
 
     :return: absolute directory paths.
+    """
+
+
+@hookspec
+def kesu_root_causes() -> Iterable[RootCauseSpec] | None:
+    """Contribute entries to the root-cause catalogue (原因分类) of the lines the plugin is
+    enabled on.
+
+    Called on the plugin alone when it is switched on for a line (and when a line is created
+    with it); the entries are written once, in the line's language, and belong to the line
+    from then on (an admin may rename them or switch them off). Entries already on the line
+    are kept as they are.
+
+    :return: the entries, each under a top-level entry of the core's defaults.
     """
 
 
@@ -372,6 +387,7 @@ HOOK_PHASES: dict[str, str] = {
     "kesu_event_labels": "startup",
     "kesu_role_labels": "startup",
     "kesu_setting_labels": "startup",
+    "kesu_root_causes": "startup",
     "kesu_compensation_problems": "case",
     "kesu_deadlines": "case",
     "kesu_case_panels": "case",

@@ -40,6 +40,7 @@ class World:
             KesuUser,
             LinePosition,
             Product,
+            RootCause,
         )
 
         self.app = app
@@ -79,6 +80,9 @@ class World:
                     ),
                     "handler": "agent" if code == "L1" else "agent2",
                     "department": one(sa.select(Department.id)),
+                    "root_cause": one(
+                        sa.select(RootCause.id).where(RootCause.business_line_id == line_id)
+                    ),
                     "missing": 999_999,
                 }
             from plugins.major_incident.models import Incident
@@ -291,6 +295,7 @@ def _customer_edit(world: World, target: str, name: str = "上海经销商") -> 
 
 BODIES: dict[str, Body] = {
     "empty": lambda w, code, case: ("form", {}),
+    "root_cause_add": lambda w, code, case: ("form", {"name": f"新原因 {w.seq()}"}),
     "bad_login": lambda w, code, case: ("form", {"username": "nobody", "password": "x"}),
     "bad_login_json": lambda w, code, case: (
         "json",

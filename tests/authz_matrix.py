@@ -19,7 +19,7 @@ the outcome this table expects:
 ``roles`` is ``PUBLIC``, ``ANY`` (any signed-in user), ``NOBODY`` or a role set (constants
 below); ``ids`` names the record that fills each URL argument (``case``, ``case_write`` for a
 fresh case per call, ``evidence``, ``incident``, ``customer``, ``product``, ``line``,
-``line_code``, ``position``, ``user``, ``department``, ``missing``; ``money_line`` or
+``line_code``, ``root_cause`` (a catalogue entry of the line), ``position``, ``user``, ``department``, ``missing``; ``money_line`` or
 ``goods_line`` for an approved, pending compensation line, with ``line_case`` for its case;
 ``closed_case`` for a closed case, ``capa_action`` for an open corrective action with
 ``capa_case`` for its case, ``pending_visit`` for a visit on the reopen list;
@@ -409,6 +409,13 @@ MATRIX: dict[str, Rule] = {
     ),
     "CalendarView.delete POST": Rule(ONLY_ADMIN, ids={"code": "line_code"}, args={"year": "1999"}),
     "CalendarView.seed POST": Rule(ONLY_ADMIN, ids={"code": "line_code"}, args={"year": "2027"}),
+    "RootCauseView.catalogue GET": Rule(ONLY_ADMIN),
+    "RootCauseView.add POST": Rule(
+        ONLY_ADMIN, ids={"code": "line_code"}, body="root_cause_add", writes=True
+    ),
+    "RootCauseView.change POST": Rule(
+        ONLY_ADMIN, ids={"code": "line_code", "entry_id": "root_cause"}, body="empty"
+    ),
     # -- audit, plugins ---------------------------------------------------------------------
     "AuditView.events GET": Rule(SUPERVISION),
     "AuditView.verify POST": Rule(SUPERVISION),
@@ -581,7 +588,7 @@ CHUNKS: dict[str, tuple[tuple[str, ...], bool]] = {
     "visits": (("CaseVisitApi", "VisitApi", "VisitView", "PrintFormView"), True),
     "finance": (("FinanceApi", "FinanceExportView", "CompensationView"), True),
     "administration": (
-        ("PluginAdminView", "CalendarView", "SlaView", "SlaApi", "AuditView"),
+        ("PluginAdminView", "CalendarView", "RootCauseView", "SlaView", "SlaApi", "AuditView"),
         True,
     ),
 }

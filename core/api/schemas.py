@@ -169,11 +169,20 @@ CASE_SCHEMA: dict[str, Any] = {
         "department": _NS,
         "handler": _NS,
         "root_cause": _NS,
+        "root_cause_category": {"type": "string", "nullable": True},
         "verified_effective": {"type": "boolean", "nullable": True},
         "version": {"type": "integer"},
         "created_at": _TIME,
         "updated_at": _TIME,
         "evidence": {"type": "array", "items": {"$ref": "#/components/schemas/Evidence"}},
+        "root_cause_choices": {
+            "type": "array",
+            "description": "the line's root-cause catalogue entries a proposal may name",
+            "items": {
+                "type": "object",
+                "properties": {"id": {"type": "integer"}, "label": {"type": "string"}},
+            },
+        },
         "compensation": {
             "type": "array",
             "items": {"$ref": "#/components/schemas/CompensationLineOut"},
@@ -303,6 +312,13 @@ ACTION_SCHEMA: dict[str, Any] = {
         "department": {**_SHORT, "description": "assign: responsible department code"},
         "handler": {**_SHORT, "description": "assign: handler's user name"},
         "root_cause": {**_LONG, "description": "propose: the root cause found"},
+        "root_cause_category": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": limits.ID,
+            "description": "propose: the root-cause catalogue entry (an active entry of the "
+            "case's business line: the case's root_cause_choices)",
+        },
         "confirm_empty": {
             "type": "boolean",
             "description": "submit: confirm a proposal without compensation although the "

@@ -21,7 +21,7 @@ from core.contracts import (
 )
 from core.db import for_update, utcnow, write_transaction
 from core.extensions import db
-from core.models import BusinessLine, Case, Customer, KesuUser
+from core.models import BusinessLine, Case, Customer, KesuUser, RootCause
 from core.roles import CAN_CREATE, CAN_EDIT
 from core.services import audit, sla_deadlines
 from core.services.access import cases_query, get_case, line_for_write, require
@@ -74,6 +74,7 @@ AUDITED = (
     "department_id",
     "handler_id",
     "root_cause",
+    "root_cause_id",
     "acceptance_override",
     "verified_effective",
     "held_from",
@@ -474,12 +475,14 @@ def set_details(
     view: str = "Case",
     action: str = "update",
     root_cause: str | None = None,
+    root_cause_entry: RootCause | None = None,
 ) -> Case:
     """Change some of a case's plugin fields under a plugin's own permission.
 
     For plugin screens such as QA's analysis: the values are validated like the API's
     ``details`` (errors name ``details.<field>``), the change is audited under ``action``.
-    ``root_cause``, when given, becomes the case's root cause too (the one ``propose`` uses).
+    ``root_cause``, when given, becomes the case's root cause too (the one ``propose`` uses);
+    ``root_cause_entry`` its catalogue entry (checked by the caller: core.services.root_causes).
     """
     require(actor, permission, view)
     if not isinstance(values, Mapping):
@@ -496,6 +499,8 @@ def set_details(
         case.details = details
         if root_cause:
             case.root_cause = root_cause
+        if root_cause_entry is not None:
+            case.root_cause_id, case.root_cause_entry = root_cause_entry.id, root_cause_entry
         recompute(case)
         changes = audit.diff(before, snapshot(case))
         if changes:

@@ -27,6 +27,7 @@ from core.models import (
     Department,
     KesuUser,
     Product,
+    RootCause,
 )
 from core.roles import ADMIN, AUDITOR
 from core.services.access import can_view_contact
@@ -42,6 +43,7 @@ REFERENCES = {
     "customer_id": (Customer, Customer.name),
     "product_id": (Product, Product.name),
     "department_id": (Department, Department.name),
+    "root_cause_id": (RootCause, RootCause.name),
 }
 # Recorded fields holding user names (not ids).
 USERNAME_FIELDS = ("to", "user")

@@ -32,6 +32,7 @@ NAMED = {  # recorded id fields shown by the name of their record
     "customer_id",
     "product_id",
     "department_id",
+    "root_cause_id",
 }
 
 

@@ -68,6 +68,7 @@ EXTRA_FIELDS = {
     "department": _l("Department"),
     "handler_id": _l("Handler"),
     "root_cause": _l("Root cause"),
+    "root_cause_id": _l("Root-cause category"),
     "head_id": _l("Department head"),
     "query": _l("Filter"),
     "filters": _l("Filter"),

@@ -329,6 +329,10 @@ TELLERS: dict[str, Callable[[Context, Any, str], Told]] = {
     "calendar": _line_event(_l("%(who)s changed the working calendar of %(line)s")),
     "calendar_seed": _line_event(_l("%(who)s filled in the working calendar of %(line)s")),
     "sweep": _line_event(_l("%(who)s escalated %(n)s overdue complaints on %(line)s")),
+    "root_cause_add": _line_event(_l("%(who)s added a root cause to the catalogue of %(line)s")),
+    "root_cause_change": _line_event(
+        _l("%(who)s changed a root cause in the catalogue of %(line)s")
+    ),
 }
 
 ACTION_LABELS = {
@@ -354,6 +358,8 @@ ACTION_LABELS = {
     "calendar": _l("Working calendar changed"),
     "calendar_seed": _l("Working calendar filled in"),
     "sweep": _l("Overdue complaints escalated"),
+    "root_cause_add": _l("Root cause added"),
+    "root_cause_change": _l("Root cause changed"),
 }
 assert set(ACTION_LABELS) == set(TELLERS)
 

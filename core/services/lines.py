@@ -19,7 +19,7 @@ from core.extensions import db
 from core.models import BusinessLine, Case, LinePlugin
 from core.models.business_line import DEFAULT_LOCALE, DEFAULT_TIMEZONE
 from core.plugins import PluginRegistry
-from core.services import audit, sla_calendar, sla_refresh
+from core.services import audit, root_causes, sla_calendar, sla_refresh
 from core.services.access import require
 from core.services.errors import Conflict, Invalid, invalid_if
 from core.settings import CORE_SETTINGS, SETTING_LABELS, VALIDATORS, line_settings
@@ -87,6 +87,7 @@ def enable_plugin(actor, line_code: str, key: str) -> bool:
         row = LinePlugin(plugin_key=key, settings={})
         line.plugins.append(row)
         db.session.flush()
+        root_causes.seed(line, [key])
         audit.record(
             actor,
             "plugin_enable",
@@ -203,6 +204,7 @@ def create_line(
                 "plugins": [None, sorted(plugins)],
             },
         )
+        root_causes.seed(line)  # the default root-cause catalogue, and the plugins' entries
         sla_calendar.seed_china(actor, line)  # China's calendar by default (DOMAIN.md section 6)
     return line
 

@@ -14,7 +14,7 @@ from flask import url_for
 from core.fields import to_json
 from core.i18n import translated, translated_issues
 from core.models import Case, Customer, KesuUser
-from core.services import execution, sla_customers, sla_deadlines, visits
+from core.services import execution, root_causes, sla_customers, sla_deadlines, visits
 from core.services.access import can_view_contact
 from core.services.cases import money_total
 from core.services.workflow import allowed_actions
@@ -109,6 +109,7 @@ def case_json(actor: KesuUser, case: Case, *, summary: bool = False) -> dict[str
         "department": case.department.code if case.department else None,
         "handler": case.handler.username if case.handler else None,
         "root_cause": case.root_cause,
+        "root_cause_category": case.root_cause_entry.label if case.root_cause_entry else None,
         "verified_effective": case.verified_effective,
         "version": case.version,
         "created_at": iso_in_zone(case.created_at, tz),
@@ -117,6 +118,9 @@ def case_json(actor: KesuUser, case: Case, *, summary: bool = False) -> dict[str
     if summary:
         return out
     out["evidence"] = [evidence_json(case, e) for e in case.evidence]
+    out["root_cause_choices"] = [
+        {"id": pk, "label": label} for pk, label in root_causes.choices(case.business_line_id)
+    ]
     out["compensation"] = [execution.line_json(c, tz) for c in case.compensation]
     out["compensation_total"] = to_json(money_total(case.compensation))
     out["proposal_note"] = translated(case.proposal_note)

@@ -81,6 +81,9 @@ def init_database() -> list[str]:
     for permission, view in DOMAIN_PERMISSIONS:
         sm.add_permission_view_menu(permission, view)
     _seed_missing_calendars()
+    from core.services.root_causes import seed_missing
+
+    seed_missing()  # lines from before the root-cause catalogue existed
     return role_names
 
 

@@ -18,7 +18,15 @@ from core.fields import is_blank
 from core.i18n import translated_issues
 from core.models import ApprovalStep, Case, Department, KesuUser
 from core.roles import CAN_OVERRIDE_ACCEPTANCE
-from core.services import audit, execution, positions, sla_deadlines, visits, work_notices
+from core.services import (
+    audit,
+    execution,
+    positions,
+    root_causes,
+    sla_deadlines,
+    visits,
+    work_notices,
+)
 from core.services.access import (
     can,
     cases_query,
@@ -203,6 +211,9 @@ def _propose(actor, case, action, payload, comment):
     if root_cause is None:
         raise PreconditionFailed(_l("Record the root cause first."), field="root_cause")
     case.root_cause = root_cause
+    entry = root_causes.resolve(case.business_line_id, payload.get("root_cause_category"))
+    if entry is not None:
+        case.root_cause_id, case.root_cause_entry = entry.id, entry
     facts = case_facts(case)
     proposal = case_caller("kesu_compensation_proposal", facts.line, case.category)(case=facts)
     # Once approved, compensation stands: a case proposed again after that (reopened, or its

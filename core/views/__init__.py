@@ -27,6 +27,7 @@ def register_core_views(appbuilder) -> None:
     from core.views.finance import FinanceExportView
     from core.views.inbox import InboxView, NotificationView, navbar_counts
     from core.views.print_form import PrintFormView
+    from core.views.root_causes import RootCauseView
     from core.views.sla import CalendarView, SlaView
     from core.views.visits import VisitView, visit_panel
     from core.views.workspace import WorkspaceView
@@ -144,6 +145,13 @@ def register_core_views(appbuilder) -> None:
         "Calendars",
         label=_l("Working calendars"),
         icon="fa-calendar",
+        category=ADMINISTRATION,
+    )
+    appbuilder.add_view(
+        RootCauseView,
+        "Root causes",
+        label=_l("Root-cause catalogue"),
+        icon="fa-sitemap",
         category=ADMINISTRATION,
     )
     appbuilder.add_view(

@@ -28,7 +28,7 @@ from core.workflow import ACTIONS, Action
 PREVIEW_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
 
 # The form keys an action post may carry, besides the booleans read below.
-TEXT_KEYS = ("comment", "department", "handler", "root_cause")
+TEXT_KEYS = ("comment", "department", "handler", "root_cause", "root_cause_category")
 
 
 @dataclass(frozen=True)

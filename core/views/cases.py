@@ -23,7 +23,15 @@ from core.roles import CAN_SET_PRIORITY
 from core.services import cases as case_service
 from core.services import compensation as compensation_service
 from core.services import evidence as evidence_service
-from core.services import history, pickers, sla_customers, sla_deadlines, sla_priority, workflow
+from core.services import (
+    history,
+    pickers,
+    root_causes,
+    sla_customers,
+    sla_deadlines,
+    sla_priority,
+    workflow,
+)
 from core.services.access import can, can_view_contact, get_case
 from core.services.audit import case_events
 from core.services.errors import ServiceError
@@ -293,6 +301,7 @@ class CaseView(case_actions.CaseActionsMixin, CaseListMixin, BaseView):
             pending_step=step,
             departments=db.session.scalars(sa.select(Department).order_by(Department.code)).all(),
             handlers=pickers.line_members(actor, line),
+            root_cause_choices=root_causes.choices(line.id),
             total=case_service.money_total(case.compensation),
             can_upload=can(actor, "can_upload") and case.status not in ("closed", "rejected"),
             can_edit=can(actor, "can_edit") and case.status not in ("closed", "rejected"),

@@ -21,10 +21,11 @@ from core.roles import (
     FINANCE_EXPORT,
 )
 from core.services import execution, finance
-from core.services.access import can, visible_lines
+from core.services.access import can
 from core.services.errors import ServiceError
 from core.timeutil import in_zone
 from core.views.compensation import error_text, flash_field_error
+from core.views.line_pick import chosen_line
 from core.vocab import COMPENSATION_KINDS
 
 LIST_LABELS = {
@@ -49,13 +50,7 @@ class FinanceExportView(BaseView):
     }
 
     def _line(self, code: str | None):
-        lines = visible_lines(g.user)
-        line = next((entry for entry in lines if entry.code == code), None)
-        if line is None and not code and lines:
-            line = lines[0]
-        if line is None:
-            abort(404)
-        return lines, line
+        return chosen_line(code)
 
     @expose("/")
     @has_access

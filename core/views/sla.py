@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import abort, flash, g, redirect, request, url_for
+from flask import flash, g, redirect, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
 from flask_babel import lazy_gettext as _l
 
@@ -17,6 +17,7 @@ from core.services.access import can, visible_lines
 from core.services.errors import ServiceError
 from core.timeutil import in_zone, zone
 from core.views.cases import flash_error
+from core.views.line_pick import chosen_line
 from core.vocab import DEADLINES, HOLIDAY_NAMES
 from core.workflow import STAGE_LABELS
 
@@ -94,13 +95,7 @@ class CalendarView(BaseView):
     method_permission_name = {"year": "edit", "save": "edit", "delete": "edit", "seed": "edit"}
 
     def _line(self, code: str | None) -> BusinessLine:
-        lines = visible_lines(g.user)
-        line = next((entry for entry in lines if entry.code == code), None)
-        if line is None and not code and lines:
-            line = lines[0]
-        if line is None:
-            abort(404)
-        return line
+        return chosen_line(code)[1]
 
     @expose("/")
     @has_access

@@ -15,6 +15,7 @@ from core.contracts import (
     Problem,
     Proposal,
     ProposalLine,
+    RootCauseSpec,
     ViewSpec,
     WorkSection,
 )
@@ -87,6 +88,28 @@ def kesu_event_labels():
 @hookimpl
 def kesu_migrations_dirs():
     return [str(HERE / "migrations")]
+
+
+# Where each defect kind sits in the root-cause catalogue (a top-level entry of the defaults).
+DEFECT_ROOT_CAUSES = {
+    "particles": "process",
+    "powdering": "process",
+    "caking": "storage",
+    "colour_difference": "process",
+    "can_condition": "packaging",
+    "sediment": "process",
+    "abnormal_additive": "material",
+    "packaging_standard": "packaging",
+    "other": "other",
+}
+
+
+@hookimpl
+def kesu_root_causes():
+    return [
+        RootCauseSpec(defect, parent, DEFECT_LABELS[defect])
+        for defect, parent in DEFECT_ROOT_CAUSES.items()
+    ]
 
 
 @hookimpl

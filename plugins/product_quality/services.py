@@ -13,7 +13,7 @@ from core.contracts import FieldSpec, WorkRow
 from core.db import utcnow, write_transaction
 from core.extensions import db
 from core.models import BusinessLine, Case
-from core.services import audit, cases
+from core.services import audit, cases, root_causes
 from core.services.access import get_case, line_filter, require, require_department
 from core.services.errors import Conflict, Invalid, NotFound, invalid_if
 from core.timeutil import in_zone, iso_in_zone
@@ -33,6 +33,14 @@ REMEDY_CHOICES = (
 )
 ANALYSIS_FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("root_cause", "text", _l("Root cause"), required=True, max_length=4000),
+    # The line's root-cause catalogue entry; none given: the entry the case's defect maps to.
+    FieldSpec(
+        "root_cause_category",
+        "integer",
+        _l("Root-cause category"),
+        min_value=1,
+        max_value=limits.ID,
+    ),
     FieldSpec("responsible_unit", "string", _l("Responsible unit"), required=True, max_length=128),
     FieldSpec("engineering_change_no", "string", _l("Engineering change number"), max_length=64),
     # How the customer is compensated, decided with the analysis (the proposal follows it).
@@ -83,6 +91,11 @@ def record_analysis(actor, case_id: int, data: Any):
     values = {k: clean.get(k) for k in ("responsible_unit", "engineering_change_no")}
     if clean.get("remedy"):
         values["remedy"] = clean["remedy"]  # left out: the remedy chosen before stands
+    entry = root_causes.resolve(case.business_line_id, clean.get("root_cause_category"))
+    if entry is None and case.details.get("defect"):
+        entry = root_causes.for_plugin_code(
+            case.business_line_id, DESCRIPTOR.key, case.details["defect"]
+        )
     return cases.set_details(
         actor,
         case_id,
@@ -91,6 +104,7 @@ def record_analysis(actor, case_id: int, data: Any):
         view=ANALYSIS_VIEW,
         action="quality_analysis",
         root_cause=clean["root_cause"],
+        root_cause_entry=entry,
     )
 
 

@@ -12,6 +12,7 @@ from flask_babel import lazy_gettext as _l
 
 from core import fields
 from core.api.base import KesuApi, current_actor, json_body, service_call
+from core.inputs import form_int
 from core.services.access import get_case
 from core.services.errors import ServiceError
 from core.services.present import case_json
@@ -41,6 +42,8 @@ class QualityView(BaseView):
         }
         if not data["remedy"]:
             del data["remedy"]  # not chosen: the remedy chosen before stands
+        if request.form.get("root_cause_category"):
+            data["root_cause_category"] = form_int(request.form["root_cause_category"])
         try:
             services.record_analysis(g.user, case_id, data)
         except ServiceError as exc:
