@@ -118,8 +118,10 @@ def attainment_between(
         sa.and_(is_open, d.due_at < read_at),
     )
     pending = sa.and_(is_open, d.due_at >= read_at)
+    # The line's cases received in the period (ix_case_line_received), then each one's target
+    # deadlines by (case_id, name): never a walk over every deadline of the line.
     where = (
-        d.business_line_id == line.id,
+        Case.business_line_id == line.id,
         d.name.in_(list(TARGETS)),
         Case.received_at >= start,
         Case.received_at < end,
