@@ -14,6 +14,7 @@ from core.api.cases import CaseApi
 from core.api.execution import CompensationApi
 from core.api.finance import FinanceApi
 from core.api.reference import CustomerApi, ProductApi
+from core.api.report import ReportApi
 from core.api.sla import SlaApi
 from core.api.visits import CaseVisitApi, VisitApi
 
@@ -29,6 +30,7 @@ class KesuManager(BaseManager):
         ab.add_api(CustomerApi)
         ab.add_api(ProductApi)
         ab.add_api(SlaApi)
+        ab.add_api(ReportApi)
         ab.add_api(CaseVisitApi)
         ab.add_api(VisitApi)
         register_core_views(ab)

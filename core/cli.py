@@ -11,6 +11,7 @@ from flask.cli import FlaskGroup, with_appcontext
 
 from core.app import create_app
 from core.cli_export import export_group
+from core.cli_report import report_group
 from core.services.uploads import ORPHAN_GRACE_MINUTES
 
 
@@ -41,6 +42,7 @@ def register_commands(app) -> None:
         serve_command,
         demo_command,
         export_group,
+        report_group,
     ):
         app.cli.add_command(command)
 

@@ -198,6 +198,9 @@ EVERY_ROLE_GRANTS: list[tuple[str, str]] = [
 REGISTER_MENU = ("Register", "menu_access")
 # The approval inbox is for the roles that approve.
 INBOX_MENU = ("Inbox", "menu_access")
+# The Reports menu (报表) for the roles that see one of its entries.
+REPORTS_MENU = ("Reports", "menu_access")
+REPORTS_ENTRIES = frozenset({"Ledger", "Monthly report", "Accountability", "Corrective actions"})
 
 
 def role_config(
@@ -220,6 +223,10 @@ def role_config(
         for role, pairs in (extra or {}).items():
             grants.setdefault(role, []).extend(tuple(p) for p in pairs)
     for role, pairs in grants.items():
+        if any(
+            perm == "menu_access" and REPORTS_ENTRIES & set(view.split("|")) for view, perm in pairs
+        ):
+            pairs.append(REPORTS_MENU)
         if role != ADMIN:
             pairs.extend(EVERY_ROLE_GRANTS)
     # Regexes are matched with re.match: anchor them so "can_read" does not match "can_reader".

@@ -73,6 +73,7 @@ RECEIPT = frozenset({ADMIN, WAREHOUSE})
 VISIT_RECORD = frozenset({ADMIN, AGENT, SUPERVISOR})  # "Visit" can_read, can_record
 VISIT_DISMISS = frozenset({ADMIN, SUPERVISOR})
 FINANCE_EXPORT = frozenset({ADMIN, FINANCE})  # "Finance export": read, export, void
+REPORT = frozenset({ADMIN, SUPERVISOR, QA, MANAGER, FINANCE, AUDITOR})  # "Report" can_read
 # Flask-AppBuilder's own screens every role has (own profile, own password).
 OWN_ACCOUNT = ALL
 
@@ -403,6 +404,11 @@ MATRIX: dict[str, Rule] = {
     "SlaApi.at_risk GET": Rule(SUPERVISION),
     "SlaApi.attainment GET": Rule(SUPERVISION),
     "SlaApi.overdue GET": Rule(SUPERVISION),
+    # -- reports (called without a line: 400 naming business_line, or the first line's) ----
+    "ReportApi.monthly GET": Rule(REPORT),
+    "ReportApi.monthly_xlsx GET": Rule(REPORT),
+    "ReportView.monthly GET": Rule(REPORT),
+    "ReportView.monthly_xlsx GET": Rule(REPORT),
     "CalendarView.year GET": Rule(ONLY_ADMIN),
     "CalendarView.save POST": Rule(
         ONLY_ADMIN, ids={"code": "line_code"}, args={"year": "2026"}, body="empty"

@@ -24,6 +24,8 @@ class Case(Model):
     __table_args__ = (
         sa.Index("ix_case_line_status", "business_line_id", "status"),
         sa.Index("ix_case_customer_received", "customer_id", "received_at"),
+        # The monthly report: a line's cases by time received (bench/report.py).
+        sa.Index("ix_case_line_received", "business_line_id", "received_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -97,8 +97,16 @@ def attainment(
     require(actor, CAN_READ_SLA, SLA_VIEW)
     if line.id not in visible_line_ids(actor):
         raise Invalid(_l("Unknown business line."), field="business_line")
-    now = now or utcnow()
     start, end = period_bounds(line, first, last)
+    return attainment_between(line, start, end, now)
+
+
+def attainment_between(
+    line: BusinessLine, start: dt.datetime, end: dt.datetime, now: dt.datetime | None = None
+) -> list[TargetResult]:
+    """:func:`attainment` for the cases received in ``start``..``end`` (UTC, end excluded),
+    without the permission check (the caller's own: the SLA dashboard, the monthly report)."""
+    now = now or utcnow()
     d = CaseDeadline
     on_time = sa.and_(d.state == "met", d.met_at <= d.due_at)
     # An open deadline is read now; a paused one when its clock stopped (the hold's start).
@@ -110,8 +118,10 @@ def attainment(
         sa.and_(is_open, d.due_at < read_at),
     )
     pending = sa.and_(is_open, d.due_at >= read_at)
+    # The line's cases received in the period (ix_case_line_received), then each one's target
+    # deadlines by (case_id, name): never a walk over every deadline of the line.
     where = (
-        d.business_line_id == line.id,
+        Case.business_line_id == line.id,
         d.name.in_(list(TARGETS)),
         Case.received_at >= start,
         Case.received_at < end,

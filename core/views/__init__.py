@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 COMPLAINTS = "Complaints"
 MASTER_DATA = "Master data"
 ADMINISTRATION = "Administration"
+REPORTS = "Reports"
 
 
 def register_core_views(appbuilder) -> None:
@@ -102,6 +103,17 @@ def register_core_views(appbuilder) -> None:
         label=_l("Finance exports"),
         icon="fa-money",
         category=COMPLAINTS,
+    )
+    from core.views.report import ReportView
+
+    appbuilder.add_view(
+        ReportView,
+        "Monthly report",
+        label=_l("Monthly report"),
+        icon="fa-bar-chart",
+        category=REPORTS,
+        category_label=_l("Reports"),
+        category_icon="fa-line-chart",
     )
     appbuilder.add_view(
         CustomerView,

@@ -1,0 +1,208 @@
+"""``/api/v1/report/``: management reports of a business line (the monthly report)."""
+
+from __future__ import annotations
+
+from flask import request
+from flask_appbuilder.api import expose, safe
+from flask_appbuilder.security.decorators import protect
+
+from core.api.base import KesuApi, current_actor, service_call
+from core.deadlines import TARGETS
+from core.downloads import download_response
+from core.roles import CAN_READ, REPORT
+from core.services import report_monthly, report_monthly_xlsx
+from core.services.xlsx_cells import XLSX_MIME
+from core.vocab import COMPENSATION_KINDS
+
+_COUNTS = {"type": "object", "additionalProperties": {"type": "integer"}}
+_NUMBER_OR_NULL = {"type": "number", "nullable": True}
+_MISSED = {
+    "type": "array",
+    "items": {
+        "type": "object",
+        "properties": {
+            "case_id": {"type": "integer"},
+            "number": {"type": "string"},
+            "due_at": {"type": "string", "format": "date-time"},
+            "met_at": {"type": "string", "format": "date-time", "nullable": True},
+            "late_minutes": {"type": "integer"},
+        },
+    },
+}
+_TOP = {
+    "type": "array",
+    "items": {
+        "type": "object",
+        "properties": {
+            "key": {"type": "string"},
+            "name": {"type": "string"},
+            "count": {"type": "integer"},
+            "cost": {"type": "number"},
+        },
+    },
+}
+MONTHLY_FIGURES = {
+    "type": "object",
+    "properties": {
+        "month": {"type": "string", "example": "2026-11"},
+        "from": {"type": "string", "format": "date"},
+        "to": {"type": "string", "format": "date"},
+        "total": {"type": "integer", "description": "Cases received in the month"},
+        "counts": {
+            "type": "object",
+            "description": 'Cases per value; "" is none (root cause: not classified)',
+            "properties": {key: _COUNTS for key in report_monthly.DIMENSIONS},
+        },
+        "opened": {"type": "integer", "description": "Received in the month"},
+        "closed": {"type": "integer", "description": "Closed within the month"},
+        "open_at_end": {"type": "integer", "description": "Received by its end, not closed"},
+        "sla": {
+            "type": "object",
+            "properties": {
+                name: {
+                    "type": "object",
+                    "properties": {
+                        "rate": _NUMBER_OR_NULL,
+                        "met": {"type": "integer"},
+                        "missed": {"type": "integer"},
+                        "pending": {"type": "integer"},
+                        "target": {"type": "number"},
+                        "attained": {"type": "boolean", "nullable": True},
+                    },
+                }
+                for name in TARGETS
+            },
+        },
+        "missed_cases": {"type": "object", "properties": {name: _MISSED for name in TARGETS}},
+        "compensation": {
+            "type": "object",
+            "description": "CNY per kind, cancelled lines left out",
+            "properties": {kind: {"type": "number"} for kind in COMPENSATION_KINDS},
+        },
+        "satisfaction": {
+            "type": "object",
+            "properties": {
+                "average": _NUMBER_OR_NULL,
+                "count": {"type": "integer", "description": "Return visits done"},
+                "distribution": _COUNTS,
+            },
+        },
+        "products": {"type": "object", "additionalProperties": {"type": "string"}},
+        "top": {
+            "type": "object",
+            "properties": {
+                "product_by_count": _TOP,
+                "product_by_cost": _TOP,
+                "batch_by_count": _TOP,
+                "batch_by_cost": _TOP,
+            },
+        },
+    },
+}
+MONTHLY_REPORT = {
+    "allOf": [
+        {"$ref": "#/components/schemas/MonthlyFigures"},
+        {
+            "type": "object",
+            "properties": {
+                "business_line": {"type": "string"},
+                "business_line_name": {"type": "string"},
+                "timezone": {"type": "string"},
+                "previous": {"$ref": "#/components/schemas/MonthlyFigures"},
+                "change": {
+                    "type": "object",
+                    "properties": {
+                        "total": {"type": "integer"},
+                        "opened": {"type": "integer"},
+                        "closed": {"type": "integer"},
+                        "open_at_end": {"type": "integer"},
+                        "compensation": {
+                            "type": "object",
+                            "additionalProperties": {"type": "number"},
+                        },
+                        "sla": {"type": "object", "additionalProperties": _NUMBER_OR_NULL},
+                        "satisfaction": _NUMBER_OR_NULL,
+                    },
+                },
+            },
+        },
+    ]
+}
+
+
+class ReportApi(KesuApi):
+    resource_name = "report"
+    class_permission_name = REPORT
+    base_permissions = [CAN_READ]
+    method_permission_name = {"monthly": "read", "monthly_xlsx": "read"}
+    openapi_spec_tag = "Reports"
+
+    def add_apispec_components(self, api_spec) -> None:
+        super().add_apispec_components(api_spec)
+        if "MonthlyFigures" not in api_spec.components.schemas:
+            api_spec.components.schema("MonthlyFigures", MONTHLY_FIGURES)
+            api_spec.components.schema("MonthlyReport", MONTHLY_REPORT)
+
+    @expose("/monthly", methods=["GET"])
+    @protect()
+    @safe
+    @service_call
+    def monthly(self):
+        """The monthly report of a business line.
+        ---
+        get:
+          summary: Monthly report
+          description: >-
+            The cases of a business line received in a month (the line's time zone): counts by
+            category, channel, product, batch, root cause, responsible department and priority;
+            opened, closed and still open at the month's end; SLA attainment against DOMAIN.md
+            section 6's targets with the cases that missed; compensation totals by kind;
+            satisfaction from the return visits; top products and batches; the same figures for
+            the previous month (previous) and the change.
+          parameters:
+          - {in: query, name: business_line, required: true, schema: {type: string, maxLength: 64}}
+          - {in: query, name: month, required: true, schema: {type: string, pattern: '^[0-9]{4}-[0-9]{2}$', maxLength: 7}, description: 'YYYY-MM'}
+          responses:
+            200:
+              description: The figures
+              content:
+                application/json:
+                  schema: {$ref: '#/components/schemas/MonthlyReport'}
+            400: {$ref: '#/components/responses/400'}
+            401: {$ref: '#/components/responses/401'}
+            403: {$ref: '#/components/responses/403'}
+            404: {$ref: '#/components/responses/404'}
+        """
+        report = report_monthly.monthly(
+            current_actor(), request.args.get("business_line"), request.args.get("month")
+        )
+        return self.response(200, **report)
+
+    @expose("/monthly.xlsx", methods=["GET"])
+    @protect()
+    @safe
+    @service_call
+    def monthly_xlsx(self):
+        """The monthly report as an Excel workbook with charts, in the reader's language.
+        ---
+        get:
+          summary: Monthly report workbook
+          parameters:
+          - {in: query, name: business_line, required: true, schema: {type: string, maxLength: 64}}
+          - {in: query, name: month, required: true, schema: {type: string, pattern: '^[0-9]{4}-[0-9]{2}$', maxLength: 7}, description: 'YYYY-MM'}
+          responses:
+            200:
+              description: The workbook, as an attachment
+              content:
+                application/vnd.openxmlformats-officedocument.spreadsheetml.sheet:
+                  schema: {type: string, format: binary}
+            400: {$ref: '#/components/responses/400'}
+            401: {$ref: '#/components/responses/401'}
+            403: {$ref: '#/components/responses/403'}
+            404: {$ref: '#/components/responses/404'}
+        """
+        report = report_monthly.monthly(
+            current_actor(), request.args.get("business_line"), request.args.get("month")
+        )
+        content = report_monthly_xlsx.workbook(report)
+        return download_response(content, report_monthly_xlsx.filename(report), XLSX_MIME)
