@@ -13,6 +13,7 @@ from flask_appbuilder.basemanager import BaseManager
 from core.api.cases import CaseApi
 from core.api.execution import CompensationApi
 from core.api.finance import FinanceApi
+from core.api.ledger import LedgerApi
 from core.api.reference import CustomerApi, ProductApi
 from core.api.report import ReportApi
 from core.api.sla import SlaApi
@@ -27,6 +28,7 @@ class KesuManager(BaseManager):
         ab.add_api(CaseApi)
         ab.add_api(CompensationApi)
         ab.add_api(FinanceApi)
+        ab.add_api(LedgerApi)
         ab.add_api(CustomerApi)
         ab.add_api(ProductApi)
         ab.add_api(SlaApi)

@@ -11,6 +11,7 @@ from flask.cli import FlaskGroup, with_appcontext
 
 from core.app import create_app
 from core.cli_export import export_group
+from core.cli_ledger import ledger_command
 from core.cli_report import report_group
 from core.services.uploads import ORPHAN_GRACE_MINUTES
 
@@ -43,6 +44,7 @@ def register_commands(app) -> None:
         demo_command,
         export_group,
         report_group,
+        ledger_command,
     ):
         app.cli.add_command(command)
 

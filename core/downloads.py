@@ -9,7 +9,9 @@ asks: an ASCII fallback and the exact UTF-8 name (``filename*=UTF-8''...``).
 from __future__ import annotations
 
 import io
+import shutil
 import unicodedata
+import weakref
 from pathlib import Path
 from urllib.parse import quote
 
@@ -36,6 +38,30 @@ def download_response(
     """Answer with ``source`` (a stored file or bytes made on the fly) as a download."""
     body = io.BytesIO(source) if isinstance(source, bytes) else source
     response = send_file(body, mimetype=served_type(content_type), conditional=True)
+    response.headers["Content-Disposition"] = content_disposition(filename)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def streamed_download(path: Path, filename: str | None, content_type: str | None) -> Response:
+    """Answer with a file written to a temporary folder of its own (``path.parent``), read a
+    block at a time; the folder is removed once the file is sent, or when the response is
+    dropped unsent."""
+    folder = path.parent
+    size = path.stat().st_size
+
+    def blocks():
+        try:
+            with path.open("rb") as handle:
+                while block := handle.read(64 * 1024):
+                    yield block
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+
+    body = blocks()
+    weakref.finalize(body, shutil.rmtree, folder, True)
+    response = Response(body, mimetype=served_type(content_type), direct_passthrough=True)
+    response.headers["Content-Length"] = str(size)
     response.headers["Content-Disposition"] = content_disposition(filename)
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response

@@ -74,6 +74,8 @@ VISIT_RECORD = frozenset({ADMIN, AGENT, SUPERVISOR})  # "Visit" can_read, can_re
 VISIT_DISMISS = frozenset({ADMIN, SUPERVISOR})
 FINANCE_EXPORT = frozenset({ADMIN, FINANCE})  # "Finance export": read, export, void
 REPORT = frozenset({ADMIN, SUPERVISOR, QA, MANAGER, FINANCE, AUDITOR})  # "Report" can_read
+# "Ledger" can_read: the ledger screen, its export and API (core/roles.py).
+LEDGER_READ = frozenset({ADMIN, AGENT, SUPERVISOR, QA, MANAGER, FINANCE, AUDITOR})
 # Flask-AppBuilder's own screens every role has (own profile, own password).
 OWN_ACCOUNT = ALL
 
@@ -398,6 +400,11 @@ MATRIX: dict[str, Rule] = {
     "CustomerApi.get GET": Rule(STAFF, ids={"pk": "customer"}, ruled=True),
     "ProductApi.get_list GET": Rule(STAFF),
     "ProductApi.get GET": Rule(STAFF, ids={"pk": "product"}, ruled=True),
+    # -- the ledger (台帐) --------------------------------------------------------------------
+    "LedgerView.index GET": Rule(LEDGER_READ),
+    "LedgerView.export GET": Rule(LEDGER_READ),
+    "LedgerApi.get_list GET": Rule(LEDGER_READ),
+    "LedgerApi.xlsx GET": Rule(LEDGER_READ),
     # -- SLA --------------------------------------------------------------------------------
     "SlaView.dashboard GET": Rule(SUPERVISION),
     "SlaView.sweep POST": Rule(ONLY_ADMIN),

@@ -28,6 +28,7 @@ from core.workflow import STAGE_LABELS
 ENTITY_LABELS = {
     "case": _l("Case"),
     "customer": _l("Customer"),
+    "ledger": _l("Ledger"),
     "business_line": _l("Business line"),
     "department": _l("Department"),
     "product": _l("Product"),

@@ -97,6 +97,11 @@ def register_core_views(appbuilder) -> None:
         icon="fa-clock-o",
         category=COMPLAINTS,
     )
+    from core.views.ledger import LedgerView
+
+    appbuilder.add_view(
+        LedgerView, "Ledger", label=_l("Ledger"), icon="fa-book", category=COMPLAINTS
+    )
     appbuilder.add_view(
         FinanceExportView,
         "Finance exports",

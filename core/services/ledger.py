@@ -1,0 +1,499 @@
+"""The ledger (台帐, DOMAIN.md section 9): every case of the reader's lines with its key fields
+and its outcome, filterable, paged on screen and in the API, exported whole to Excel
+(core.services.ledger_export).
+
+A page (or an export chunk) is read in a fixed number of statements whatever its size: the
+cases with their line, customer, product, department, handler and root cause in one SELECT,
+then for the page's case ids the compensation totals by kind, the SLA targets' states
+(met / missed / pending, computed in SQL as core.services.sla_reports decides them) and the
+latest return-visit scores. Archived cases stay in the ledger.
+
+Filters (query-string parameters; a bad value is a 400 naming it):
+``business_line`` (a line code the reader sees), ``from`` / ``to`` (``YYYY-MM-DD``, received on
+those days in each case's line-local time), ``category``, ``status``, ``product`` (a product
+code), ``batch`` (a batch number), ``customer`` (part of the customer's name), ``department``
+(a department code).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import aliased
+
+from core import limits
+from core.db import UTCDateTime, utcnow
+from core.deadlines import TARGETS
+from core.extensions import db
+from core.models import (
+    BusinessLine,
+    Case,
+    CaseDeadline,
+    CaseVisit,
+    CompensationLine,
+    Customer,
+    Department,
+    KesuUser,
+    Product,
+    RootCause,
+)
+from core.roles import LEDGER
+from core.services.access import can_view_contact, line_filter, require, visible_lines
+from core.services.errors import Invalid
+from core.services.lines import registry
+from core.services.present import mask_phone
+from core.services.sla_reports import period_bounds
+from core.vocab import CHANNELS, COMPENSATION_KINDS, DEMANDS, PRIORITIES
+from core.workflow import FINAL, STAGE_LABELS, STAGES
+
+CAN_READ_LEDGER = "can_read"
+FILTERS = (
+    "business_line",
+    "from",
+    "to",
+    "category",
+    "status",
+    "product",
+    "batch",
+    "customer",
+    "department",
+)
+DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+YEAR_MIN, YEAR_MAX = 2000, 2100
+PAGE_SIZE, PAGE_SIZE_MAX = 50, 500
+KINDS = tuple(COMPENSATION_KINDS)
+SLA_STATES = ("met", "missed", "pending")
+SLA_LABELS = {"met": _l("Met on time"), "missed": _l("Missed"), "pending": _l("Not due yet")}
+OUTCOMES = {
+    "effective": _l("Closed, verified effective"),
+    "not_effective": _l("Closed, not effective"),
+    "closed": _l("Closed"),
+    "rejected": _l("Not accepted"),
+    "open": _l("In progress"),
+}
+
+
+def require_ledger(actor) -> None:
+    require(actor, CAN_READ_LEDGER, LEDGER)
+
+
+# -- filters ---------------------------------------------------------------------------------
+
+
+def _text(key: str, value: Any, size: int) -> str:
+    if not isinstance(value, str) or len(value) > size:
+        raise Invalid(str(_l("Must be at most %(n)s characters.", n=size)), field=key)
+    return value.strip()
+
+
+def _choice(key: str, value: str, allowed) -> None:
+    if value not in allowed:
+        raise Invalid(str(_l("Not one of the choices.")), field=key)
+
+
+def _day(key: str, value: str) -> dt.date:
+    try:
+        day = dt.date.fromisoformat(value) if DATE.match(value) else None
+    except ValueError:
+        day = None
+    if day is None or not YEAR_MIN <= day.year <= YEAR_MAX:
+        raise Invalid(str(_l("Must be a date such as 2026-11-01.")), field=key)
+    return day
+
+
+def clean_filters(actor, args: Mapping[str, Any]) -> dict[str, str]:
+    """The ledger's filters from ``args`` (a query string's values), each checked: the ones
+    set, as text. 400 naming the parameter on a bad value; a line the reader does not see is
+    an unknown line."""
+    require_ledger(actor)
+    out: dict[str, str] = {}
+    for key in FILTERS:
+        value = args.get(key)
+        if value is None or value == "":
+            continue
+        value = _text(key, value, limits.SEARCH)
+        if value:
+            out[key] = value
+    lines = visible_lines(actor)
+    if "business_line" in out and out["business_line"] not in {ln.code for ln in lines}:
+        raise Invalid(_l("Unknown business line."), field="business_line")
+    if "category" in out:
+        _choice("category", out["category"], {d.key for d in registry().categories()})
+    if "status" in out:
+        _choice("status", out["status"], STAGES)
+    days = {k: _day(k, out[k]) for k in ("from", "to") if k in out}
+    if len(days) == 2 and days["to"] < days["from"]:
+        raise Invalid(_l("The period must end on or after its first day."), field="to")
+    if "product" in out:
+        known = db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(Product)
+            .where(Product.code == out["product"], line_filter(actor, Product.business_line_id))
+        )
+        if not known:
+            raise Invalid(str(_l("Unknown product.")), field="product")
+    if "department" in out:
+        known = db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(Department)
+            .where(Department.code == out["department"])
+        )
+        if not known:
+            raise Invalid(str(_l("Unknown department.")), field="department")
+    return out
+
+
+def _period_clause(actor, filters: Mapping[str, str]) -> Any:
+    """Received within the period, each case in its own line's local days."""
+    first = dt.date.fromisoformat(filters["from"]) if filters.get("from") else None
+    last = dt.date.fromisoformat(filters["to"]) if filters.get("to") else None
+    if first is None and last is None:
+        return None
+    lines = [
+        ln
+        for ln in visible_lines(actor)
+        if not filters.get("business_line") or ln.code == filters["business_line"]
+    ]
+    per_line = []
+    for line in lines:
+        start, end = period_bounds(
+            line, first or dt.date(YEAR_MIN, 1, 1), last or dt.date(YEAR_MAX, 12, 31)
+        )
+        cond = [Case.business_line_id == line.id]
+        if first is not None:
+            cond.append(Case.received_at >= start)
+        if last is not None:
+            cond.append(Case.received_at < end)
+        per_line.append(sa.and_(*cond))
+    return sa.or_(*per_line) if per_line else sa.false()
+
+
+def where_clauses(actor, filters: Mapping[str, str]) -> list[Any]:
+    """The WHERE clauses of the record rules and the (checked) filters."""
+    out: list[Any] = [line_filter(actor, Case.business_line_id)]
+    if filters.get("business_line"):
+        out.append(
+            Case.business_line_id.in_(
+                sa.select(BusinessLine.id).where(BusinessLine.code == filters["business_line"])
+            )
+        )
+    period = _period_clause(actor, filters)
+    if period is not None:
+        out.append(period)
+    if filters.get("category"):
+        out.append(Case.category == filters["category"])
+    if filters.get("status"):
+        out.append(Case.status == filters["status"])
+    if filters.get("product"):
+        out.append(
+            Case.product_id.in_(sa.select(Product.id).where(Product.code == filters["product"]))
+        )
+    if filters.get("batch"):
+        out.append(Case.batch_no == filters["batch"])
+    if filters.get("customer"):
+        needle = filters["customer"].replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        out.append(
+            Case.customer_id.in_(
+                sa.select(Customer.id).where(Customer.name.ilike(f"%{needle}%", escape="\\"))
+            )
+        )
+    if filters.get("department"):
+        out.append(
+            Case.department_id.in_(
+                sa.select(Department.id).where(Department.code == filters["department"])
+            )
+        )
+    return out
+
+
+# -- reading ---------------------------------------------------------------------------------
+
+Handler = aliased(KesuUser, name="ledger_handler")
+Parent = aliased(RootCause, name="ledger_root_parent")
+ORDER = (Case.received_at.desc(), Case.id.desc())
+
+
+def _select(actor, filters: Mapping[str, str]) -> sa.Select:
+    return (
+        sa.select(
+            Case.id,
+            Case.number,
+            Case.received_at,
+            BusinessLine.code,
+            BusinessLine.name,
+            BusinessLine.timezone,
+            Case.category,
+            Case.channel,
+            Customer.name,
+            Customer.phone,
+            Product.name,
+            Case.batch_no,
+            Case.description,
+            Case.demand,
+            Case.claim_amount,
+            Case.priority,
+            Case.is_major,
+            Case.status,
+            Case.archived_at,
+            Department.name,
+            Handler.last_name,
+            Handler.first_name,
+            Handler.username,
+            Parent.name,
+            RootCause.name,
+            Case.root_cause,
+            Case.verified_effective,
+            Case.stage_times,
+        )
+        .join(BusinessLine, BusinessLine.id == Case.business_line_id)
+        .join(Customer, Customer.id == Case.customer_id)
+        .outerjoin(Product, Product.id == Case.product_id)
+        .outerjoin(Department, Department.id == Case.department_id)
+        .outerjoin(Handler, Handler.id == Case.handler_id)
+        .outerjoin(RootCause, RootCause.id == Case.root_cause_id)
+        .outerjoin(Parent, Parent.id == RootCause.parent_id)
+        .where(*where_clauses(actor, filters))
+    )
+
+
+def count(actor, filters: Mapping[str, str]) -> int:
+    stmt = sa.select(sa.func.count()).select_from(Case).where(*where_clauses(actor, filters))
+    return int(db.session.scalar(stmt) or 0)
+
+
+def _sla_state(now: dt.datetime) -> Any:
+    """met / missed / pending of a deadline row, as core.services.sla_reports decides them."""
+    d = CaseDeadline
+    now_ = sa.literal(now, UTCDateTime)
+    read_at = sa.case((d.state == "paused", sa.func.coalesce(Case.held_at, now_)), else_=now_)
+    is_open = d.state.in_(("running", "paused"))
+    return sa.case(
+        (sa.and_(d.state == "met", d.met_at <= d.due_at), "met"),
+        (sa.and_(d.state == "met", d.met_at > d.due_at), "missed"),
+        (sa.and_(is_open, d.due_at < read_at), "missed"),
+        (is_open, "pending"),
+        else_=None,
+    )
+
+
+@dataclass
+class Extras:
+    """What a set of cases carries besides its own row: compensation, SLA, satisfaction."""
+
+    money: dict[int, dict[str, Decimal]]
+    approved: dict[int, dt.datetime]
+    sla: dict[int, dict[str, str | None]]
+    satisfaction: dict[int, int]
+
+
+def extras(ids: list[int], now: dt.datetime) -> Extras:
+    """Three statements for any number of cases."""
+    money: dict[int, dict[str, Decimal]] = {}
+    approved: dict[int, dt.datetime] = {}
+    sla: dict[int, dict[str, str | None]] = {}
+    satisfaction: dict[int, int] = {}
+    if not ids:
+        return Extras(money, approved, sla, satisfaction)
+    c = CompensationLine
+    for case_id, kind, total, last in db.session.execute(
+        sa.select(
+            c.case_id,
+            c.kind,
+            sa.func.sum(sa.case((c.exec_status != "cancelled", c.amount), else_=None)),
+            sa.func.max(c.approved_at),
+        )
+        .where(c.case_id.in_(ids))
+        .group_by(c.case_id, c.kind)
+    ):
+        if total is not None:
+            money.setdefault(case_id, {})[kind] = Decimal(total)
+        if last is not None and (case_id not in approved or last > approved[case_id]):
+            approved[case_id] = last
+    d = CaseDeadline
+    for case_id, name, state in db.session.execute(
+        sa.select(d.case_id, d.name, _sla_state(now))
+        .join(Case, Case.id == d.case_id)
+        .where(d.case_id.in_(ids), d.name.in_(list(TARGETS)))
+    ):
+        sla.setdefault(case_id, {})[name] = state
+    v = CaseVisit
+    for case_id, score in db.session.execute(
+        sa.select(v.case_id, v.satisfaction).where(v.case_id.in_(ids)).order_by(v.visited_at, v.id)
+    ):
+        satisfaction[case_id] = score  # the latest visit wins
+    return Extras(money, approved, sla, satisfaction)
+
+
+@dataclass(frozen=True)
+class Labels:
+    """The reader's labels and rights, fixed for one page or export."""
+
+    categories: dict[str, str]
+    contact: bool
+
+    @classmethod
+    def of(cls, actor) -> Labels:
+        locale = str(get_locale() or "zh_CN")
+        return cls(
+            {d.key: d.name(locale) for d in registry().categories()}, can_view_contact(actor)
+        )
+
+
+def _local(value: dt.datetime | None, tz) -> dt.datetime | None:
+    return None if value is None else value.astimezone(tz)
+
+
+def _outcome(status: str, effective: bool | None) -> str:
+    if status == "closed":
+        return {True: "effective", False: "not_effective"}.get(effective, "closed")
+    return "rejected" if status == "rejected" else "open"
+
+
+def _closed_at(status: str, stage_times: dict | None) -> dt.datetime | None:
+    if status not in FINAL or not stage_times or not stage_times.get(status):
+        return None
+    try:
+        return dt.datetime.fromisoformat(stage_times[status])
+    except (TypeError, ValueError):
+        return None
+
+
+_ZONES: dict[str, Any] = {}
+
+
+def _zone(name: str):
+    if name not in _ZONES:
+        from core.timeutil import zone
+
+        _ZONES[name] = zone(name)
+    return _ZONES[name]
+
+
+def record(row, more: Extras, labels: Labels) -> dict[str, Any]:
+    """One ledger row as Python values: local aware date-times, Decimal amounts, keys."""
+    (
+        case_id, number, received, line_code, line_name, tz_name, category, channel,
+        customer, phone, product, batch, description, demand, claim, priority, major, status,
+        archived, department, h_last, h_first, h_user, rc_parent, rc_name, rc_text,
+        effective, stage_times,
+    ) = row  # fmt: skip
+    tz = _zone(tz_name)
+    handler = (f"{h_last or ''}{h_first or ''}".strip() or h_user) if h_user else None
+    if rc_name is None:
+        root = None
+    else:
+        root = f"{rc_parent} / {rc_name}" if rc_parent else rc_name
+    closed = _closed_at(status, stage_times)
+    approved = more.approved.get(case_id)
+    return {
+        "id": case_id,
+        "number": number,
+        "received_at": _local(received, tz),
+        "business_line": line_code,
+        "business_line_name": line_name,
+        "category": category,
+        "category_label": labels.categories.get(category, category),
+        "channel": channel,
+        "channel_label": str(CHANNELS.get(channel, channel)),
+        "customer": customer,
+        "phone": phone if labels.contact else mask_phone(phone),
+        "product": product,
+        "batch_no": batch,
+        "description": description,
+        "demand": demand,
+        "demand_label": str(DEMANDS[demand]) if demand in DEMANDS else demand,
+        "claim_amount": claim,
+        "priority": priority,
+        "priority_label": str(PRIORITIES.get(priority, priority)),
+        "is_major": bool(major),
+        "status": status,
+        "status_label": str(STAGE_LABELS.get(status, status)),
+        "archived_on": _local(archived, tz).date() if archived else None,
+        "department": department,
+        "handler": handler,
+        "root_cause": root,
+        "root_cause_text": rc_text,
+        "outcome": (outcome := _outcome(status, effective)),
+        "outcome_label": str(OUTCOMES[outcome]),
+        "compensation": more.money.get(case_id, {}),
+        "approved_on": _local(approved, tz).date() if approved else None,
+        "closed_on": _local(closed, tz).date() if closed else None,
+        "sla": {name: more.sla.get(case_id, {}).get(name) for name in TARGETS},
+        "satisfaction": more.satisfaction.get(case_id),
+    }
+
+
+def page(
+    actor, filters: Mapping[str, str], *, number: int = 1, size: int = PAGE_SIZE
+) -> tuple[list[dict[str, Any]], int]:
+    """One page of the ledger (newest received first) and the number of matching cases."""
+    require_ledger(actor)
+    total = count(actor, filters)
+    stmt = _select(actor, filters).order_by(*ORDER).limit(size).offset((number - 1) * size)
+    rows = db.session.execute(stmt).all()
+    labels = Labels.of(actor)
+    more = extras([r[0] for r in rows], utcnow())
+    return [record(r, more, labels) for r in rows], total
+
+
+def chunks(
+    actor, filters: Mapping[str, str], *, size: int = 1000, now: dt.datetime | None = None
+) -> Iterator[list[dict[str, Any]]]:
+    """Every ledger row, ``size`` at a time, from one streamed SELECT (``yield_per``): the
+    memory held is a chunk's, whatever the number of cases."""
+    require_ledger(actor)
+    labels = Labels.of(actor)
+    now = now or utcnow()
+    stmt = _select(actor, filters).order_by(*ORDER).execution_options(yield_per=size)
+    result = db.session.execute(stmt)
+    try:
+        for part in result.partitions(size):
+            more = extras([r[0] for r in part], now)
+            yield [record(r, more, labels) for r in part]
+    finally:
+        result.close()
+
+
+def parse_page(args: Mapping[str, Any]) -> tuple[int, int]:
+    """``page`` and ``page_size`` of a query string (400 naming the parameter)."""
+    out = []
+    for key, default, top in (("page", 1, 1_000_000), ("page_size", PAGE_SIZE, PAGE_SIZE_MAX)):
+        raw = args.get(key)
+        if raw is None or raw == "":
+            out.append(default)
+            continue
+        try:
+            value = int(str(raw))
+        except ValueError:
+            value = 0
+        if not 1 <= value <= top or not str(raw).strip().isdigit():
+            raise Invalid(str(_l("Must be a whole number from 1 to %(max)s.", max=top)), field=key)
+        out.append(value)
+    return out[0], out[1]
+
+
+def as_json(item: Mapping[str, Any]) -> dict[str, Any]:
+    """A ledger row for the API: ISO dates, amounts as strings."""
+
+    def money(value: Decimal | None) -> str | None:
+        return None if value is None else f"{Decimal(value):.2f}"
+
+    out = dict(item)
+    for key in ("received_at", "archived_on", "approved_on", "closed_on"):
+        out[key] = item[key].isoformat() if item[key] is not None else None
+    out["claim_amount"] = money(item["claim_amount"])
+    out["archived"] = item["archived_on"] is not None
+    out["compensation"] = {k: money(item["compensation"].get(k)) for k in KINDS}
+    return out
+
+
+def kinds() -> Iterable[tuple[str, Any]]:
+    return COMPENSATION_KINDS.items()
