@@ -105,12 +105,12 @@ def build(app, api) -> dict[str, dict]:
     )
     with app.app_context():
         l1 = db.session.scalar(sa.select(BusinessLine).where(BusinessLine.code == "L1"))
-        packing = RootCause(business_line_id=l1.id, code="packing", name="包装")
-        material = RootCause(business_line_id=l1.id, code="material", name="原材料")
+        packing = RootCause(business_line_id=l1.id, code="t.packing", name="包装")
+        material = RootCause(business_line_id=l1.id, code="t.material", name="原材料")
         db.session.add_all([packing, material])
         db.session.flush()
         torn = RootCause(
-            business_line_id=l1.id, code="packing.torn", name="外箱破损", parent_id=packing.id
+            business_line_id=l1.id, code="t.packing.torn", name="外箱破损", parent_id=packing.id
         )
         db.session.add(torn)
         db.session.flush()

@@ -46,13 +46,13 @@ def enrich(app, case_id: int) -> None:
     now = utcnow()
     with app.app_context(), write_transaction():
         case = db.session.get(Case, case_id)
-        parent = RootCause(business_line_id=case.business_line_id, code="material", name="原材料")
+        parent = RootCause(business_line_id=case.business_line_id, code="t.material", name="原材料")
         db.session.add(parent)
         db.session.flush()
         child = RootCause(
             business_line_id=case.business_line_id,
             parent_id=parent.id,
-            code="material.batch",
+            code="t.material.batch",
             name="批次不合格",
         )
         db.session.add(child)
