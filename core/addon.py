@@ -10,6 +10,7 @@ from flask import current_app
 from flask_appbuilder.api import BaseApi
 from flask_appbuilder.basemanager import BaseManager
 
+from core.api.capa import CapaApi
 from core.api.cases import CaseApi
 from core.api.execution import CompensationApi
 from core.api.finance import FinanceApi
@@ -33,6 +34,7 @@ class KesuManager(BaseManager):
         ab.add_api(ProductApi)
         ab.add_api(SlaApi)
         ab.add_api(ReportApi)
+        ab.add_api(CapaApi)
         ab.add_api(CaseVisitApi)
         ab.add_api(VisitApi)
         register_core_views(ab)

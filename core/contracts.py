@@ -200,6 +200,37 @@ class RootCauseSpec:
 
 
 @dataclass(frozen=True)
+class CapaRow:
+    """One corrective or preventive action (纠正与预防措施) of a case, as the CAPA register
+    shows it (``kesu_capa_actions``). Its owner is the case's responsible department."""
+
+    plugin: str
+    id: int
+    case_id: int
+    case_number: str
+    business_line_id: int
+    department_id: int | None
+    kind: str  # "corrective" or "preventive"
+    description: str
+    responsible_unit: str
+    due_date: dt.date
+    done_at: dt.datetime | None
+    # Still open after its due day (the line's time zone), and done after its due day.
+    overdue: bool
+    done_late: bool
+    # QA's verification of the case's actions: effective, not effective, or not verified yet.
+    effective: bool | None
+
+    @property
+    def status(self) -> str:
+        if self.done_at is None:
+            return "open"
+        if self.effective is None:
+            return "done"
+        return "effective" if self.effective else "ineffective"
+
+
+@dataclass(frozen=True)
 class PriorityReason:
     """A reason for a priority: ``priority`` is ``P1``, ``P2`` or ``P3``."""
 

@@ -31,6 +31,7 @@ from core.contracts import (
     AcceptanceIssue,
     ApprovalStepSpec,
     AuditFacts,
+    CapaRow,
     CaseEvent,
     CaseFacts,
     FieldSpec,
@@ -357,6 +358,24 @@ def kesu_work_sections(user: Any, now: dt.datetime) -> Iterable[WorkSection] | N
     """
 
 
+@hookspec
+def kesu_capa_actions(
+    user: Any, line_ids: frozenset[int], now: dt.datetime
+) -> Iterable[CapaRow] | None:
+    """Hand the CAPA register (纠正与预防措施) the plugin's corrective and preventive actions.
+
+    Called on every plugin enabled on one of ``line_ids`` whenever the register, its export,
+    the accountability report or the overdue sweep reads the actions. Return the actions of the
+    cases on ``line_ids`` (already limited to the lines ``user`` may see; the core applies the
+    department rule and the register's filters). Keep it to one query.
+
+    :param user: the reader (the sweep passes the system).
+    :param line_ids: the business lines to read.
+    :param now: the current moment (aware, UTC): what is overdue is judged against it.
+    :return: the actions, as :class:`~core.contracts.CapaRow`.
+    """
+
+
 # ---------------------------------------------------------------------------
 # Presentation hooks: called when audit events are shown (case history, audit screen).
 # ---------------------------------------------------------------------------
@@ -401,5 +420,6 @@ HOOK_PHASES: dict[str, str] = {
     "kesu_major_reasons": "line",
     "kesu_priority_reasons": "line",
     "kesu_work_sections": "user",
+    "kesu_capa_actions": "user",
     "kesu_audit_sentence": "presentation",
 }

@@ -76,6 +76,7 @@ FINANCE_EXPORT = frozenset({ADMIN, FINANCE})  # "Finance export": read, export, 
 REPORT = frozenset({ADMIN, SUPERVISOR, QA, MANAGER, FINANCE, AUDITOR})  # "Report" can_read
 # "Ledger" can_read: the ledger screen, its export and API (core/roles.py).
 LEDGER_READ = frozenset({ADMIN, AGENT, SUPERVISOR, QA, MANAGER, FINANCE, AUDITOR})
+CAPA_READ = frozenset({ADMIN, SUPERVISOR, QA, DEPT, MANAGER, AUDITOR})  # "CAPA register"
 # Flask-AppBuilder's own screens every role has (own profile, own password).
 OWN_ACCOUNT = ALL
 
@@ -412,6 +413,10 @@ MATRIX: dict[str, Rule] = {
     "SlaApi.attainment GET": Rule(SUPERVISION),
     "SlaApi.overdue GET": Rule(SUPERVISION),
     # -- reports (called without a line: 400 naming business_line, or the first line's) ----
+    "CapaView.register GET": Rule(CAPA_READ),
+    "CapaView.xlsx GET": Rule(CAPA_READ),
+    "CapaApi.get_list GET": Rule(CAPA_READ),
+    "CapaApi.xlsx GET": Rule(CAPA_READ),
     "ReportApi.monthly GET": Rule(REPORT),
     "ReportApi.monthly_xlsx GET": Rule(REPORT),
     "ReportView.monthly GET": Rule(REPORT),
@@ -422,6 +427,8 @@ MATRIX: dict[str, Rule] = {
     ),
     "CalendarView.delete POST": Rule(ONLY_ADMIN, ids={"code": "line_code"}, args={"year": "1999"}),
     "CalendarView.seed POST": Rule(ONLY_ADMIN, ids={"code": "line_code"}, args={"year": "2027"}),
+    "ArchiveView.overview GET": Rule(ONLY_ADMIN),
+    "ArchiveView.run POST": Rule(ONLY_ADMIN, ids={"code": "line_code"}, body="empty"),
     "RootCauseView.catalogue GET": Rule(ONLY_ADMIN),
     "RootCauseView.add POST": Rule(
         ONLY_ADMIN, ids={"code": "line_code"}, body="root_cause_add", writes=True
@@ -601,7 +608,15 @@ CHUNKS: dict[str, tuple[tuple[str, ...], bool]] = {
     "visits": (("CaseVisitApi", "VisitApi", "VisitView", "PrintFormView"), True),
     "finance": (("FinanceApi", "FinanceExportView", "CompensationView"), True),
     "administration": (
-        ("PluginAdminView", "CalendarView", "RootCauseView", "SlaView", "SlaApi", "AuditView"),
+        (
+            "PluginAdminView",
+            "CalendarView",
+            "RootCauseView",
+            "ArchiveView",
+            "SlaView",
+            "SlaApi",
+            "AuditView",
+        ),
         True,
     ),
 }

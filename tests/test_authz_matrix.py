@@ -10,9 +10,11 @@ written nothing. ``KESU_AUTHZ_DISCOVER=1 pytest -s`` prints every cell's answer.
 from __future__ import annotations
 
 import os
+import re
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
 from tests.authz_calls import BODIES, PREPARE, VARIANT_ARGS, World
 from tests.authz_matrix import ANY, CHUNKS, MATRIX, NOBODY, PUBLIC, Rule
@@ -246,6 +248,7 @@ def test_authorization_matrix(request, app, api, chunk):
             if not k.endswith(" GET") or k.split(" ")[0].endswith((".delete", ".action"))
         ]
     order = [None, *sorted(ROLE_USERS, key=lambda r: (r == "Admin", r))]
+    deletes = watch_deletes(app)  # nothing kept is ever deleted, whoever calls what
     for key in keys:
         rule = MATRIX[key]
         if rule.skip:
@@ -283,3 +286,22 @@ def test_authorization_matrix(request, app, api, chunk):
                 if problem:
                     failures.append(f"{cell}: {problem}")
     assert not failures, "\n".join(failures)
+    assert deletes == [], deletes
+
+
+def watch_deletes(app) -> list[str]:
+    """The DELETE statements on kept tables (core.models.kept) the app sends from now on."""
+    from core.extensions import db
+    from core.models import KEPT_TABLES
+
+    seen: list[str] = []
+    pattern = re.compile(r"^\s*DELETE\s+FROM\s+\"?(\w+)", re.I)
+
+    def check(conn, cursor, statement, parameters, context, executemany):
+        match = pattern.match(statement)
+        if match and match.group(1) in KEPT_TABLES:
+            seen.append(statement)
+
+    with app.app_context():
+        sa.event.listen(db.engine, "before_cursor_execute", check)
+    return seen

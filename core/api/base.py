@@ -144,6 +144,17 @@ def publish_path_limits(api_spec) -> None:
                     schema.setdefault("maxLength", limits.CODE)
 
 
+# An Excel download (ledger, reports, registers): the workbook as an attachment.
+WORKBOOK = {
+    "description": "The workbook, as an attachment (headers in your language)",
+    "content": {
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {
+            "schema": {"type": "string", "format": "binary"}
+        }
+    },
+}
+
+
 class KesuApi(BaseApi):
     """Common answers and OpenAPI components of Kesu's APIs."""
 
@@ -178,6 +189,8 @@ class KesuApi(BaseApi):
             api_spec.components.schema("Reason", REASON_BODY)
         if "CaseResult" not in api_spec.components.responses:
             api_spec.components.response("CaseResult", CASE_RESULT)
+        if "Workbook" not in api_spec.components.responses:
+            api_spec.components.response("Workbook", WORKBOOK)
         if idempotency.PARAMETER_NAME not in api_spec.components.parameters:
             api_spec.components.parameter(
                 idempotency.PARAMETER_NAME, "header", dict(idempotency.PARAMETER)

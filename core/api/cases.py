@@ -99,6 +99,7 @@ class CaseApi(KesuApi):
           - {in: query, name: priority, schema: {type: string, enum: [P1, P2, P3]}}
           - {in: query, name: is_major, schema: {type: boolean}}
           - {in: query, name: overdue, schema: {type: boolean}, description: a running deadline has passed}
+          - {in: query, name: archived, schema: {type: boolean}, description: 'the archived cases instead of the working ones (archived cases are read-only; the ledger has both)'}
           - {in: query, name: q, schema: {type: string, maxLength: 200}, description: 'number, customer or batch'}
           - {in: query, name: sort, schema: {type: string, enum: [received, deadline], default: received}, description: 'newest first, or the soonest running deadline first'}
           responses:

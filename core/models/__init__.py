@@ -14,6 +14,7 @@ from core.models.case import (
 )
 from core.models.customer import Customer, Product
 from core.models.idempotency import IdempotencyKey
+from core.models.kept import KEPT_TABLES
 from core.models.login_attempt import LoginAttempt
 from core.models.notification import Notification
 from core.models.position import LinePosition
@@ -39,6 +40,7 @@ __all__ = [
     "ExportBatch",
     "ExportBatchLine",
     "IdempotencyKey",
+    "KEPT_TABLES",
     "KesuUser",
     "LinePlugin",
     "LinePosition",

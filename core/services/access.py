@@ -18,7 +18,7 @@ from core.extensions import db
 from core.models import BusinessLine, Case, KesuUser
 from core.models.user import user_business_line
 from core.roles import ADMIN, CAN_VIEW_CONTACT, CASE, CONTACT, RESPONSIBLE_DEPT
-from core.services.errors import Forbidden, Invalid, NotFound
+from core.services.errors import Conflict, Forbidden, Invalid, NotFound
 
 
 class SystemActor:
@@ -151,4 +151,6 @@ def get_case(actor: KesuUser, case_id: int, *, lock: bool = False) -> Case:
     case = db.session.scalar(stmt)
     if case is None:
         raise NotFound()
+    if lock and case.archived_at is not None:  # read for a write: an archived case is read-only
+        raise Conflict(_l("This case is archived and read-only."), field="archived")
     return case

@@ -89,7 +89,7 @@ def clean_filters(actor, args: Mapping[str, Any]) -> dict[str, str]:
         _one_of("status", out["status"], STAGES)
     if "priority" in out:
         _one_of("priority", out["priority"], PRIORITIES)
-    for key in ("is_major", "overdue"):
+    for key in ("is_major", "overdue", "archived"):
         if key in out:
             _one_of(key, out[key], BOOLEAN)
     if "sort" in out:

@@ -371,6 +371,7 @@ LIST_FILTERS = (
     "overdue",
     "q",
     "sort",
+    "archived",
 )
 SORTS = ("received", "deadline")
 
@@ -406,6 +407,11 @@ def list_cases(
         stmt = stmt.where(sla_deadlines.overdue_clause(utcnow()))
     elif f.get("overdue") in (False, "false", "0"):
         stmt = stmt.where(~sla_deadlines.overdue_clause(utcnow()))
+    # Archived cases (core.services.archive) are out of the working list unless asked for.
+    if f.get("archived") in (True, "true", "1"):
+        stmt = stmt.where(Case.archived_at.is_not(None))
+    else:
+        stmt = stmt.where(Case.archived_at.is_(None))
     sort = f.get("sort") or "received"
     if sort not in SORTS:
         raise Invalid(str(_l("Must be one of: %(values)s.", values=", ".join(SORTS))), field="sort")

@@ -40,6 +40,7 @@ ENTITY_LABELS = {
     "export_batch": _l("Finance export batch"),
     "saved_filter": _l("Saved filter"),
     "case_list": _l("Complaint list"),
+    "capa_register": _l("Corrective actions"),
 }
 
 EXPORT_KINDS = {

@@ -270,7 +270,10 @@ def _export(message) -> Callable:
 
 def _list_export(ctx: Context, event, who: str) -> Told:
     rows = (event.changes or {}).get("rows", "")
-    text = _l("%(who)s exported the complaint list to Excel (%(rows)s rows)")
+    text = {
+        "ledger": _l("%(who)s exported the ledger to Excel (%(rows)s rows)"),
+        "capa_register": _l("%(who)s exported the corrective actions to Excel (%(rows)s rows)"),
+    }.get(event.entity, _l("%(who)s exported the complaint list to Excel (%(rows)s rows)"))
     return str(text % {"who": who, "rows": rows}), ctx.details(event, ("filters", "rows", "locale"))
 
 
@@ -329,6 +332,7 @@ TELLERS: dict[str, Callable[[Context, Any, str], Told]] = {
     "calendar": _line_event(_l("%(who)s changed the working calendar of %(line)s")),
     "calendar_seed": _line_event(_l("%(who)s filled in the working calendar of %(line)s")),
     "sweep": _line_event(_l("%(who)s escalated %(n)s overdue complaints on %(line)s")),
+    "archive": _case_action(_l("%(who)s archived the complaint")),
     "root_cause_add": _line_event(_l("%(who)s added a root cause to the catalogue of %(line)s")),
     "root_cause_change": _line_event(
         _l("%(who)s changed a root cause in the catalogue of %(line)s")
@@ -358,6 +362,7 @@ ACTION_LABELS = {
     "calendar": _l("Working calendar changed"),
     "calendar_seed": _l("Working calendar filled in"),
     "sweep": _l("Overdue complaints escalated"),
+    "archive": _l("Archived"),
     "root_cause_add": _l("Root cause added"),
     "root_cause_change": _l("Root cause changed"),
 }

@@ -68,6 +68,9 @@ def sweep(actor=None, now: dt.datetime | None = None) -> SweepResult:
                 changes={"escalated": count, "to": [u.username for u in recipients]},
             )
             outbox.append((line, count, recipients, link))
+        from core.services.capa import notify_overdue
+
+        notify_overdue(now)  # overdue corrective actions reach their department heads
     for line, count, recipients, link in outbox:
         mail.send_overdue_digest(line, count, recipients, link)
     return SweepResult(now, per_line)

@@ -89,7 +89,7 @@ def pending_step(case: Case) -> ApprovalStep | None:
 
 def allowed_actions(actor: KesuUser, case: Case) -> list[str]:
     """The actions the actor may run on the case now (its buttons and ``allowed_actions``)."""
-    if not category_enabled(case) or department_bound(actor, case):
+    if case.archived_at or not category_enabled(case) or department_bound(actor, case):
         return []
     out = []
     for name, action in ACTIONS.items():

@@ -22,6 +22,7 @@ def register_core_views(appbuilder) -> None:
         PluginAdminView,
         ProductView,
     )
+    from core.views.archive import ArchiveView
     from core.views.audit import AuditView
     from core.views.cases import CaseView
     from core.views.compensation import CompensationView, install_template_globals
@@ -120,6 +121,15 @@ def register_core_views(appbuilder) -> None:
         category_label=_l("Reports"),
         category_icon="fa-line-chart",
     )
+    from core.views.capa import CapaView
+
+    appbuilder.add_view(
+        CapaView,
+        "Corrective actions",
+        label=_l("Corrective actions"),
+        icon="fa-wrench",
+        category=REPORTS,
+    )
     appbuilder.add_view(
         CustomerView,
         "Customers",
@@ -163,6 +173,9 @@ def register_core_views(appbuilder) -> None:
         label=_l("Working calendars"),
         icon="fa-calendar",
         category=ADMINISTRATION,
+    )
+    appbuilder.add_view(
+        ArchiveView, "Archive", label=_l("Archive"), icon="fa-archive", category=ADMINISTRATION
     )
     appbuilder.add_view(
         RootCauseView,

@@ -113,6 +113,11 @@ def kesu_root_causes():
 
 
 @hookimpl
+def kesu_capa_actions(user, line_ids, now):
+    return services.capa_rows(line_ids, now)
+
+
+@hookimpl
 def kesu_line_settings():
     return {"defects": list(rules.KNOWN_DEFECTS)}
 

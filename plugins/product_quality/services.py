@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from core import fields, limits
-from core.contracts import FieldSpec, WorkRow
+from core.contracts import CapaRow, FieldSpec, WorkRow
 from core.db import utcnow, write_transaction
 from core.extensions import db
 from core.models import BusinessLine, Case
@@ -187,6 +187,41 @@ def action_json(action: CapaAction, tz: str) -> dict[str, Any]:
         "done_by": action.done_by,
         "done_note": action.done_note,
     }
+
+
+def capa_rows(line_ids: frozenset[int], now: dt.datetime) -> list[CapaRow]:
+    """Every action of the cases on ``line_ids`` for the CAPA register (one query)."""
+    stmt = (
+        sa.select(CapaAction, Case.number, Case.business_line_id, Case.department_id)
+        .add_columns(Case.verified_effective, Case.status, BusinessLine.timezone)
+        .join(Case, Case.id == CapaAction.case_id)
+        .join(BusinessLine, BusinessLine.id == Case.business_line_id)
+        .where(Case.business_line_id.in_(line_ids))
+    )
+    rows = []
+    for action, number, line_id, department_id, effective, status, tz in db.session.execute(stmt):
+        today = in_zone(now, tz).date()
+        done_day = in_zone(action.done_at, tz).date() if action.done_at else None
+        rows.append(
+            CapaRow(
+                plugin=DESCRIPTOR.key,
+                id=action.id,
+                case_id=action.case_id,
+                case_number=number,
+                business_line_id=line_id,
+                department_id=department_id,
+                kind=action.kind,
+                description=action.description,
+                responsible_unit=action.responsible_unit,
+                due_date=action.due_date,
+                done_at=action.done_at,
+                overdue=done_day is None and action.due_date < today and status not in FINAL,
+                done_late=done_day is not None and done_day > action.due_date,
+                # QA verifies the case's actions together (the verify action).
+                effective=effective if done_day is not None else None,
+            )
+        )
+    return rows
 
 
 def department_actions(user, now: dt.datetime) -> list[WorkRow]:
