@@ -6,7 +6,7 @@ times, deadlines, compensation lines, visits, root causes), so every figure is k
 ======  ======================  =========  ==========================================
 case    received (line-local)   month      what happened
 ======  ======================  =========  ==========================================
-A       06-01 00:00             June       closed 06-10; 品保课; 包装 / 外箱破损; P3
+A       06-01 00:00             June       closed 06-10, archived; 品保课; 包装 / 外箱破损
 B       06-15 10:00             June       still open at the end (closed 07-02); 仓储部
 C       06-30 23:59             June       open; nothing classified; P1
 D       06-20 09:00             June       not accepted (rejected 06-20)
@@ -120,6 +120,7 @@ def build(app, api) -> dict[str, dict]:
         changes = {
             "A": dict(
                 status="closed",
+                archived_at=local("2026-11-01T09:00"),  # archived cases still count
                 stage_times={"new": _stamp(RECEIVED["A"]), "closed": _stamp("2026-06-10T15:00")},
                 department_id=qa,
                 root_cause_id=torn.id,

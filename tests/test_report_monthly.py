@@ -227,24 +227,14 @@ def test_text_that_looks_like_a_formula_stays_text(app, api):
 
 def test_cli_writes_the_workbook(june, runner, tmp_path):
     out = tmp_path / "june.xlsx"
-    result = runner.invoke(
-        args=[
-            "report",
-            "monthly",
-            "--line",
-            "L1",
-            "--month",
-            "2026-06",
-            "-o",
-            str(out),
-            "--lang",
-            "en",
-        ]
-    )
+    args = ["report", "monthly", "--line", "L1", "--month", "2026-06", "-o", str(out)]
+    result = runner.invoke(args=[*args, "--lang", "en"])
     assert result.exit_code == 0, result.output
     assert "4 cases" in result.output
     book = openpyxl.load_workbook(out)
     assert book.worksheets[1].title == "SLA attainment"
+    bad = runner.invoke(args=[*args, "--lang", "fr"])
+    assert bad.exit_code != 0 and "--lang" in bad.output
     bad = runner.invoke(args=["report", "monthly", "--line", "L1", "--month", "13", "-o", str(out)])
     assert bad.exit_code != 0 and "month" in bad.output
     bad = runner.invoke(

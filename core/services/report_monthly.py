@@ -91,78 +91,97 @@ def _money(value: Any) -> float:
 
 
 def _counts(where: tuple) -> tuple[dict[str, dict[str, int]], dict[str, str]]:
-    """Cases per value of each dimension ("" for none), and the products' names by code."""
-    plain = {
-        "category": Case.category,
-        "channel": Case.channel,
-        "priority": Case.priority,
-        "batch": Case.batch_no,
+    """Cases per value of each dimension ("" for none), and the products' names by code.
+
+    One pass over the month's cases: a ``GROUP BY`` of every dimension at once, summed per
+    dimension here (at most one row per case), then the names of the products, departments and
+    root-cause entries it met."""
+    columns = (
+        Case.category,
+        Case.channel,
+        Case.priority,
+        Case.batch_no,
+        Case.product_id,
+        Case.department_id,
+        Case.root_cause_id,
+    )
+    rows = db.session.execute(
+        sa.select(*columns, sa.func.count()).where(*where).group_by(*columns)
+    ).all()
+    raw: dict[str, dict[Any, int]] = {key: {} for key in DIMENSIONS}
+    keys = ("category", "channel", "priority", "batch", "product", "department", "root_cause")
+    for row in rows:
+        n = row[-1]
+        for key, value in zip(keys, row[:-1], strict=True):
+            raw[key][value] = raw[key].get(value, 0) + n
+    products = {
+        pid: (code, name)
+        for pid, code, name in db.session.execute(
+            sa.select(Product.id, Product.code, Product.name).where(
+                Product.id.in_([k for k in raw["product"] if k is not None])
+            )
+        ).all()
+    }
+    departments = dict(
+        db.session.execute(
+            sa.select(Department.id, Department.name).where(
+                Department.id.in_([k for k in raw["department"] if k is not None])
+            )
+        ).all()
+    )
+    entry, parent = aliased(RootCause), aliased(RootCause)
+    causes = {
+        rid: (f"{top} / {child}" if top else child)
+        for rid, child, top in db.session.execute(
+            sa.select(entry.id, entry.name, parent.name)
+            .outerjoin(parent, parent.id == entry.parent_id)
+            .where(entry.id.in_([k for k in raw["root_cause"] if k is not None]))
+        ).all()
+    }
+    names = {code: name for code, name in products.values()}
+    label = {
+        "product": lambda k: products[k][0] if k in products else "",
+        "department": lambda k: departments.get(k, ""),
+        "root_cause": lambda k: causes.get(k, ""),
     }
     counts: dict[str, dict[str, int]] = {}
-    for key, column in plain.items():
-        rows = db.session.execute(
-            sa.select(column, sa.func.count()).where(*where).group_by(column)
-        ).all()
-        counts[key] = {(value or ""): n for value, n in rows}
-    names: dict[str, str] = {}
-    product: dict[str, int] = {}
-    for code, name, n in db.session.execute(
-        sa.select(Product.code, Product.name, sa.func.count())
-        .select_from(Case)
-        .outerjoin(Product, Product.id == Case.product_id)
-        .where(*where)
-        .group_by(Product.code, Product.name)
-    ).all():
-        product[code or ""] = product.get(code or "", 0) + n
-        if code:
-            names[code] = name
-    counts["product"] = product
-    department: dict[str, int] = {}
-    for name, n in db.session.execute(
-        sa.select(Department.name, sa.func.count())
-        .select_from(Case)
-        .outerjoin(Department, Department.id == Case.department_id)
-        .where(*where)
-        .group_by(Department.name)
-    ).all():
-        department[name or ""] = department.get(name or "", 0) + n
-    counts["department"] = department
-    entry, parent = aliased(RootCause), aliased(RootCause)
-    root: dict[str, int] = {}
-    for child, top, n in db.session.execute(
-        sa.select(entry.name, parent.name, sa.func.count())
-        .select_from(Case)
-        .outerjoin(entry, entry.id == Case.root_cause_id)
-        .outerjoin(parent, parent.id == entry.parent_id)
-        .where(*where)
-        .group_by(entry.id, entry.name, parent.name)
-    ).all():
-        label = "" if child is None else (f"{top} / {child}" if top else child)
-        root[label] = root.get(label, 0) + n
-    counts["root_cause"] = root
-    return {key: _sorted(counts[key]) for key in DIMENSIONS}, names
+    for key in DIMENSIONS:
+        named = label.get(key, lambda k: k or "")
+        out: dict[str, int] = {}
+        for value, n in raw[key].items():
+            text = named(value) if value is not None else ""
+            out[text] = out.get(text, 0) + n
+        counts[key] = _sorted(out)
+    return counts, names
 
 
 def _sorted(counts: dict[str, int]) -> dict[str, int]:
     return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
-def _flow(line: BusinessLine, start: dt.datetime, end: dt.datetime) -> tuple[int, int]:
-    """(closed within the month, open at its end) among every case of the line received
-    before the month's end. The closing time is the latest one (``stage_times["closed"]``,
-    ISO 8601 UTC); a case not accepted is done when it was rejected."""
+def _flows(
+    line: BusinessLine, months: list[tuple[dt.datetime, dt.datetime]]
+) -> list[tuple[int, int]]:
+    """Per month (UTC bounds), (closed within it, open at its end), in one pass over the
+    line's cases received before the last month's end. The closing time is the latest one
+    (``stage_times["closed"]``, ISO 8601 UTC text, so that text order is time order); a case
+    not accepted is done when it was rejected. This pass grows with the line's history (see
+    bench/README.md); everything else reads the month's cases only."""
     closed_at = Case.stage_times["closed"].as_string()
     rejected_at = Case.stage_times["rejected"].as_string()
-    lo, hi = start.isoformat(), end.isoformat()
-    in_month = sa.and_(closed_at >= lo, closed_at < hi)
-    done = sa.or_(closed_at < hi, rejected_at < hi)
-    closed, still_open = db.session.execute(
-        sa.select(
-            sa.func.sum(sa.case((in_month, 1), else_=0)),
-            sa.func.sum(sa.case((done, 0), else_=1)),
-        ).where(Case.business_line_id == line.id, Case.received_at < end)
+    sums = []
+    for start, end in months:
+        lo, hi = start.isoformat(), end.isoformat()
+        in_month = sa.and_(closed_at >= lo, closed_at < hi)
+        done = sa.or_(closed_at < hi, rejected_at < hi)
+        sums.append(sa.func.sum(sa.case((in_month, 1), else_=0)))
+        sums.append(sa.func.sum(sa.case((Case.received_at >= end, 0), (done, 0), else_=1)))
+    row = db.session.execute(
+        sa.select(*sums).where(
+            Case.business_line_id == line.id, Case.received_at < max(e for _, e in months)
+        )
     ).one()
-    return int(closed or 0), int(still_open or 0)
+    return [(int(row[i] or 0), int(row[i + 1] or 0)) for i in range(0, len(row), 2)]
 
 
 def _compensation(where: tuple) -> dict[str, float]:
@@ -231,8 +250,20 @@ def _top(counts: dict[str, int], costs: dict[str, float], names: dict[str, str] 
     return [row(k) for k in named[:TOP]], [row(k) for k in by_cost[:TOP]]
 
 
-def figures(line: BusinessLine, year: int, month: int, now: dt.datetime | None = None):
-    """Every figure of one month of a line (no permission check: see :func:`monthly`)."""
+def bounds(line: BusinessLine, year: int, month: int) -> tuple[dt.datetime, dt.datetime]:
+    """The UTC moments bounding a month of the line's local days (end excluded)."""
+    return period_bounds(line, *month_days(year, month))
+
+
+def figures(
+    line: BusinessLine,
+    year: int,
+    month: int,
+    flow: tuple[int, int],
+    now: dt.datetime | None = None,
+) -> dict[str, Any]:
+    """Every figure of one month of a line, given its (closed, open at the end) from
+    :func:`_flows` (no permission check: see :func:`monthly`)."""
     first, last = month_days(year, month)
     start, end = period_bounds(line, first, last)
     where = (
@@ -242,7 +273,7 @@ def figures(line: BusinessLine, year: int, month: int, now: dt.datetime | None =
     )
     counts, names = _counts(where)
     total = sum(counts["category"].values())
-    closed, open_at_end = _flow(line, start, end)
+    closed, open_at_end = flow
     targets = attainment_between(line, start, end, now)
     product_cost, batch_cost = _costs(where)
     top_products = _top(counts["product"], product_cost, names)
@@ -309,8 +340,10 @@ def monthly(actor, line_code: Any, month: Any, now: dt.datetime | None = None) -
     month (``previous``) and the change (``change``). Only a line the actor may see."""
     line = report_line(actor, line_code)
     year, number = parse_month(month)
-    current = figures(line, year, number, now)
-    before = figures(line, *previous_month(year, number), now)
+    earlier = previous_month(year, number)
+    flow_before, flow_now = _flows(line, [bounds(line, *earlier), bounds(line, year, number)])
+    current = figures(line, year, number, flow_now, now)
+    before = figures(line, *earlier, flow_before, now)
     return {
         "business_line": line.code,
         "business_line_name": line.name,

@@ -4,9 +4,10 @@ Revision ID: 0008b_report_indexes
 Revises: 0008a_ledger_foundation
 Create Date: 2026-12-03 12:00:00
 
-The monthly report reads one line's cases received in a month (and, for the cases still open
-at its end, every case of the line received before it): ``(business_line_id, received_at)``
-answers both by a range of the index (bench/report.py).
+The monthly report reads one line's cases received in a month (and, for the cases closed in it
+and still open at its end, the line's cases received before its end): ``(business_line_id,
+received_at)`` answers both by a range of the index; SLA attainment then reads each case's
+target deadlines by ``(case_id, name)`` (bench/report.py).
 """
 from alembic import op
 
