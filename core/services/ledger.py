@@ -334,16 +334,31 @@ def extras(ids: list[int], now: dt.datetime) -> Extras:
 
 @dataclass(frozen=True)
 class Labels:
-    """The reader's labels and rights, fixed for one page or export."""
+    """The reader's labels (translated once per page or export) and rights."""
 
     categories: dict[str, str]
+    channels: dict[str, str]
+    demands: dict[str, str]
+    priorities: dict[str, str]
+    stages: dict[str, str]
+    outcomes: dict[str, str]
     contact: bool
 
     @classmethod
     def of(cls, actor) -> Labels:
         locale = str(get_locale() or "zh_CN")
+
+        def text(vocab) -> dict[str, str]:
+            return {key: str(label) for key, label in vocab.items()}
+
         return cls(
-            {d.key: d.name(locale) for d in registry().categories()}, can_view_contact(actor)
+            categories={d.key: d.name(locale) for d in registry().categories()},
+            channels=text(CHANNELS),
+            demands=text(DEMANDS),
+            priorities=text(PRIORITIES),
+            stages=text(STAGE_LABELS),
+            outcomes=text(OUTCOMES),
+            contact=can_view_contact(actor),
         )
 
 
@@ -402,27 +417,27 @@ def record(row, more: Extras, labels: Labels) -> dict[str, Any]:
         "category": category,
         "category_label": labels.categories.get(category, category),
         "channel": channel,
-        "channel_label": str(CHANNELS.get(channel, channel)),
+        "channel_label": labels.channels.get(channel, channel),
         "customer": customer,
         "phone": phone if labels.contact else mask_phone(phone),
         "product": product,
         "batch_no": batch,
         "description": description,
         "demand": demand,
-        "demand_label": str(DEMANDS[demand]) if demand in DEMANDS else demand,
+        "demand_label": labels.demands.get(demand, demand),
         "claim_amount": claim,
         "priority": priority,
-        "priority_label": str(PRIORITIES.get(priority, priority)),
+        "priority_label": labels.priorities.get(priority, priority),
         "is_major": bool(major),
         "status": status,
-        "status_label": str(STAGE_LABELS.get(status, status)),
+        "status_label": labels.stages.get(status, status),
         "archived_on": _local(archived, tz).date() if archived else None,
         "department": department,
         "handler": handler,
         "root_cause": root,
         "root_cause_text": rc_text,
         "outcome": (outcome := _outcome(status, effective)),
-        "outcome_label": str(OUTCOMES[outcome]),
+        "outcome_label": labels.outcomes[outcome],
         "compensation": more.money.get(case_id, {}),
         "approved_on": _local(approved, tz).date() if approved else None,
         "closed_on": _local(closed, tz).date() if closed else None,
