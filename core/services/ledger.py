@@ -219,10 +219,46 @@ def where_clauses(actor, filters: Mapping[str, str]) -> list[Any]:
 Handler = aliased(KesuUser, name="ledger_handler")
 Parent = aliased(RootCause, name="ledger_root_parent")
 ORDER = (Case.received_at.desc(), Case.id.desc())
+BASE = 30  # the columns of _select before the compensation totals and the SLA states
 
 
-def _select(actor, filters: Mapping[str, str]) -> sa.Select:
-    return (
+def _sla_state(d, now: dt.datetime) -> Any:
+    """met / missed / pending of deadline row ``d`` (an alias of CaseDeadline), as
+    core.services.sla_reports decides them; null without the row."""
+    now_ = sa.literal(now, UTCDateTime)  # typed: compared as UTC on every engine
+    read_at = sa.case((d.state == "paused", sa.func.coalesce(Case.held_at, now_)), else_=now_)
+    is_open = d.state.in_(("running", "paused"))
+    return sa.case(
+        (sa.and_(d.state == "met", d.met_at <= d.due_at), "met"),
+        (sa.and_(d.state == "met", d.met_at > d.due_at), "missed"),
+        (sa.and_(is_open, d.due_at < read_at), "missed"),
+        (is_open, "pending"),
+        else_=None,
+    )
+
+
+def _select(actor, filters: Mapping[str, str], now: dt.datetime, where=None) -> sa.Select:
+    """One statement for the rows: the case, its line, customer, product, department,
+    handler and root cause joined; each SLA target's state from its deadline row (joined on
+    the unique case and name); compensation totals per kind, the latest approval and the latest
+    visit's score as correlated subqueries (each an index search per case)."""
+    c, v = CompensationLine, CaseVisit
+    deadlines = [(name, aliased(CaseDeadline, name=f"ledger_sla_{name}")) for name in TARGETS]
+    money = [
+        sa.select(sa.func.sum(c.amount))
+        .where(c.case_id == Case.id, c.kind == kind, c.exec_status != "cancelled")
+        .scalar_subquery()
+        for kind in KINDS
+    ]
+    approved = sa.select(sa.func.max(c.approved_at)).where(c.case_id == Case.id).scalar_subquery()
+    score = (
+        sa.select(v.satisfaction)
+        .where(v.case_id == Case.id)
+        .order_by(v.visited_at.desc(), v.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    stmt = (
         sa.select(
             Case.id,
             Case.number,
@@ -252,6 +288,10 @@ def _select(actor, filters: Mapping[str, str]) -> sa.Select:
             Case.root_cause,
             Case.verified_effective,
             Case.stage_times,
+            approved,
+            score,
+            *money,
+            *(_sla_state(d, now) for _, d in deadlines),
         )
         .join(BusinessLine, BusinessLine.id == Case.business_line_id)
         .join(Customer, Customer.id == Case.customer_id)
@@ -260,76 +300,15 @@ def _select(actor, filters: Mapping[str, str]) -> sa.Select:
         .outerjoin(Handler, Handler.id == Case.handler_id)
         .outerjoin(RootCause, RootCause.id == Case.root_cause_id)
         .outerjoin(Parent, Parent.id == RootCause.parent_id)
-        .where(*where_clauses(actor, filters))
     )
+    for name, d in deadlines:
+        stmt = stmt.outerjoin(d, sa.and_(d.case_id == Case.id, d.name == name))
+    return stmt.where(*(where if where is not None else where_clauses(actor, filters)))
 
 
 def count(actor, filters: Mapping[str, str]) -> int:
     stmt = sa.select(sa.func.count()).select_from(Case).where(*where_clauses(actor, filters))
     return int(db.session.scalar(stmt) or 0)
-
-
-def _sla_state(now: dt.datetime) -> Any:
-    """met / missed / pending of a deadline row, as core.services.sla_reports decides them."""
-    d = CaseDeadline
-    now_ = sa.literal(now, UTCDateTime)
-    read_at = sa.case((d.state == "paused", sa.func.coalesce(Case.held_at, now_)), else_=now_)
-    is_open = d.state.in_(("running", "paused"))
-    return sa.case(
-        (sa.and_(d.state == "met", d.met_at <= d.due_at), "met"),
-        (sa.and_(d.state == "met", d.met_at > d.due_at), "missed"),
-        (sa.and_(is_open, d.due_at < read_at), "missed"),
-        (is_open, "pending"),
-        else_=None,
-    )
-
-
-@dataclass
-class Extras:
-    """What a set of cases carries besides its own row: compensation, SLA, satisfaction."""
-
-    money: dict[int, dict[str, Decimal]]
-    approved: dict[int, dt.datetime]
-    sla: dict[int, dict[str, str | None]]
-    satisfaction: dict[int, int]
-
-
-def extras(ids: list[int], now: dt.datetime) -> Extras:
-    """Three statements for any number of cases."""
-    money: dict[int, dict[str, Decimal]] = {}
-    approved: dict[int, dt.datetime] = {}
-    sla: dict[int, dict[str, str | None]] = {}
-    satisfaction: dict[int, int] = {}
-    if not ids:
-        return Extras(money, approved, sla, satisfaction)
-    c = CompensationLine
-    for case_id, kind, total, last in db.session.execute(
-        sa.select(
-            c.case_id,
-            c.kind,
-            sa.func.sum(sa.case((c.exec_status != "cancelled", c.amount), else_=None)),
-            sa.func.max(c.approved_at),
-        )
-        .where(c.case_id.in_(ids))
-        .group_by(c.case_id, c.kind)
-    ):
-        if total is not None:
-            money.setdefault(case_id, {})[kind] = Decimal(total)
-        if last is not None and (case_id not in approved or last > approved[case_id]):
-            approved[case_id] = last
-    d = CaseDeadline
-    for case_id, name, state in db.session.execute(
-        sa.select(d.case_id, d.name, _sla_state(now))
-        .join(Case, Case.id == d.case_id)
-        .where(d.case_id.in_(ids), d.name.in_(list(TARGETS)))
-    ):
-        sla.setdefault(case_id, {})[name] = state
-    v = CaseVisit
-    for case_id, score in db.session.execute(
-        sa.select(v.case_id, v.satisfaction).where(v.case_id.in_(ids)).order_by(v.visited_at, v.id)
-    ):
-        satisfaction[case_id] = score  # the latest visit wins
-    return Extras(money, approved, sla, satisfaction)
 
 
 @dataclass(frozen=True)
@@ -392,14 +371,14 @@ def _zone(name: str):
     return _ZONES[name]
 
 
-def record(row, more: Extras, labels: Labels) -> dict[str, Any]:
+def record(row, labels: Labels) -> dict[str, Any]:
     """One ledger row as Python values: local aware date-times, Decimal amounts, keys."""
     (
         case_id, number, received, line_code, line_name, tz_name, category, channel,
         customer, phone, product, batch, description, demand, claim, priority, major, status,
         archived, department, h_last, h_first, h_user, rc_parent, rc_name, rc_text,
-        effective, stage_times,
-    ) = row  # fmt: skip
+        effective, stage_times, approved, score,
+    ) = row[:BASE]  # fmt: skip
     tz = _zone(tz_name)
     handler = (f"{h_last or ''}{h_first or ''}".strip() or h_user) if h_user else None
     if rc_name is None:
@@ -407,7 +386,9 @@ def record(row, more: Extras, labels: Labels) -> dict[str, Any]:
     else:
         root = f"{rc_parent} / {rc_name}" if rc_parent else rc_name
     closed = _closed_at(status, stage_times)
-    approved = more.approved.get(case_id)
+    money = row[BASE : BASE + len(KINDS)]
+    states = row[BASE + len(KINDS) :]
+    outcome = _outcome(status, effective)
     return {
         "id": case_id,
         "number": number,
@@ -436,27 +417,33 @@ def record(row, more: Extras, labels: Labels) -> dict[str, Any]:
         "handler": handler,
         "root_cause": root,
         "root_cause_text": rc_text,
-        "outcome": (outcome := _outcome(status, effective)),
+        "outcome": outcome,
         "outcome_label": labels.outcomes[outcome],
-        "compensation": more.money.get(case_id, {}),
+        "compensation": {k: m for k, m in zip(KINDS, money, strict=True) if m is not None},
         "approved_on": _local(approved, tz).date() if approved else None,
         "closed_on": _local(closed, tz).date() if closed else None,
-        "sla": {name: more.sla.get(case_id, {}).get(name) for name in TARGETS},
-        "satisfaction": more.satisfaction.get(case_id),
+        "sla": dict(zip(TARGETS, states, strict=True)),
+        "satisfaction": score,
     }
 
 
 def page(
     actor, filters: Mapping[str, str], *, number: int = 1, size: int = PAGE_SIZE
 ) -> tuple[list[dict[str, Any]], int]:
-    """One page of the ledger (newest received first) and the number of matching cases."""
+    """One page of the ledger (newest received first) and the number of matching cases: two
+    statements (the page's ids are chosen first, so the per-case subqueries run for them only)."""
     require_ledger(actor)
     total = count(actor, filters)
-    stmt = _select(actor, filters).order_by(*ORDER).limit(size).offset((number - 1) * size)
-    rows = db.session.execute(stmt).all()
+    ids = (
+        sa.select(Case.id)
+        .where(*where_clauses(actor, filters))
+        .order_by(*ORDER)
+        .limit(size)
+        .offset((number - 1) * size)
+    )
+    stmt = _select(actor, filters, utcnow(), where=[Case.id.in_(ids)]).order_by(*ORDER)
     labels = Labels.of(actor)
-    more = extras([r[0] for r in rows], utcnow())
-    return [record(r, more, labels) for r in rows], total
+    return [record(r, labels) for r in db.session.execute(stmt)], total
 
 
 def chunks(
@@ -466,13 +453,13 @@ def chunks(
     memory held is a chunk's, whatever the number of cases."""
     require_ledger(actor)
     labels = Labels.of(actor)
-    now = now or utcnow()
-    stmt = _select(actor, filters).order_by(*ORDER).execution_options(yield_per=size)
+    stmt = (
+        _select(actor, filters, now or utcnow()).order_by(*ORDER).execution_options(yield_per=size)
+    )
     result = db.session.execute(stmt)
     try:
         for part in result.partitions(size):
-            more = extras([r[0] for r in part], now)
-            yield [record(r, more, labels) for r in part]
+            yield [record(r, labels) for r in part]
     finally:
         result.close()
 
