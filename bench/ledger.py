@@ -274,11 +274,17 @@ def run_ledger(folder: Path, database: Path, first: str, last: str, out: Path) -
     app = _app(folder, database)
     with app.app_context(), force_locale("zh_CN"):
         before = peak_rss_mb()
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         filters = ledger.clean_filters(SYSTEM, {"business_line": "B1", "from": first, "to": last})
         rows = ledger_export.write_ledger(SYSTEM, filters, out, tmpdir=str(folder))
-        seconds = time.perf_counter() - start
-    return {"seconds": seconds, "rows": rows, "rss_mb": peak_rss_mb(), "rss_before_mb": before}
+        seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+    return {
+        "seconds": seconds,
+        "cpu": cpu,
+        "rows": rows,
+        "rss_mb": peak_rss_mb(),
+        "rss_before_mb": before,
+    }
 
 
 def run_dump(folder: Path, database: Path, first: str, last: str, out: Path) -> dict:
@@ -320,27 +326,33 @@ def run_baseline(folder: Path, cells: Path, out: Path) -> dict:
             Column(str(n), h, t, w)
             for n, (h, t, w) in enumerate(zip(headers, types, widths, strict=True))
         ]
-        start = time.perf_counter()
+        start, cpu0 = time.perf_counter(), time.process_time()
         book = xlsxwriter.Workbook(str(out), {**WORKBOOK_OPTIONS, "tmpdir": str(folder)})
         sheet = book.add_worksheet("台帐")
         plan = CellPlan(book, sheet, cols)
         plan.write_header(book, headers)
-        seconds = time.perf_counter() - start
+        seconds, cpu = time.perf_counter() - start, time.process_time() - cpu0
         while True:
             try:
                 chunk = pickle.load(handle)  # reading the dump is not timed
             except EOFError:
                 break
-            start = time.perf_counter()
+            start, cpu0 = time.perf_counter(), time.process_time()
             for row in chunk:
                 rows += 1
                 plan.write_row(rows, row)
-            seconds += time.perf_counter() - start
-        start = time.perf_counter()
+            seconds, cpu = seconds + time.perf_counter() - start, cpu + time.process_time() - cpu0
+        start, cpu0 = time.perf_counter(), time.process_time()
         sheet.autofilter(0, 0, max(rows, 1), len(cols) - 1)
         book.close()
-        seconds += time.perf_counter() - start
-    return {"seconds": seconds, "rows": rows, "rss_mb": peak_rss_mb(), "rss_before_mb": before}
+        seconds, cpu = seconds + time.perf_counter() - start, cpu + time.process_time() - cpu0
+    return {
+        "seconds": seconds,
+        "cpu": cpu,
+        "rows": rows,
+        "rss_mb": peak_rss_mb(),
+        "rss_before_mb": before,
+    }
 
 
 def child(role: str, *args: str) -> dict:
@@ -407,15 +419,23 @@ def main() -> None:
             if res["rows"] != dumped["rows"]:
                 raise AssertionError(f"{side} wrote {res['rows']} rows, expected {dumped['rows']}")
             out.unlink()
+        lw, bw = ledgers[-1], bares[-1]
         print(
-            f"round {r + 1} ({' then '.join(order)}): ledger {ledgers[-1]['seconds']:.2f} s "
-            f"(peak RSS {ledgers[-1]['rss_mb']:.0f} MB), XlsxWriter alone "
-            f"{bares[-1]['seconds']:.2f} s (peak RSS {bares[-1]['rss_mb']:.0f} MB)",
+            f"round {r + 1} ({' then '.join(order)}): ledger {lw['seconds']:.2f} s wall, "
+            f"{lw['cpu']:.2f} s CPU (peak RSS {lw['rss_mb']:.0f} MB); XlsxWriter alone "
+            f"{bw['seconds']:.2f} s wall, {bw['cpu']:.2f} s CPU (peak RSS {bw['rss_mb']:.0f} MB); "
+            f"ratio {lw['seconds'] / bw['seconds']:.2f}x wall, {lw['cpu'] / bw['cpu']:.2f}x CPU",
             flush=True,
         )
     cells.unlink()
     s = statistics.median(x["seconds"] for x in ledgers)
     b = statistics.median(x["seconds"] for x in bares)
+    sc = statistics.median(x["cpu"] for x in ledgers)
+    bc = statistics.median(x["cpu"] for x in bares)
+    wall = statistics.median(
+        x["seconds"] / y["seconds"] for x, y in zip(ledgers, bares, strict=True)
+    )
+    cpu = statistics.median(x["cpu"] / y["cpu"] for x, y in zip(ledgers, bares, strict=True))
     rss = max(x["rss_mb"] for x in ledgers)
     idle = max(x["rss_before_mb"] for x in ledgers)
     rss_b = max(x["rss_mb"] for x in bares)
@@ -424,19 +444,21 @@ def main() -> None:
         f"SQLite {sqlite3.sqlite_version} (WAL)"
     )
     rows = dumped["rows"]
+    print(f"rounds: {args.rounds} (medians shown; ratios are the median of each round's)")
     print(
-        f"ledger export    : {s:.2f} s ({rows / s:,.0f} rows/s), peak RSS {rss:.0f} MB "
-        f"(app loaded, before the export: {idle:.0f} MB)"
+        f"ledger export    : {s:.2f} s wall ({rows / s:,.0f} rows/s), {sc:.2f} s CPU, "
+        f"peak RSS {rss:.0f} MB (app loaded, before the export: {idle:.0f} MB)"
     )
-    print(f"XlsxWriter alone : {b:.2f} s ({rows / b:,.0f} rows/s), peak RSS {rss_b:.0f} MB")
-    print(f"ratio            : {s / b:.2f}x")
+    print(f"XlsxWriter alone : {b:.2f} s wall, {bc:.2f} s CPU, peak RSS {rss_b:.0f} MB")
+    print(f"ratio            : {wall:.2f}x wall, {cpu:.2f}x CPU")
     print(
-        "| date | machine | cases | exported | ledger export | XlsxWriter alone | ratio "
-        "| peak RSS (ledger) |"
+        "| date | machine | cases | exported | ledger export (wall / CPU) "
+        "| XlsxWriter alone (wall / CPU) | ratio wall | ratio CPU | peak RSS (ledger) |"
     )
     print(
-        f"| {dt.date.today().isoformat()} | {machine} | {args.cases:,} | {rows:,} | {s:.2f} s | "
-        f"{b:.2f} s | {s / b:.2f}× | {rss:.0f} MB |"
+        f"| {dt.date.today().isoformat()} | {machine} | {args.cases:,} | {rows:,} | "
+        f"{s:.1f} s / {sc:.1f} s | {b:.1f} s / {bc:.1f} s | {wall:.2f}× | {cpu:.2f}× "
+        f"| {rss:.0f} MB |"
     )
     if tmp_ctx is not None:
         tmp_ctx.cleanup()

@@ -2,11 +2,12 @@
 and its outcome, filterable, paged on screen and in the API, exported whole to Excel
 (core.services.ledger_export).
 
-A page (or an export chunk) is read in a fixed number of statements whatever its size: the
-cases with their line, customer, product, department, handler and root cause in one SELECT,
-then for the page's case ids the compensation totals by kind, the SLA targets' states
-(met / missed / pending, computed in SQL as core.services.sla_reports decides them) and the
-latest return-visit scores. Archived cases stay in the ledger.
+A page is read in two statements whatever its size (the count, then the rows), an export in
+one streamed SELECT: each row joins the case's line, customer, product, department, handler,
+root cause and its four SLA target deadlines (met / missed / pending computed in SQL as
+core.services.sla_reports decides them), with the compensation totals by kind, the latest
+approval and the latest return-visit score as correlated subqueries. Archived cases stay in
+the ledger.
 
 Filters (query-string parameters; a bad value is a 400 naming it):
 ``business_line`` (a line code the reader sees), ``from`` / ``to`` (``YYYY-MM-DD``, received on
@@ -19,9 +20,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
@@ -480,22 +480,3 @@ def parse_page(args: Mapping[str, Any]) -> tuple[int, int]:
             raise Invalid(str(_l("Must be a whole number from 1 to %(max)s.", max=top)), field=key)
         out.append(value)
     return out[0], out[1]
-
-
-def as_json(item: Mapping[str, Any]) -> dict[str, Any]:
-    """A ledger row for the API: ISO dates, amounts as strings."""
-
-    def money(value: Decimal | None) -> str | None:
-        return None if value is None else f"{Decimal(value):.2f}"
-
-    out = dict(item)
-    for key in ("received_at", "archived_on", "approved_on", "closed_on"):
-        out[key] = item[key].isoformat() if item[key] is not None else None
-    out["claim_amount"] = money(item["claim_amount"])
-    out["archived"] = item["archived_on"] is not None
-    out["compensation"] = {k: money(item["compensation"].get(k)) for k in KINDS}
-    return out
-
-
-def kinds() -> Iterable[tuple[str, Any]]:
-    return COMPENSATION_KINDS.items()
