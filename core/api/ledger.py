@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
 from flask import request
 from flask_appbuilder.api import expose, safe
 from flask_appbuilder.security.decorators import protect
@@ -126,7 +130,7 @@ class LedgerApi(KesuApi):
             count=total,
             page=number,
             page_size=size,
-            result=[ledger.as_json(item) for item in items],
+            result=[as_json(item) for item in items],
         )
 
     @expose("/xlsx", methods=["GET"])
@@ -169,3 +173,18 @@ def ledger_file_response(actor, filters):
     path = ledger_export.export_ledger(actor, filters)
     stamp = in_zone(utcnow(), reader_zone(actor)).strftime("%Y%m%d-%H%M")
     return streamed_download(path, f"{ledger_export.file_title()}-{stamp}.xlsx", XLSX_MIME)
+
+
+def as_json(item: Mapping[str, Any]) -> dict[str, Any]:
+    """A ledger row for the API: ISO dates, amounts as strings."""
+
+    def money(value: Decimal | None) -> str | None:
+        return None if value is None else f"{Decimal(value):.2f}"
+
+    out = dict(item)
+    for key in ("received_at", "archived_on", "approved_on", "closed_on"):
+        out[key] = item[key].isoformat() if item[key] is not None else None
+    out["claim_amount"] = money(item["claim_amount"])
+    out["archived"] = item["archived_on"] is not None
+    out["compensation"] = {k: money(item["compensation"].get(k)) for k in ledger.KINDS}
+    return out

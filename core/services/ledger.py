@@ -2,11 +2,12 @@
 and its outcome, filterable, paged on screen and in the API, exported whole to Excel
 (core.services.ledger_export).
 
-A page (or an export chunk) is read in a fixed number of statements whatever its size: the
-cases with their line, customer, product, department, handler and root cause in one SELECT,
-then for the page's case ids the compensation totals by kind, the SLA targets' states
-(met / missed / pending, computed in SQL as core.services.sla_reports decides them) and the
-latest return-visit scores. Archived cases stay in the ledger.
+A page is read in two statements whatever its size (the count, then the rows), an export in
+one streamed SELECT: each row joins the case's line, customer, product, department, handler,
+root cause and its four SLA target deadlines (met / missed / pending computed in SQL as
+core.services.sla_reports decides them), with the compensation totals by kind, the latest
+approval and the latest return-visit score as correlated subqueries. Archived cases stay in
+the ledger.
 
 Filters (query-string parameters; a bad value is a 400 naming it):
 ``business_line`` (a line code the reader sees), ``from`` / ``to`` (``YYYY-MM-DD``, received on
@@ -19,9 +20,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
@@ -219,10 +219,46 @@ def where_clauses(actor, filters: Mapping[str, str]) -> list[Any]:
 Handler = aliased(KesuUser, name="ledger_handler")
 Parent = aliased(RootCause, name="ledger_root_parent")
 ORDER = (Case.received_at.desc(), Case.id.desc())
+BASE = 30  # the columns of _select before the compensation totals and the SLA states
 
 
-def _select(actor, filters: Mapping[str, str]) -> sa.Select:
-    return (
+def _sla_state(d, now: dt.datetime) -> Any:
+    """met / missed / pending of deadline row ``d`` (an alias of CaseDeadline), as
+    core.services.sla_reports decides them; null without the row."""
+    now_ = sa.literal(now, UTCDateTime)  # typed: compared as UTC on every engine
+    read_at = sa.case((d.state == "paused", sa.func.coalesce(Case.held_at, now_)), else_=now_)
+    is_open = d.state.in_(("running", "paused"))
+    return sa.case(
+        (sa.and_(d.state == "met", d.met_at <= d.due_at), "met"),
+        (sa.and_(d.state == "met", d.met_at > d.due_at), "missed"),
+        (sa.and_(is_open, d.due_at < read_at), "missed"),
+        (is_open, "pending"),
+        else_=None,
+    )
+
+
+def _select(actor, filters: Mapping[str, str], now: dt.datetime, where=None) -> sa.Select:
+    """One statement for the rows: the case, its line, customer, product, department,
+    handler and root cause joined; each SLA target's state from its deadline row (joined on
+    the unique case and name); compensation totals per kind, the latest approval and the latest
+    visit's score as correlated subqueries (each an index search per case)."""
+    c, v = CompensationLine, CaseVisit
+    deadlines = [(name, aliased(CaseDeadline, name=f"ledger_sla_{name}")) for name in TARGETS]
+    money = [
+        sa.select(sa.func.sum(c.amount))
+        .where(c.case_id == Case.id, c.kind == kind, c.exec_status != "cancelled")
+        .scalar_subquery()
+        for kind in KINDS
+    ]
+    approved = sa.select(sa.func.max(c.approved_at)).where(c.case_id == Case.id).scalar_subquery()
+    score = (
+        sa.select(v.satisfaction)
+        .where(v.case_id == Case.id)
+        .order_by(v.visited_at.desc(), v.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    stmt = (
         sa.select(
             Case.id,
             Case.number,
@@ -252,6 +288,10 @@ def _select(actor, filters: Mapping[str, str]) -> sa.Select:
             Case.root_cause,
             Case.verified_effective,
             Case.stage_times,
+            approved,
+            score,
+            *money,
+            *(_sla_state(d, now) for _, d in deadlines),
         )
         .join(BusinessLine, BusinessLine.id == Case.business_line_id)
         .join(Customer, Customer.id == Case.customer_id)
@@ -260,8 +300,10 @@ def _select(actor, filters: Mapping[str, str]) -> sa.Select:
         .outerjoin(Handler, Handler.id == Case.handler_id)
         .outerjoin(RootCause, RootCause.id == Case.root_cause_id)
         .outerjoin(Parent, Parent.id == RootCause.parent_id)
-        .where(*where_clauses(actor, filters))
     )
+    for name, d in deadlines:
+        stmt = stmt.outerjoin(d, sa.and_(d.case_id == Case.id, d.name == name))
+    return stmt.where(*(where if where is not None else where_clauses(actor, filters)))
 
 
 def count(actor, filters: Mapping[str, str]) -> int:
@@ -269,81 +311,33 @@ def count(actor, filters: Mapping[str, str]) -> int:
     return int(db.session.scalar(stmt) or 0)
 
 
-def _sla_state(now: dt.datetime) -> Any:
-    """met / missed / pending of a deadline row, as core.services.sla_reports decides them."""
-    d = CaseDeadline
-    now_ = sa.literal(now, UTCDateTime)
-    read_at = sa.case((d.state == "paused", sa.func.coalesce(Case.held_at, now_)), else_=now_)
-    is_open = d.state.in_(("running", "paused"))
-    return sa.case(
-        (sa.and_(d.state == "met", d.met_at <= d.due_at), "met"),
-        (sa.and_(d.state == "met", d.met_at > d.due_at), "missed"),
-        (sa.and_(is_open, d.due_at < read_at), "missed"),
-        (is_open, "pending"),
-        else_=None,
-    )
-
-
-@dataclass
-class Extras:
-    """What a set of cases carries besides its own row: compensation, SLA, satisfaction."""
-
-    money: dict[int, dict[str, Decimal]]
-    approved: dict[int, dt.datetime]
-    sla: dict[int, dict[str, str | None]]
-    satisfaction: dict[int, int]
-
-
-def extras(ids: list[int], now: dt.datetime) -> Extras:
-    """Three statements for any number of cases."""
-    money: dict[int, dict[str, Decimal]] = {}
-    approved: dict[int, dt.datetime] = {}
-    sla: dict[int, dict[str, str | None]] = {}
-    satisfaction: dict[int, int] = {}
-    if not ids:
-        return Extras(money, approved, sla, satisfaction)
-    c = CompensationLine
-    for case_id, kind, total, last in db.session.execute(
-        sa.select(
-            c.case_id,
-            c.kind,
-            sa.func.sum(sa.case((c.exec_status != "cancelled", c.amount), else_=None)),
-            sa.func.max(c.approved_at),
-        )
-        .where(c.case_id.in_(ids))
-        .group_by(c.case_id, c.kind)
-    ):
-        if total is not None:
-            money.setdefault(case_id, {})[kind] = Decimal(total)
-        if last is not None and (case_id not in approved or last > approved[case_id]):
-            approved[case_id] = last
-    d = CaseDeadline
-    for case_id, name, state in db.session.execute(
-        sa.select(d.case_id, d.name, _sla_state(now))
-        .join(Case, Case.id == d.case_id)
-        .where(d.case_id.in_(ids), d.name.in_(list(TARGETS)))
-    ):
-        sla.setdefault(case_id, {})[name] = state
-    v = CaseVisit
-    for case_id, score in db.session.execute(
-        sa.select(v.case_id, v.satisfaction).where(v.case_id.in_(ids)).order_by(v.visited_at, v.id)
-    ):
-        satisfaction[case_id] = score  # the latest visit wins
-    return Extras(money, approved, sla, satisfaction)
-
-
 @dataclass(frozen=True)
 class Labels:
-    """The reader's labels and rights, fixed for one page or export."""
+    """The reader's labels (translated once per page or export) and rights."""
 
     categories: dict[str, str]
+    channels: dict[str, str]
+    demands: dict[str, str]
+    priorities: dict[str, str]
+    stages: dict[str, str]
+    outcomes: dict[str, str]
     contact: bool
 
     @classmethod
     def of(cls, actor) -> Labels:
         locale = str(get_locale() or "zh_CN")
+
+        def text(vocab) -> dict[str, str]:
+            return {key: str(label) for key, label in vocab.items()}
+
         return cls(
-            {d.key: d.name(locale) for d in registry().categories()}, can_view_contact(actor)
+            categories={d.key: d.name(locale) for d in registry().categories()},
+            channels=text(CHANNELS),
+            demands=text(DEMANDS),
+            priorities=text(PRIORITIES),
+            stages=text(STAGE_LABELS),
+            outcomes=text(OUTCOMES),
+            contact=can_view_contact(actor),
         )
 
 
@@ -377,14 +371,14 @@ def _zone(name: str):
     return _ZONES[name]
 
 
-def record(row, more: Extras, labels: Labels) -> dict[str, Any]:
+def record(row, labels: Labels) -> dict[str, Any]:
     """One ledger row as Python values: local aware date-times, Decimal amounts, keys."""
     (
         case_id, number, received, line_code, line_name, tz_name, category, channel,
         customer, phone, product, batch, description, demand, claim, priority, major, status,
         archived, department, h_last, h_first, h_user, rc_parent, rc_name, rc_text,
-        effective, stage_times,
-    ) = row  # fmt: skip
+        effective, stage_times, approved, score,
+    ) = row[:BASE]  # fmt: skip
     tz = _zone(tz_name)
     handler = (f"{h_last or ''}{h_first or ''}".strip() or h_user) if h_user else None
     if rc_name is None:
@@ -392,7 +386,9 @@ def record(row, more: Extras, labels: Labels) -> dict[str, Any]:
     else:
         root = f"{rc_parent} / {rc_name}" if rc_parent else rc_name
     closed = _closed_at(status, stage_times)
-    approved = more.approved.get(case_id)
+    money = row[BASE : BASE + len(KINDS)]
+    states = row[BASE + len(KINDS) :]
+    outcome = _outcome(status, effective)
     return {
         "id": case_id,
         "number": number,
@@ -402,46 +398,52 @@ def record(row, more: Extras, labels: Labels) -> dict[str, Any]:
         "category": category,
         "category_label": labels.categories.get(category, category),
         "channel": channel,
-        "channel_label": str(CHANNELS.get(channel, channel)),
+        "channel_label": labels.channels.get(channel, channel),
         "customer": customer,
         "phone": phone if labels.contact else mask_phone(phone),
         "product": product,
         "batch_no": batch,
         "description": description,
         "demand": demand,
-        "demand_label": str(DEMANDS[demand]) if demand in DEMANDS else demand,
+        "demand_label": labels.demands.get(demand, demand),
         "claim_amount": claim,
         "priority": priority,
-        "priority_label": str(PRIORITIES.get(priority, priority)),
+        "priority_label": labels.priorities.get(priority, priority),
         "is_major": bool(major),
         "status": status,
-        "status_label": str(STAGE_LABELS.get(status, status)),
+        "status_label": labels.stages.get(status, status),
         "archived_on": _local(archived, tz).date() if archived else None,
         "department": department,
         "handler": handler,
         "root_cause": root,
         "root_cause_text": rc_text,
-        "outcome": (outcome := _outcome(status, effective)),
-        "outcome_label": str(OUTCOMES[outcome]),
-        "compensation": more.money.get(case_id, {}),
+        "outcome": outcome,
+        "outcome_label": labels.outcomes[outcome],
+        "compensation": {k: m for k, m in zip(KINDS, money, strict=True) if m is not None},
         "approved_on": _local(approved, tz).date() if approved else None,
         "closed_on": _local(closed, tz).date() if closed else None,
-        "sla": {name: more.sla.get(case_id, {}).get(name) for name in TARGETS},
-        "satisfaction": more.satisfaction.get(case_id),
+        "sla": dict(zip(TARGETS, states, strict=True)),
+        "satisfaction": score,
     }
 
 
 def page(
     actor, filters: Mapping[str, str], *, number: int = 1, size: int = PAGE_SIZE
 ) -> tuple[list[dict[str, Any]], int]:
-    """One page of the ledger (newest received first) and the number of matching cases."""
+    """One page of the ledger (newest received first) and the number of matching cases: two
+    statements (the page's ids are chosen first, so the per-case subqueries run for them only)."""
     require_ledger(actor)
     total = count(actor, filters)
-    stmt = _select(actor, filters).order_by(*ORDER).limit(size).offset((number - 1) * size)
-    rows = db.session.execute(stmt).all()
+    ids = (
+        sa.select(Case.id)
+        .where(*where_clauses(actor, filters))
+        .order_by(*ORDER)
+        .limit(size)
+        .offset((number - 1) * size)
+    )
+    stmt = _select(actor, filters, utcnow(), where=[Case.id.in_(ids)]).order_by(*ORDER)
     labels = Labels.of(actor)
-    more = extras([r[0] for r in rows], utcnow())
-    return [record(r, more, labels) for r in rows], total
+    return [record(r, labels) for r in db.session.execute(stmt)], total
 
 
 def chunks(
@@ -451,13 +453,13 @@ def chunks(
     memory held is a chunk's, whatever the number of cases."""
     require_ledger(actor)
     labels = Labels.of(actor)
-    now = now or utcnow()
-    stmt = _select(actor, filters).order_by(*ORDER).execution_options(yield_per=size)
+    stmt = (
+        _select(actor, filters, now or utcnow()).order_by(*ORDER).execution_options(yield_per=size)
+    )
     result = db.session.execute(stmt)
     try:
         for part in result.partitions(size):
-            more = extras([r[0] for r in part], now)
-            yield [record(r, more, labels) for r in part]
+            yield [record(r, labels) for r in part]
     finally:
         result.close()
 
@@ -478,22 +480,3 @@ def parse_page(args: Mapping[str, Any]) -> tuple[int, int]:
             raise Invalid(str(_l("Must be a whole number from 1 to %(max)s.", max=top)), field=key)
         out.append(value)
     return out[0], out[1]
-
-
-def as_json(item: Mapping[str, Any]) -> dict[str, Any]:
-    """A ledger row for the API: ISO dates, amounts as strings."""
-
-    def money(value: Decimal | None) -> str | None:
-        return None if value is None else f"{Decimal(value):.2f}"
-
-    out = dict(item)
-    for key in ("received_at", "archived_on", "approved_on", "closed_on"):
-        out[key] = item[key].isoformat() if item[key] is not None else None
-    out["claim_amount"] = money(item["claim_amount"])
-    out["archived"] = item["archived_on"] is not None
-    out["compensation"] = {k: money(item["compensation"].get(k)) for k in KINDS}
-    return out
-
-
-def kinds() -> Iterable[tuple[str, Any]]:
-    return COMPENSATION_KINDS.items()
