@@ -427,6 +427,62 @@ def _cases() -> None:
             (agent, "accept", {}),
             (supervisor, "assign", {"department": "WH", "handler": "cangchu"}),
         )
+    # Caked powder traced to a damp warehouse: QA's analysis done, the warehouse's corrective
+    # action overdue (its head is told by the sweep) and a preventive one under way; the CAPA
+    # register and the department's My work have rows.
+    caked = intake(
+        "product_quality",
+        customer={"name": "上海华东建材经销部"},
+        product="HC-I200",
+        batch_no="HC2610-08",
+        quantity_purchased=120,
+        received_at=_ago(12),
+        problem_stage="storage",
+        demand="improvement",
+        description="腻子粉结块，开袋后无法正常搅拌。",
+        details={
+            "problem": "quality_defect",
+            "affected_quantity": 12,
+            "defect": "caking",
+            "remedy": "recall_credit_reship",
+        },
+    )
+    if caked is not None:
+        from plugins.product_quality import services as quality  # the plugin's own writes
+
+        photo(caked)
+        act(
+            caked,
+            (agent, "accept", {}),
+            (supervisor, "assign", {"department": "WH", "handler": "cangchu"}),
+        )
+        warehouse = db.session.scalar(sa.select(Department).where(Department.code == "WH"))
+        warehouse.head_id = _user("cangchu").id
+        records.save(SYSTEM, warehouse, "department")
+        quality.record_analysis(
+            qa,
+            caked.id,
+            {"root_cause": "仓库地面返潮，托盘未离地存放。", "responsible_unit": "仓储部"},
+        )
+        today = dt.datetime.now(dt.UTC).date()
+        for kind, text, due in (
+            (
+                "corrective",
+                "全部托盘加高离地 15 厘米，受潮批次隔离。",
+                today - dt.timedelta(days=2),
+            ),
+            ("preventive", "仓库加装除湿机，每日记录温湿度。", today + dt.timedelta(days=10)),
+        ):
+            quality.add_action(
+                _user("cangchu"),
+                caked.id,
+                {
+                    "kind": kind,
+                    "description": text,
+                    "responsible_unit": "仓储部",
+                    "due_date": due.isoformat(),
+                },
+            )
     # A proposal waiting in the CS supervisor's inbox (待我审批), and a large one past that step,
     # waiting for the regional sales manager: a new user sees an inbox with work in it.
     for customer, qty, price, signed in (

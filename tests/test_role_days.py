@@ -135,8 +135,10 @@ def test_logistics_complaint_through_every_role(live_app, screen, tmp_path):
     assert w.badge(".kesu-bell") == 1  # told of the assignment
     assert w.section_rows("my_handling") == [number]
     w.open_from_section("my_handling", number)
-    w.action("propose", root_cause=ROOT_CAUSE)
+    # the root cause is chosen from the line's catalogue (原因分类), with the text explaining it
+    w.action("propose", root_cause_category="运输 / 野蛮装卸", root_cause=ROOT_CAUSE)
     assert w.status() == "已提出方案"
+    assert w.page.inner_text("#kesu-root-cause-category") == "运输 / 野蛮装卸"
     propose_exceptional_compensation(w)
     w.shot("agent-proposal")
     w.action("submit")

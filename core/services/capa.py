@@ -185,7 +185,9 @@ def notify_overdue(now: dt.datetime | None = None) -> int:
         head = heads.get(row.department_id)
         if link in told or head is None:
             continue
-        message = N_("Corrective action of %(number)s is overdue (due %(due)s): %(action)s")
+        message = N_(
+            "A corrective or preventive action of %(number)s is overdue (due %(due)s): %(action)s"
+        )
         params = {
             "number": row.case_number,
             "due": row.due_date.isoformat(),
