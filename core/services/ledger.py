@@ -46,7 +46,7 @@ from core.models import (
     RootCause,
 )
 from core.roles import LEDGER
-from core.services.access import can_view_contact, line_filter, require, visible_lines
+from core.services.access import can_view_contact, line_filter, require
 from core.services.errors import Invalid
 from core.services.lines import registry
 from core.services.present import mask_phone
@@ -83,6 +83,13 @@ OUTCOMES = {
 
 def require_ledger(actor) -> None:
     require(actor, CAN_READ_LEDGER, LEDGER)
+
+
+def ledger_lines(actor) -> list[BusinessLine]:
+    """The lines whose cases the actor reads in the ledger: theirs, switched off ones included
+    (their cases stay on record)."""
+    stmt = sa.select(BusinessLine).where(line_filter(actor, BusinessLine.id))
+    return list(db.session.scalars(stmt.order_by(BusinessLine.code)))
 
 
 # -- filters ---------------------------------------------------------------------------------
@@ -122,7 +129,7 @@ def clean_filters(actor, args: Mapping[str, Any]) -> dict[str, str]:
         value = _text(key, value, limits.SEARCH)
         if value:
             out[key] = value
-    lines = visible_lines(actor)
+    lines = ledger_lines(actor)
     if "business_line" in out and out["business_line"] not in {ln.code for ln in lines}:
         raise Invalid(_l("Unknown business line."), field="business_line")
     if "category" in out:
@@ -159,7 +166,7 @@ def _period_clause(actor, filters: Mapping[str, str]) -> Any:
         return None
     lines = [
         ln
-        for ln in visible_lines(actor)
+        for ln in ledger_lines(actor)
         if not filters.get("business_line") or ln.code == filters["business_line"]
     ]
     per_line = []
