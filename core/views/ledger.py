@@ -80,9 +80,10 @@ class LedgerView(BaseView):
         actor = g.user
         try:
             filters = ledger.clean_filters(actor, request.args)
-            return ledger_file_response(actor, filters)
         except ServiceError as exc:
-            if exc.status == 400:
-                return bad_input_response(_field(exc), exc.message)
+            return bad_input_response(_field(exc), exc.message)
+        try:
+            return ledger_file_response(actor, filters)
+        except ServiceError as exc:  # more rows than one export holds
             flash(str(exc.message), "danger")
-            return redirect(url_for("LedgerView.index"))
+            return redirect(url_for("LedgerView.index", **filters))
