@@ -3,14 +3,14 @@
     python bench/ledger.py --cases 1000000 --export 100000
 
 Builds one SQLite file of ``--cases`` cases on two business lines (received one after another
-over a year; each with its four SLA target deadlines, a third with compensation lines, a fifth
-with a return visit, a root cause from the catalogue, a product, a department and a handler),
+over a year; each with its four SLA target deadlines, a product, a department and a handler; a
+third with compensation lines; half closed with a catalogue root cause, a tenth visited),
 with bulk INSERTs as bench/sweep.py does. Picks a period of line B1 holding about ``--export``
 cases and, each in a fresh subprocess, alternating which goes first:
 
 - the ledger export through the service layer (the filters checked, the count, one streamed
-  SELECT, the per-chunk compensation / SLA / visit statements, XlsxWriter in
-  ``constant_memory``, the audit event); its wall time and the process's peak RSS
+  SELECT with the compensation totals, SLA states and visit score in it, XlsxWriter in
+  ``constant_memory``, the audit event); its wall and CPU time and the process's peak RSS
   (``VmHWM`` of /proc/self/status, the whole process: Python, Flask-AppBuilder, the plugins);
 - XlsxWriter alone writing the very same cells (dumped beforehand by the ledger's own code,
   untimed) with the same formats and options; its time counts the workbook's creation, the
@@ -372,7 +372,6 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--keep", default=None, help="build into (or reuse) this folder")
     parser.add_argument("--role", default=None, help=argparse.SUPPRESS)
-    parser.add_argument("--args", nargs="*", default=[], help=argparse.SUPPRESS)
     args, rest = parser.parse_known_args()
     if args.role:
         a = [Path(x) if "/" in x else x for x in rest]

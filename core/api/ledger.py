@@ -178,13 +178,14 @@ def ledger_file_response(actor, filters):
 def as_json(item: Mapping[str, Any]) -> dict[str, Any]:
     """A ledger row for the API: ISO dates, amounts as strings."""
 
-    def money(value: Decimal | None) -> str | None:
-        return None if value is None else f"{Decimal(value):.2f}"
+    def money(fen: int | None) -> str | None:
+        return None if fen is None else f"{Decimal(fen).scaleb(-2):.2f}"
 
     out = dict(item)
     for key in ("received_at", "archived_on", "approved_on", "closed_on"):
         out[key] = item[key].isoformat() if item[key] is not None else None
-    out["claim_amount"] = money(item["claim_amount"])
+    del out["claim_fen"], out["compensation_fen"]
+    out["claim_amount"] = money(item["claim_fen"])
     out["archived"] = item["archived_on"] is not None
-    out["compensation"] = {k: money(item["compensation"].get(k)) for k in ledger.KINDS}
+    out["compensation"] = {k: money(item["compensation_fen"].get(k)) for k in ledger.KINDS}
     return out

@@ -46,7 +46,7 @@ from core.models import (
     RootCause,
 )
 from core.roles import LEDGER
-from core.services.access import can_view_contact, line_filter, require, visible_lines
+from core.services.access import can_view_contact, line_filter, require
 from core.services.errors import Invalid
 from core.services.lines import registry
 from core.services.present import mask_phone
@@ -83,6 +83,13 @@ OUTCOMES = {
 
 def require_ledger(actor) -> None:
     require(actor, CAN_READ_LEDGER, LEDGER)
+
+
+def ledger_lines(actor) -> list[BusinessLine]:
+    """The lines whose cases the actor reads in the ledger: theirs, switched off ones included
+    (their cases stay on record)."""
+    stmt = sa.select(BusinessLine).where(line_filter(actor, BusinessLine.id))
+    return list(db.session.scalars(stmt.order_by(BusinessLine.code)))
 
 
 # -- filters ---------------------------------------------------------------------------------
@@ -122,7 +129,7 @@ def clean_filters(actor, args: Mapping[str, Any]) -> dict[str, str]:
         value = _text(key, value, limits.SEARCH)
         if value:
             out[key] = value
-    lines = visible_lines(actor)
+    lines = ledger_lines(actor)
     if "business_line" in out and out["business_line"] not in {ln.code for ln in lines}:
         raise Invalid(_l("Unknown business line."), field="business_line")
     if "category" in out:
@@ -159,7 +166,7 @@ def _period_clause(actor, filters: Mapping[str, str]) -> Any:
         return None
     lines = [
         ln
-        for ln in visible_lines(actor)
+        for ln in ledger_lines(actor)
         if not filters.get("business_line") or ln.code == filters["business_line"]
     ]
     per_line = []
@@ -244,8 +251,9 @@ def _select(actor, filters: Mapping[str, str], now: dt.datetime, where=None) -> 
     visit's score as correlated subqueries (each an index search per case)."""
     c, v = CompensationLine, CaseVisit
     deadlines = [(name, aliased(CaseDeadline, name=f"ledger_sla_{name}")) for name in TARGETS]
+    fen = sa.type_coerce(c.amount, sa.BigInteger)  # amounts as integer fen, as stored
     money = [
-        sa.select(sa.func.sum(c.amount))
+        sa.select(sa.func.sum(fen))
         .where(c.case_id == Case.id, c.kind == kind, c.exec_status != "cancelled")
         .scalar_subquery()
         for kind in KINDS
@@ -274,7 +282,7 @@ def _select(actor, filters: Mapping[str, str], now: dt.datetime, where=None) -> 
             Case.batch_no,
             Case.description,
             Case.demand,
-            Case.claim_amount,
+            sa.type_coerce(Case.claim_amount, sa.BigInteger),
             Case.priority,
             Case.is_major,
             Case.status,
@@ -287,7 +295,8 @@ def _select(actor, filters: Mapping[str, str], now: dt.datetime, where=None) -> 
             RootCause.name,
             Case.root_cause,
             Case.verified_effective,
-            Case.stage_times,
+            # parsed only for a closed or rejected case (when it closed)
+            sa.case((Case.status.in_(sorted(FINAL)), Case.stage_times), else_=sa.null()),
             approved,
             score,
             *money,
@@ -372,7 +381,7 @@ def _zone(name: str):
 
 
 def record(row, labels: Labels) -> dict[str, Any]:
-    """One ledger row as Python values: local aware date-times, Decimal amounts, keys."""
+    """One ledger row as Python values: local aware date-times, amounts in integer fen."""
     (
         case_id, number, received, line_code, line_name, tz_name, category, channel,
         customer, phone, product, batch, description, demand, claim, priority, major, status,
@@ -406,7 +415,7 @@ def record(row, labels: Labels) -> dict[str, Any]:
         "description": description,
         "demand": demand,
         "demand_label": labels.demands.get(demand, demand),
-        "claim_amount": claim,
+        "claim_fen": claim,
         "priority": priority,
         "priority_label": labels.priorities.get(priority, priority),
         "is_major": bool(major),
@@ -419,7 +428,7 @@ def record(row, labels: Labels) -> dict[str, Any]:
         "root_cause_text": rc_text,
         "outcome": outcome,
         "outcome_label": labels.outcomes[outcome],
-        "compensation": {k: m for k, m in zip(KINDS, money, strict=True) if m is not None},
+        "compensation_fen": {k: m for k, m in zip(KINDS, money, strict=True) if m is not None},
         "approved_on": _local(approved, tz).date() if approved else None,
         "closed_on": _local(closed, tz).date() if closed else None,
         "sla": dict(zip(TARGETS, states, strict=True)),
@@ -443,13 +452,13 @@ def page(
     )
     stmt = _select(actor, filters, utcnow(), where=[Case.id.in_(ids)]).order_by(*ORDER)
     labels = Labels.of(actor)
-    return [record(r, labels) for r in db.session.execute(stmt)], total
+    return [record(r, labels) for r in db.session.connection().execute(stmt)], total
 
 
 def chunks(
     actor, filters: Mapping[str, str], *, size: int = 1000, now: dt.datetime | None = None
 ) -> Iterator[list[dict[str, Any]]]:
-    """Every ledger row, ``size`` at a time, from one streamed SELECT (``yield_per``): the
+    """Every ledger row, ``size`` at a time, from one streamed SELECT (``stream_results``): the
     memory held is a chunk's, whatever the number of cases."""
     require_ledger(actor)
     labels = Labels.of(actor)

@@ -82,14 +82,10 @@ def headers(cols: tuple[C, ...]) -> list[str]:
     return out
 
 
-def _fen(value) -> int | None:
-    return None if value is None else int(round(value * 100))
-
-
 def cells(item: Mapping[str, Any], yes: str, no: str, sla_labels: dict[str, str]) -> list:
     """A ledger row as the workbook's cells, in :func:`columns` order."""
     received = item["received_at"]
-    money = item["compensation"]
+    money = item["compensation_fen"]
     sla = item["sla"]
     return [
         item["number"],
@@ -103,7 +99,7 @@ def cells(item: Mapping[str, Any], yes: str, no: str, sla_labels: dict[str, str]
         item["batch_no"],
         item["description"],
         item["demand_label"],
-        _fen(item["claim_amount"]),
+        item["claim_fen"],
         item["priority_label"],
         yes if item["is_major"] else no,
         item["status_label"],
@@ -113,7 +109,7 @@ def cells(item: Mapping[str, Any], yes: str, no: str, sla_labels: dict[str, str]
         item["root_cause"],
         item["root_cause_text"],
         item["outcome_label"],
-        *(_fen(money.get(k)) for k in KINDS),
+        *(money.get(k) for k in KINDS),
         item["approved_on"],
         item["closed_on"],
         *(sla_labels.get(sla.get(n)) for n in TARGETS),

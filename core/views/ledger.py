@@ -14,7 +14,7 @@ from core.inputs import bad_input_response
 from core.models import Department, Product
 from core.roles import LEDGER
 from core.services import ledger
-from core.services.access import line_filter, visible_lines
+from core.services.access import line_filter
 from core.services.errors import ServiceError
 from core.services.lines import registry
 from core.vocab import COMPENSATION_KINDS, DEADLINES
@@ -62,7 +62,7 @@ class LedgerView(BaseView):
             page=number,
             pages=pages,
             filters=filters,
-            lines=visible_lines(actor),
+            lines=ledger.ledger_lines(actor),
             categories=[(d.key, d.name(locale)) for d in registry().categories()],
             stages=[(s, STAGE_LABELS[s]) for s in STAGES],
             departments=list(db.session.scalars(sa.select(Department).order_by(Department.code))),
@@ -80,9 +80,10 @@ class LedgerView(BaseView):
         actor = g.user
         try:
             filters = ledger.clean_filters(actor, request.args)
-            return ledger_file_response(actor, filters)
         except ServiceError as exc:
-            if exc.status == 400:
-                return bad_input_response(_field(exc), exc.message)
+            return bad_input_response(_field(exc), exc.message)
+        try:
+            return ledger_file_response(actor, filters)
+        except ServiceError as exc:  # more rows than one export holds
             flash(str(exc.message), "danger")
-            return redirect(url_for("LedgerView.index"))
+            return redirect(url_for("LedgerView.index", **filters))
