@@ -374,6 +374,14 @@ def test_screen_shows_both_tables_links_and_download(app, api, june, client):
     assert client.get("/report/accountability?business_line=L2").status_code == 400
     login(client, "agent")
     assert client.get("/report/accountability").status_code in (302, 403)
+    assert 'href="/report/accountability"' not in client.get("/cases/").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("username", ["supervisor", "finance", "auditor", "manager", "qa"])
+def test_the_menu_offers_accountability_under_reports(client, username):
+    login(client, username)
+    html = client.get("/report/accountability").get_data(as_text=True)
+    assert 'href="/report/accountability"' in html and "考核" in html
 
 
 def test_corrective_actions_overdue_and_found_not_effective(app, api):
