@@ -426,3 +426,56 @@ def test_corrective_actions_overdue_and_found_not_effective(app, api):
     assert [(r["capa_overdue"], r["capa_ineffective"]) for r in rows if r["code"] == "QA"] == [
         (0, 1)
     ]
+
+
+def test_a_fixed_number_of_queries_whatever_the_number_of_cases(app, api, june):
+    """More cases, departments' compensation and deadlines do not add a query."""
+
+    def count() -> int:
+        statements = []
+
+        def record(*_args):
+            statements.append(1)
+
+        with app.app_context():
+            engine = db.engine
+        sa.event.listen(engine, "before_cursor_execute", record)
+        try:
+            _report(app)
+        finally:
+            sa.event.remove(engine, "before_cursor_execute", record)
+        return len(statements)
+
+    before = count()
+    with app.app_context():
+        for letter in ("A", "D"):
+            source = db.session.get(Case, june[letter])
+            for n in range(3):
+                copy = api("agent").create_case(
+                    received_at="2026-06-20T10:00:00",
+                    customer={"name": f"考核客户{letter}{n}", "kind": "dealer"},
+                )
+                db.session.execute(
+                    sa.update(Case)
+                    .where(Case.id == copy["id"])
+                    .values(
+                        department_id=source.department_id,
+                        handler_id=source.handler_id,
+                        root_cause_id=source.root_cause_id,
+                        root_cause=source.root_cause,
+                    )
+                )
+                db.session.add(
+                    CompensationLine(
+                        case_id=copy["id"],
+                        position=0,
+                        kind="credit_note",
+                        amount=Decimal("10.00"),
+                        approved_at=local("2026-06-21T10:00"),
+                    )
+                )
+        db.session.commit()
+    departments = {r["code"]: r for r in _report(app)["departments"]}
+    assert (departments["QA"]["cases"], departments["WH"]["liable"]) == (5, 4)
+    assert departments["QA"]["compensation"]["credit_note"] == 130.0
+    assert count() == before
