@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import g, request
 from flask_appbuilder import BaseView, expose, has_access
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
 from core.db import utcnow
@@ -182,7 +183,9 @@ class ReportView(BaseView):
             report=report,
             kinds=accountability.KINDS,
             kind_label=report_labels.kind_label,
-            deadline_labels=[report_labels.target_label(name) for name in accountability.DEADLINES],
+            deadline_labels=("、" if str(get_locale()).startswith("zh") else ", ").join(
+                report_labels.target_label(name) for name in accountability.DEADLINES
+            ),
             repeats_text=accountability_xlsx.repeats_text,
         ), (400 if "business_line" in errors else 200)
 
