@@ -365,6 +365,7 @@ def test_screen_shows_both_tables_links_and_download(app, api, june, client):
     assert 'id="kesu-accountability-departments"' in html
     assert 'id="kesu-accountability-people"' in html
     assert "品保课" in html and "王五" in html and "原材料 / 批次不合格 ×2" in html
+    assert "调查完成、" in html  # the deadlines counted, in Chinese
     assert "/ledger/?business_line=L1&amp;department=QA" in html
     assert "/report/accountability.xlsx?business_line=L1" in html
     xlsx = client.get("/report/accountability.xlsx?business_line=L1&from=2026-06-01&to=2026-06-30")
