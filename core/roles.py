@@ -159,7 +159,7 @@ BASE_GRANTS: dict[str, list[tuple[str, str]]] = {
         ("Finance exports", "menu_access"),
         (LEDGER, CAN_READ),
         (REPORT, CAN_READ),
-        ("Ledger|Monthly report", "menu_access"),
+        ("Ledger|Monthly report|Accountability", "menu_access"),
     ],
     AUDITOR: [
         (CASE, CAN_READ),

@@ -421,6 +421,10 @@ MATRIX: dict[str, Rule] = {
     "ReportApi.monthly_xlsx GET": Rule(REPORT),
     "ReportView.monthly GET": Rule(REPORT),
     "ReportView.monthly_xlsx GET": Rule(REPORT),
+    "ReportApi.accountability GET": Rule(REPORT),
+    "ReportApi.accountability_xlsx GET": Rule(REPORT),
+    "ReportView.accountability GET": Rule(REPORT),
+    "ReportView.accountability_xlsx GET": Rule(REPORT),
     "CalendarView.year GET": Rule(ONLY_ADMIN),
     "CalendarView.save POST": Rule(
         ONLY_ADMIN, ids={"code": "line_code"}, args={"year": "2026"}, body="empty"

@@ -10,7 +10,12 @@ from core.api.base import KesuApi, current_actor, service_call
 from core.deadlines import TARGETS
 from core.downloads import download_response
 from core.roles import CAN_READ, REPORT
-from core.services import report_monthly, report_monthly_xlsx
+from core.services import (
+    accountability,
+    accountability_xlsx,
+    report_monthly,
+    report_monthly_xlsx,
+)
 from core.services.xlsx_cells import XLSX_MIME
 from core.vocab import COMPENSATION_KINDS
 
@@ -130,11 +135,90 @@ MONTHLY_REPORT = {
 }
 
 
+_MONEY_BY_KIND = {
+    "type": "object",
+    "description": "CNY per kind: approved, not cancelled lines of the liable cases",
+    "properties": {kind: {"type": "number"} for kind in accountability.KINDS},
+}
+_REPEATS = {
+    "type": "array",
+    "items": {
+        "type": "object",
+        "properties": {
+            "id": {"type": "integer"},
+            "label": {"type": "string"},
+            "cases": {"type": "integer"},
+        },
+    },
+}
+_ACCOUNTABLE = {
+    "cases": {"type": "integer", "description": "Cases of the period assigned"},
+    "liable": {"type": "integer", "description": "Of which found liable"},
+    "compensation": _MONEY_BY_KIND,
+    "compensation_total": {"type": "number"},
+    "deadlines_missed": {"type": "integer"},
+    "repeats": {"type": "integer", "description": "Cases beyond the first of a repeated entry"},
+    "repeat_root_causes": _REPEATS,
+}
+ACCOUNTABILITY = {
+    "type": "object",
+    "properties": {
+        "business_line": {"type": "string", "nullable": True},
+        "business_line_name": {"type": "string", "nullable": True},
+        "lines": {"type": "array", "items": {"type": "string"}},
+        "from": {"type": "string", "format": "date"},
+        "to": {"type": "string", "format": "date"},
+        "deadlines": {"type": "array", "items": {"type": "string"}},
+        "departments": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "department_id": {"type": "integer"},
+                    "code": {"type": "string"},
+                    "name": {"type": "string"},
+                    **_ACCOUNTABLE,
+                    "capa_overdue": {"type": "integer"},
+                    "capa_ineffective": {"type": "integer"},
+                },
+            },
+        },
+        "people": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "key": {"type": "string"},
+                    "user_id": {"type": "integer", "nullable": True},
+                    "name": {"type": "string"},
+                    "department": {"type": "string"},
+                    **_ACCOUNTABLE,
+                    "charged": {"type": "number", "description": "Costs charged to the person"},
+                    "charged_cases": {"type": "integer"},
+                },
+            },
+        },
+    },
+}
+
+
+def _accountability():
+    args = request.args
+    return accountability.report(
+        current_actor(), args.get("business_line"), args.get("from"), args.get("to")
+    )
+
+
 class ReportApi(KesuApi):
     resource_name = "report"
     class_permission_name = REPORT
     base_permissions = [CAN_READ]
-    method_permission_name = {"monthly": "read", "monthly_xlsx": "read"}
+    method_permission_name = {
+        "monthly": "read",
+        "monthly_xlsx": "read",
+        "accountability": "read",
+        "accountability_xlsx": "read",
+    }
     openapi_spec_tag = "Reports"
 
     def add_apispec_components(self, api_spec) -> None:
@@ -142,6 +226,7 @@ class ReportApi(KesuApi):
         if "MonthlyFigures" not in api_spec.components.schemas:
             api_spec.components.schema("MonthlyFigures", MONTHLY_FIGURES)
             api_spec.components.schema("MonthlyReport", MONTHLY_REPORT)
+            api_spec.components.schema("Accountability", ACCOUNTABILITY)
 
     @expose("/monthly", methods=["GET"])
     @protect()
@@ -206,3 +291,59 @@ class ReportApi(KesuApi):
         )
         content = report_monthly_xlsx.workbook(report)
         return download_response(content, report_monthly_xlsx.filename(report), XLSX_MIME)
+
+    @expose("/accountability", methods=["GET"])
+    @protect()
+    @safe
+    @service_call
+    def accountability(self):
+        """Accountability (考核) per responsible department and per person for a period.
+        ---
+        get:
+          summary: Accountability
+          description: >-
+            For the cases received in the period (each line's local days) on a business line,
+            or on every line the reader sees: per responsible department and per person (the
+            handler, or the person a cost was charged to) the cases assigned, found liable
+            (a root cause recorded that is not the customer's own fault), the compensation of
+            the liable cases by kind, costs charged to the person, deadlines of the stages
+            after assignment missed, corrective actions overdue or found not effective, and
+            repeated root causes. Definitions in core/services/accountability.py.
+          parameters:
+          - {in: query, name: business_line, schema: {type: string, maxLength: 64}, description: 'a line code; every line the reader sees when left out'}
+          - {in: query, name: from, required: true, schema: {type: string, format: date, maxLength: 10}, description: 'first day, YYYY-MM-DD (line-local)'}
+          - {in: query, name: to, required: true, schema: {type: string, format: date, maxLength: 10}, description: 'last day, YYYY-MM-DD (line-local)'}
+          responses:
+            200:
+              description: The figures
+              content:
+                application/json:
+                  schema: {$ref: '#/components/schemas/Accountability'}
+            400: {$ref: '#/components/responses/400'}
+            401: {$ref: '#/components/responses/401'}
+            403: {$ref: '#/components/responses/403'}
+        """
+        return self.response(200, **_accountability())
+
+    @expose("/accountability.xlsx", methods=["GET"])
+    @protect()
+    @safe
+    @service_call
+    def accountability_xlsx(self):
+        """The accountability report as an Excel workbook (departments, people).
+        ---
+        get:
+          summary: Accountability workbook
+          parameters:
+          - {in: query, name: business_line, schema: {type: string, maxLength: 64}, description: 'a line code; every line the reader sees when left out'}
+          - {in: query, name: from, required: true, schema: {type: string, format: date, maxLength: 10}, description: 'first day, YYYY-MM-DD (line-local)'}
+          - {in: query, name: to, required: true, schema: {type: string, format: date, maxLength: 10}, description: 'last day, YYYY-MM-DD (line-local)'}
+          responses:
+            200: {$ref: '#/components/responses/Workbook'}
+            400: {$ref: '#/components/responses/400'}
+            401: {$ref: '#/components/responses/401'}
+            403: {$ref: '#/components/responses/403'}
+        """
+        report = _accountability()
+        content = accountability_xlsx.workbook(report)
+        return download_response(content, accountability_xlsx.filename(report), XLSX_MIME)

@@ -121,6 +121,13 @@ def register_core_views(appbuilder) -> None:
         category_label=_l("Reports"),
         category_icon="fa-line-chart",
     )
+    appbuilder.add_link(
+        "Accountability",
+        href="/report/accountability",
+        label=_l("Accountability"),
+        icon="fa-balance-scale",
+        category=REPORTS,
+    )
     from core.views.capa import CapaView
 
     appbuilder.add_view(

@@ -6,12 +6,19 @@ from typing import Any
 
 from flask import g, request
 from flask_appbuilder import BaseView, expose, has_access
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
 from core.db import utcnow
 from core.downloads import download_response
 from core.roles import CAN_READ, REPORT
-from core.services import report_labels, report_monthly, report_monthly_xlsx
+from core.services import (
+    accountability,
+    accountability_xlsx,
+    report_labels,
+    report_monthly,
+    report_monthly_xlsx,
+)
 from core.services.access import visible_lines
 from core.services.errors import NotFound, ServiceError
 from core.services.xlsx_cells import XLSX_MIME
@@ -83,7 +90,12 @@ class ReportView(BaseView):
     default_view = "monthly"
     class_permission_name = REPORT
     base_permissions = [CAN_READ]
-    method_permission_name = {"monthly": "read", "monthly_xlsx": "read"}
+    method_permission_name = {
+        "monthly": "read",
+        "monthly_xlsx": "read",
+        "accountability": "read",
+        "accountability_xlsx": "read",
+    }
 
     @expose("/monthly")
     @has_access
@@ -117,6 +129,16 @@ class ReportView(BaseView):
             status,
         )
 
+    def _refused(self, exc: ServiceError):
+        code = 404 if isinstance(exc, NotFound) else 400
+        page = self.render_template(
+            "kesu/error.html",
+            code=code,
+            title=str(_l("The request is not valid.")),
+            message=str(exc.message),
+        )
+        return page, code
+
     @expose("/monthly.xlsx")
     @has_access
     def monthly_xlsx(self):
@@ -125,16 +147,60 @@ class ReportView(BaseView):
                 g.user, request.args.get("business_line"), request.args.get("month")
             )
         except ServiceError as exc:
-            code = 404 if isinstance(exc, NotFound) else 400
-            page = self.render_template(
-                "kesu/error.html",
-                code=code,
-                title=str(_l("The request is not valid.")),
-                message=str(exc.message),
-            )
-            return page, code
+            return self._refused(exc)
         return download_response(
             report_monthly_xlsx.workbook(report),
             report_monthly_xlsx.filename(report),
+            XLSX_MIME,
+        )
+
+    @expose("/accountability")
+    @has_access
+    def accountability(self):
+        """Accountability (考核) per department and person: line (or all), first and last day."""
+        actor = g.user
+        lines = visible_lines(actor)
+        args = request.args
+        code = args.get("business_line", "")
+        line = next((entry for entry in lines if entry.code == code), None)
+        today = utcnow().astimezone(zone(line.timezone if line else "Asia/Shanghai")).date()
+        first = args.get("from") or today.replace(day=1).isoformat()
+        last = args.get("to") or today.isoformat()
+        errors: dict[str, list[str]] = {}
+        report = None
+        if lines:
+            try:
+                report = accountability.report(actor, code, first, last)
+            except ServiceError as exc:
+                errors = exc.errors or {"from": [str(exc.message)]}
+        return self.render_template(
+            "kesu/report_accountability.html",
+            lines=lines,
+            code=code,
+            first=first,
+            last=last,
+            errors=errors,
+            report=report,
+            kinds=accountability.KINDS,
+            kind_label=report_labels.kind_label,
+            deadline_labels=("、" if str(get_locale()).startswith("zh") else ", ").join(
+                report_labels.target_label(name) for name in accountability.DEADLINES
+            ),
+            repeats_text=accountability_xlsx.repeats_text,
+        ), (400 if "business_line" in errors else 200)
+
+    @expose("/accountability.xlsx")
+    @has_access
+    def accountability_xlsx(self):
+        args = request.args
+        try:
+            report = accountability.report(
+                g.user, args.get("business_line"), args.get("from"), args.get("to")
+            )
+        except ServiceError as exc:
+            return self._refused(exc)
+        return download_response(
+            accountability_xlsx.workbook(report),
+            accountability_xlsx.filename(report),
             XLSX_MIME,
         )
