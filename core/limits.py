@@ -116,6 +116,7 @@ SYSTEM_COLUMNS = frozenset(
         "idempotency_key.body",  # Kesu's own first answer, replayed (core.api.idempotency)
         "idempotency_key.status_code",
         "compensation_line.position",
+        "root_cause.position",
         "compensation_line.approved_round",
         "export_batch.line_count",
         "export_batch.total",

@@ -100,6 +100,9 @@ def test_quality_capa_through_the_panel(screen, live_app):
     assert page.inner_text("#quality-first-reply").count(":") == 1  # a local time is shown
     page.fill("#quality-analysis textarea[name=root_cause]", "研磨筛网破损")
     page.fill("#quality-analysis input[name=responsible_unit]", "生产部")
+    page.select_option(
+        "#quality-analysis select[name=root_cause_category]", label="生产工艺 / 设备故障"
+    )
     page.click("#quality-analysis button")
     page.wait_for_load_state()
     assert "分析已登记" in page.inner_text(".alert-success")
@@ -113,6 +116,7 @@ def test_quality_capa_through_the_panel(screen, live_app):
     page.click("form[data-action=propose] button")
     page.wait_for_load_state()
     assert page.inner_text(".kesu-status") == "已提出方案"
+    assert page.inner_text("#kesu-root-cause-category") == "生产工艺 / 设备故障"
     rows = page.eval_on_selector_all(
         "#compensation select[name^=kind] option:checked",
         "els => els.map(e => e.textContent.trim())",

@@ -70,6 +70,7 @@ FREE_TEXT: dict[str, set[str]] = {
     "return_receipt": {"sku", "batch_no", "comment", "recorded_by"},
     "case_visit": {"comment", "followup_reason"},
     "saved_filter": {"name", "query"},
+    "root_cause": {"name"},
 }
 # FREE_TEXT tables that may stay empty here, and why no screen misses them.
 EMPTY_ALLOWED = {
@@ -79,6 +80,8 @@ EMPTY_ALLOWED = {
 # (table, column) -> why no user text is stored there.
 CONTROLLED: dict[tuple[str, str], str] = {
     ("ab_permission", "name"): "Flask-AppBuilder permission names, from code",
+    ("root_cause", "code"): "the catalogue's codes: the defaults', plugins' or custom.<n>",
+    ("root_cause", "source"): "the key of the plugin that contributed the entry",
     ("ab_view_menu", "name"): "Flask-AppBuilder view names, from code",
     ("ab_role", "name"): "roles come from core/roles.py and kesu_roles (a payload role is added)",
     ("ab_register_user", "password"): "a password hash",
@@ -172,7 +175,7 @@ SEEDS = (
 )
 SKIP = re.compile(
     r"/logout|/lang/|/delete/|/action/|/download|/evidence/|/back$|/api/|/swagger|/cases/export|"
-    r"\.(png|jpe?g|pdf|mp4|xlsx|csv)$"
+    r"/ledger/export|/xlsx$|\.(png|jpe?g|pdf|mp4|xlsx|csv)$"
 )
 PER_RECORD = re.compile(r"^/(cases|incidents)/\d+(/edit)?$")
 
