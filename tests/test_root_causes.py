@@ -197,3 +197,27 @@ def test_the_admin_adds_renames_and_switches_off_entries_on_the_screen(app, clie
         )
     assert client.post(f"/root-causes/L1/{foreign}", data={"active": "no"}).status_code == 404
     assert _entries(app, "L2")["material"][1] is True
+
+
+def test_switching_a_top_entry_off_withdraws_its_entries(app, api):
+    from core.extensions import db
+    from core.models import RootCause
+    from core.services import root_causes
+    from core.services.access import SYSTEM
+    from core.services.lines import get_line
+
+    case = api("agent").create_case()
+    to_investigating(api, case["id"])
+    entry = _choice(api, case["id"], "运输 / 野蛮装卸")
+    with app.app_context():
+        line = get_line("L1")
+        top = db.session.scalar(
+            sa.select(RootCause.id).where(
+                RootCause.business_line_id == line.id, RootCause.code == "transport"
+            )
+        )
+        root_causes.change_entry(SYSTEM, line, top, active=False)
+    labels = {c["label"] for c in read(api, case["id"])["root_cause_choices"]}
+    assert not any(label.startswith("运输") for label in labels) and "包装 / 包装破损" in labels
+    resp = api("qa").action(case["id"], "propose", root_cause="x", root_cause_category=entry)
+    assert resp.status_code in (400, 422) and "root_cause_category" in str(resp.get_json())

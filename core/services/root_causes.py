@@ -168,7 +168,9 @@ def seed(line: BusinessLine, plugin_keys: Iterable[str] | None = None) -> int:
     keys = line.enabled_plugin_keys if plugin_keys is None else plugin_keys
     with force_locale("zh_CN" if _zh(line) else "en"):
         for key, spec in _plugin_specs(keys):
-            parent = existing.get(spec.parent) or existing.get("other")
+            parent = existing.get(spec.parent)
+            if parent is None or parent.parent is not None:  # two levels: under a top entry
+                parent = existing.get("other")
             add(f"{key}.{spec.code}", str(spec.name), parent, 50 + len(existing), source=key)
     db.session.flush()
     return added
@@ -216,7 +218,8 @@ def resolve(line_id: int, raw: Any, *, field: str = "root_cause_category") -> Ro
     if raw is None or raw == "":
         return None
     row = db.session.get(RootCause, ascii_int(str(raw))) if is_id(str(raw)) else None
-    if row is None or row.business_line_id != line_id or not row.active:
+    offered = row is not None and row.active and (row.parent is None or row.parent.active)
+    if not offered or row.business_line_id != line_id:
         raise Invalid(_l("Choose a root cause from the list."), field=field)
     return row
 
