@@ -15,6 +15,7 @@ from core.contracts import GOODS_KINDS
 from core.db import utcnow
 from core.extensions import db
 from core.models import BusinessLine, Case, Customer, Department, KesuUser, Product, RootCause
+from core.models.business_line import DEFAULT_TIMEZONE
 from core.services import (
     cases,
     compensation,
@@ -28,6 +29,7 @@ from core.services import (
 from core.services.access import SYSTEM
 from core.services.lines import registry
 from core.services.setup import create_user
+from core.timeutil import zone
 
 DEMO_PASSWORD = "kesu-demo-2026"
 LINES = [("HUACAI", "华彩涂料"), ("QINGQUAN", "清泉饮料")]
@@ -156,7 +158,17 @@ def _reference_data() -> None:
 
 
 def _ago(days: float) -> str:
-    return (utcnow() - dt.timedelta(days=days)).isoformat()
+    return (_anchor() - dt.timedelta(days=days)).isoformat()
+
+
+def _anchor() -> dt.datetime:
+    """Now, or today's noon in the demo lines' time zone when that is earlier: the demo's
+    times of day then never cross local midnight (goods received and reported hours later stay
+    on one day, whatever the hour the demo is loaded)."""
+    now = utcnow()
+    local = now.astimezone(zone(DEFAULT_TIMEZONE))
+    noon = local.replace(hour=12, minute=0, second=0, microsecond=0)
+    return min(now, noon.astimezone(dt.UTC))
 
 
 def _cases() -> None:
