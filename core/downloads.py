@@ -85,3 +85,14 @@ def inline_image_response(path: Path, filename: str | None, content_type: str) -
         "frame-ancestors 'none'"
     )
     return response
+
+
+def dated_workbook(path: Path, title: str, actor) -> Response:
+    """A workbook written to its own temporary folder, streamed as ``<title>-<reader's local
+    time>.xlsx`` (the ledger's and the CAPA register's exports)."""
+    from core.db import utcnow
+    from core.services.xlsx_cells import XLSX_MIME
+    from core.timeutil import in_zone, reader_zone
+
+    stamp = in_zone(utcnow(), reader_zone(actor)).strftime("%Y%m%d-%H%M")
+    return streamed_download(path, f"{title}-{stamp}.xlsx", XLSX_MIME)

@@ -7,12 +7,9 @@ from flask_appbuilder.api import expose, safe
 from flask_appbuilder.security.decorators import protect
 
 from core.api.base import KesuApi, current_actor, service_call
-from core.db import utcnow
-from core.downloads import streamed_download
+from core.downloads import dated_workbook
 from core.roles import CAPA
 from core.services import capa, capa_export
-from core.services.xlsx_cells import XLSX_MIME
-from core.timeutil import in_zone, reader_zone
 
 _FILTERS = """
           - {in: query, name: business_line, schema: {type: string, maxLength: 64}, description: a business line code (yours)}
@@ -127,6 +124,6 @@ class CapaApi(KesuApi):
 
 
 def register_file_response(actor, filters):
-    path = capa_export.export_register(actor, filters)
-    stamp = in_zone(utcnow(), reader_zone(actor)).strftime("%Y%m%d-%H%M")
-    return streamed_download(path, f"{capa_export.file_title()}-{stamp}.xlsx", XLSX_MIME)
+    return dated_workbook(
+        capa_export.export_register(actor, filters), capa_export.file_title(), actor
+    )

@@ -11,12 +11,9 @@ from flask_appbuilder.api import expose, safe
 from flask_appbuilder.security.decorators import protect
 
 from core.api.base import KesuApi, current_actor, service_call
-from core.db import utcnow
-from core.downloads import streamed_download
+from core.downloads import dated_workbook
 from core.roles import LEDGER
 from core.services import ledger, ledger_export
-from core.services.xlsx_cells import XLSX_MIME
-from core.timeutil import in_zone, reader_zone
 
 
 class LedgerApi(KesuApi):
@@ -170,9 +167,9 @@ class LedgerApi(KesuApi):
 
 def ledger_file_response(actor, filters):
     """The workbook streamed from its temporary file, removed once sent (or dropped)."""
-    path = ledger_export.export_ledger(actor, filters)
-    stamp = in_zone(utcnow(), reader_zone(actor)).strftime("%Y%m%d-%H%M")
-    return streamed_download(path, f"{ledger_export.file_title()}-{stamp}.xlsx", XLSX_MIME)
+    return dated_workbook(
+        ledger_export.export_ledger(actor, filters), ledger_export.file_title(), actor
+    )
 
 
 def as_json(item: Mapping[str, Any]) -> dict[str, Any]:

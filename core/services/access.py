@@ -67,12 +67,17 @@ def can_view_contact(actor: KesuUser | None) -> bool:
 DEPARTMENT_SCOPED = frozenset({RESPONSIBLE_DEPT})
 
 
-def department_bound(actor, case: Case) -> bool:
-    """Whether the actor's roles all work department by department and the case is not theirs."""
+def department_scoped(actor) -> bool:
+    """Whether the actor's roles all work department by department (Responsible Dept)."""
     if actor is SYSTEM:
         return False
     names = {role.name for role in actor.roles}
-    if not names or not names <= DEPARTMENT_SCOPED:
+    return bool(names) and names <= DEPARTMENT_SCOPED
+
+
+def department_bound(actor, case: Case) -> bool:
+    """Whether the actor's roles all work department by department and the case is not theirs."""
+    if not department_scoped(actor):
         return False
     return case.department_id is None or case.department_id != actor.department_id
 

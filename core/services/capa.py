@@ -22,7 +22,7 @@ from core.db import utcnow
 from core.extensions import db
 from core.models import BusinessLine, Department, KesuUser, LinePlugin, Notification
 from core.roles import CAPA
-from core.services.access import DEPARTMENT_SCOPED, SYSTEM, require, visible_line_ids
+from core.services.access import SYSTEM, department_scoped, require, visible_line_ids
 from core.services.errors import Invalid
 
 CAN_READ = "can_read"
@@ -114,13 +114,6 @@ def _plugin_keys(line_ids: frozenset[int]) -> frozenset[str]:
     return frozenset(db.session.scalars(stmt.distinct()))
 
 
-def _department_bound(actor) -> bool:
-    if actor is SYSTEM:
-        return False
-    names = {role.name for role in actor.roles}
-    return bool(names) and names <= DEPARTMENT_SCOPED
-
-
 def all_rows(actor, line_ids: frozenset[int], now: dt.datetime | None = None) -> list[CapaRow]:
     """Every action on ``line_ids`` the actor may see (no permission check: callers check)."""
     now = now or utcnow()
@@ -129,7 +122,7 @@ def all_rows(actor, line_ids: frozenset[int], now: dt.datetime | None = None) ->
     caller = registry.caller("kesu_capa_actions", _plugin_keys(line_ids))
     for result in caller(user=actor, line_ids=line_ids, now=now):
         rows.extend(r for r in result or () if r.business_line_id in line_ids)
-    if _department_bound(actor):
+    if department_scoped(actor):
         mine = getattr(actor, "department_id", None)
         rows = [r for r in rows if mine is not None and r.department_id == mine]
     # Overdue first, then by due date; the case number keeps a day's actions in order.
