@@ -90,6 +90,13 @@ def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
 
 
+def declared_for(obj, dialect: str) -> bool:
+    """False for a schema object declared for another database only (``ddl_if(dialect=...)``,
+    e.g. PostgreSQL's pattern-ops indexes): Alembic's comparison does not read that itself."""
+    condition = getattr(obj, "_ddl_if", None)
+    return condition is None or condition.dialect in (None, dialect)
+
+
 def configure_engine(engine: Engine) -> None:
     """Install SQLite pragmas and our own transaction control on a new engine."""
     if not is_sqlite(engine) or getattr(engine, "_kesu_configured", False):

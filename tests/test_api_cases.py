@@ -197,21 +197,38 @@ def test_list_is_paged_and_filtered(api):
     resp = agent.get("/api/v1/case/?page_size=2")
     body = resp.get_json()
     assert resp.status_code == 200
-    assert body["count"] == 3 and len(body["result"]) == 2
-    page2 = agent.get("/api/v1/case/?page_size=2&page=2").get_json()
-    ids = {c["id"] for c in body["result"]} | {c["id"] for c in page2["result"]}
-    assert ids == {c["id"] for c in made}
+    assert body["count"] == 3 and not body["count_capped"] and len(body["result"]) == 2
+    page2 = agent.get(f"/api/v1/case/?page_size=2&after={body['next']}").get_json()
+    assert len(page2["result"]) == 1 and page2["next"] is None
+    ids = [c["id"] for c in body["result"]] + [c["id"] for c in page2["result"]]
+    assert ids == sorted(c["id"] for c in made)[::-1]  # newest first, each once
     one = agent.get("/api/v1/case/?q=LIST-1").get_json()
     assert [c["batch_no"] for c in one["result"]] == ["LIST-1"]
     assert agent.get("/api/v1/case/?status=closed").get_json()["count"] == 0
     assert agent.get("/api/v1/case/?category=logistics").get_json()["count"] == 3
 
 
-@pytest.mark.parametrize("query", ["page=0", "page=x", "page_size=101", "page_size=0"])
-def test_bad_paging_is_a_400(api, query):
+# A cursor of the other sort, one that is not base64 JSON, one without a time zone.
+OTHER_SORT = "WyJkZWFkbGluZSIsbnVsbCwxXQ"  # ["deadline",null,1]
+NAIVE = "WyJyZWNlaXZlZCIsIjIwMjYtMDEtMDFUMDA6MDA6MDAiLDFd"  # ["received","2026-01-01T00:00:00",1]
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("page_size=101", "page_size"),
+        ("page_size=0", "page_size"),
+        ("after=x", "after"),
+        ("after=%E2%98%83", "after"),
+        (f"after={OTHER_SORT}", "after"),
+        (f"after={NAIVE}", "after"),
+        ("after=" + "A" * 201, "after"),
+    ],
+)
+def test_bad_paging_is_a_400_naming_the_parameter(api, query, field):
     resp = api("agent").get(f"/api/v1/case/?{query}")
     assert resp.status_code == 400
-    assert resp.get_json()["errors"]
+    assert field in resp.get_json()["errors"]
 
 
 def test_unknown_case_is_404(api):

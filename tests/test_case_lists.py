@@ -347,6 +347,6 @@ def test_export_is_audited_and_limited(app, api):
     app.config["KESU_LIST_EXPORT_LIMIT"] = 2
     resp = client.get("/cases/export", follow_redirects=True)
     page = resp.get_data(as_text=True)
-    assert "符合条件的客诉有 3 件，一次最多导出 2 件" in page
+    assert "符合条件的客诉超过 2 件；一次最多导出 2 件" in page
     app.config["KESU_LIST_EXPORT_LIMIT"] = 3
     assert len(list(workbook(client.get("/cases/export")).iter_rows())) == 4

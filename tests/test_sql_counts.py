@@ -75,8 +75,10 @@ def add_cases(app, count: int) -> None:
         }
         start = db.session.scalar(sa.select(sa.func.count()).select_from(Case)) or 0
         now = utcnow()
+        handlers = [users[name] for name in WORKERS]
         rows = []
         for n in range(start, start + count):
+            due = now + dt.timedelta(hours=1 if (n - start) % 2 else -1)
             rows.append(
                 {
                     "number": f"T{n:07d}",
@@ -89,7 +91,7 @@ def add_cases(app, count: int) -> None:
                     "received_at": now - dt.timedelta(days=1),
                     "description": f"批量客诉 {n}",
                     "created_by_id": users["agent"].id,
-                    "handler_id": users["qa"].id,
+                    "handler_id": handlers[n % len(handlers)].id,  # many: no N+1 per handler
                     "department_id": users["dept"].department_id,
                     "is_major": n % 3 == 0,
                     "version": 1,
@@ -97,17 +99,20 @@ def add_cases(app, count: int) -> None:
                     "major_reasons": [],
                     "acceptance_issues": [],
                     "details": {},
-                    "deadlines": {},
+                    "deadlines": {"first_reply": due.isoformat()},
+                    "next_due_at": due,
+                    "next_due_name": "first_reply",
                     "stage_times": {},
                 }
             )
         with write_transaction():
             db.session.execute(sa.insert(Case), rows)
-            ids = list(
-                db.session.scalars(
-                    sa.select(Case.id).where(Case.number.in_([r["number"] for r in rows]))
+            made = db.session.execute(
+                sa.select(Case.id, Case.next_due_at).where(
+                    Case.number.in_([r["number"] for r in rows])
                 )
-            )
+            ).all()
+            ids = [cid for cid, _ in made]
             db.session.execute(
                 sa.insert(CaseDeadline),
                 [
@@ -115,12 +120,12 @@ def add_cases(app, count: int) -> None:
                         "case_id": cid,
                         "business_line_id": line.id,
                         "name": "first_reply",
-                        "due_at": now + dt.timedelta(hours=1 if i % 2 else -1),
+                        "due_at": due,
                         "state": "running",
                         "hold_seconds": 0,
                         "hold_clock_seconds": 0,
                     }
-                    for i, cid in enumerate(ids)
+                    for cid, due in made
                 ],
             )
             db.session.execute(

@@ -117,6 +117,7 @@ CONTROLLED: dict[tuple[str, str], str] = {
     ("kesu_case", "channel"): "a vocabulary code, validated",
     ("kesu_case", "status"): "a workflow stage, written by code",
     ("kesu_case", "held_from"): "a workflow stage, written by code",
+    ("kesu_case", "next_due_name"): "a deadline name, copied from case_deadline by code",
     ("kesu_case", "priority"): "P1..P4, computed",
     ("kesu_case", "priority_override"): "P1..P4, validated",
     ("kesu_case", "problem_stage"): "a vocabulary code, validated",

@@ -13,17 +13,16 @@ from core import fields, limits
 from core.api import schemas
 from core.api.base import KesuApi, current_actor, json_body, service_call
 from core.downloads import download_response
+from core.services import case_query, sla_priority, workflow
 from core.services import cases as case_service
 from core.services import compensation as compensation_service
 from core.services import evidence as evidence_service
-from core.services import sla_priority, workflow
 from core.services.access import get_case, line_for_write
 from core.services.errors import Invalid
 from core.services.lines import line_facts, registry
 from core.services.present import case_json, evidence_json
 
 MAX_PAGE_SIZE = limits.PAGE_SIZE
-MAX_PAGE = limits.PAGE
 
 
 def _int_arg(name: str, default: int, low: int, high: int) -> int:
@@ -90,8 +89,12 @@ class CaseApi(KesuApi):
         ---
         get:
           summary: List cases
+          description: >-
+            Keyset paging: the answer's `next` is the position after its last case; ask for the
+            same URL with `after=<next>` for the next page (a case registered in between is
+            neither skipped nor shown twice). `count` stops at 1,000 (`count_capped`: more).
           parameters:
-          - {in: query, name: page, schema: {type: integer, minimum: 1, maximum: 1000000, default: 1}}
+          - {in: query, name: after, schema: {type: string, maxLength: 200}, description: 'the `next` of the previous page'}
           - {in: query, name: page_size, schema: {type: integer, minimum: 1, maximum: 100, default: 20}}
           - {in: query, name: business_line, schema: {type: string, maxLength: 200}, description: line code}
           - {in: query, name: category, schema: {type: string, maxLength: 200}}
@@ -100,7 +103,7 @@ class CaseApi(KesuApi):
           - {in: query, name: is_major, schema: {type: boolean}}
           - {in: query, name: overdue, schema: {type: boolean}, description: a running deadline has passed}
           - {in: query, name: archived, schema: {type: boolean}, description: 'the archived cases instead of the working ones (archived cases are read-only; the ledger has both)'}
-          - {in: query, name: q, schema: {type: string, maxLength: 200}, description: 'number, customer or batch'}
+          - {in: query, name: q, schema: {type: string, maxLength: 200}, description: 'the start of the case number, the batch number or the customer name'}
           - {in: query, name: sort, schema: {type: string, enum: [received, deadline], default: received}, description: 'newest first, or the soonest running deadline first'}
           responses:
             200:
@@ -110,24 +113,27 @@ class CaseApi(KesuApi):
                   schema:
                     type: object
                     properties:
-                      count: {type: integer}
-                      page: {type: integer}
+                      count: {type: integer, maximum: 1000}
+                      count_capped: {type: boolean}
+                      next: {type: string, nullable: true}
                       page_size: {type: integer}
                       result: {type: array, items: {$ref: '#/components/schemas/Case'}}
             400: {$ref: '#/components/responses/400'}
             401: {$ref: '#/components/responses/401'}
         """
         actor = current_actor()
-        page = _int_arg("page", 1, 1, MAX_PAGE)
         page_size = _int_arg("page_size", 20, 1, MAX_PAGE_SIZE)
-        filters = {k: request.args.get(k) for k in case_service.LIST_FILTERS if request.args.get(k)}
-        items, count = case_service.list_cases(actor, filters, page=page, page_size=page_size)
+        filters = {k: request.args.get(k) for k in case_query.LIST_FILTERS if request.args.get(k)}
+        page = case_query.list_cases(
+            actor, filters, after=request.args.get("after") or None, page_size=page_size
+        )
         return self.response(
             200,
-            count=count,
-            page=page,
+            count=page.count,
+            count_capped=page.capped,
+            next=page.next,
             page_size=page_size,
-            result=[case_json(actor, c, summary=True) for c in items],
+            result=[case_json(actor, c, summary=True) for c in page.items],
         )
 
     @expose("/<int:pk>", methods=["GET"])

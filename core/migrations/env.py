@@ -5,6 +5,7 @@ from flask import current_app
 from flask_appbuilder import Model
 
 import core.models  # noqa: F401  (complete the metadata)
+from core.db import declared_for
 
 config = context.config
 
@@ -18,6 +19,7 @@ def run_migrations_online() -> None:
     conf_args.setdefault("process_revision_directives", process_revision_directives)
     conf_args.setdefault("compare_type", True)
     engine = current_app.extensions["migrate"].db.engine
+    conf_args.setdefault("include_object", lambda obj, *_: declared_for(obj, engine.dialect.name))
     with engine.connect() as connection:
         context.configure(
             connection=connection,

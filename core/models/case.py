@@ -19,6 +19,12 @@ from core.models.sla import CaseDeadline
 from core.models.user import KesuUser
 
 
+def _live_index(name: str, *columns: str, archived: bool = False) -> sa.Index:
+    """An index over the working cases only (or, ``archived``, the archived ones)."""
+    where = sa.text("archived_at IS NOT NULL" if archived else "archived_at IS NULL")
+    return sa.Index(name, *columns, sqlite_where=where, postgresql_where=where)
+
+
 class Case(Model):
     __tablename__ = "kesu_case"
     __table_args__ = (
@@ -26,6 +32,33 @@ class Case(Model):
         sa.Index("ix_case_customer_received", "customer_id", "received_at"),
         # The monthly report: a line's cases by time received (bench/report.py).
         sa.Index("ix_case_line_received", "business_line_id", "received_at"),
+        # The case list (core.services.case_query): each filter and sort it offers is a range
+        # of one of these, business line first, working (not archived) cases only.
+        # (next_due_at in the first: "overdue, newest first" reads the index alone)
+        _live_index(
+            "ix_case_live_received", "business_line_id", "received_at", "id", "next_due_at"
+        ),
+        _live_index("ix_case_live_category", "business_line_id", "category", "received_at", "id"),
+        _live_index("ix_case_live_status", "business_line_id", "status", "received_at", "id"),
+        _live_index("ix_case_live_due", "business_line_id", "next_due_at", "id"),
+        _live_index(
+            "ix_case_archived_received", "business_line_id", "received_at", "id", archived=True
+        ),
+        sa.Index("ix_case_handler_received", "handler_id", "received_at"),
+        # Search by a prefix of the number or the batch within the reader's lines (GLOB on
+        # SQLite; LIKE 'x%' on PostgreSQL, whatever the database's collation).
+        sa.Index(
+            "ix_case_line_number",
+            "business_line_id",
+            "number",
+            postgresql_ops={"number": "varchar_pattern_ops"},
+        ),
+        sa.Index(
+            "ix_case_line_batch",
+            "business_line_id",
+            "batch_no",
+            postgresql_ops={"batch_no": "varchar_pattern_ops"},
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -80,6 +113,12 @@ class Case(Model):
     # lists, still in the ledger and the reports. Nothing is ever deleted.
     archived_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, index=True)
     archived_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("ab_user.id"))
+
+    # The soonest running deadline (None when none runs) and its name, kept by
+    # core.services.sla_deadlines.sync_deadlines: "overdue" and "by next deadline" in the case
+    # list are a range of ix_case_live_due.
+    next_due_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    next_due_name: Mapped[str | None] = mapped_column(sa.String(64))
 
     version: Mapped[int] = mapped_column(sa.Integer, nullable=False)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)

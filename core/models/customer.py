@@ -15,7 +15,17 @@ from core.models.business_line import BusinessLine
 
 class Customer(Model):
     __tablename__ = "customer"
-    __table_args__ = (sa.UniqueConstraint("business_line_id", "name"),)
+    __table_args__ = (
+        sa.UniqueConstraint("business_line_id", "name"),
+        # The case list's search by a prefix of the customer's name on PostgreSQL (LIKE 'x%'
+        # whatever the collation); SQLite's GLOB uses the unique constraint's index.
+        sa.Index(
+            "ix_customer_name_prefix",
+            "business_line_id",
+            "name",
+            postgresql_ops={"name": "varchar_pattern_ops"},
+        ).ddl_if(dialect="postgresql"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     business_line_id: Mapped[int] = mapped_column(

@@ -88,13 +88,13 @@ def export_cases(actor, filters: Mapping[str, str]) -> tuple[Path, tempfile.Temp
     in a temporary folder (the caller removes it). 422 beyond the row limit."""
     require(actor, "can_read")
     limit = export_limit()
-    _, total = list_page(actor, filters, page=1, page_size=1)
-    if total > limit:
+    first = list_page(actor, filters, page_size=CHUNK, count_cap=limit)
+    if first.capped:
         raise PreconditionFailed(
             str(
                 _l(
-                    "%(n)s cases match; an export holds at most %(max)s. Narrow the filters.",
-                    n=total,
+                    "More than %(max)s cases match; an export holds at most %(max)s. "
+                    "Narrow the filters.",
                     max=limit,
                 )
             ),
@@ -111,12 +111,15 @@ def export_cases(actor, filters: Mapping[str, str]) -> tuple[Path, tempfile.Temp
         cells = CellPlan(book, sheet, COLUMNS)
         cells.write_header(book, [str(c.header) for c in COLUMNS])
         row = 0
-        for page in range(1, (total + CHUNK - 1) // CHUNK + 1):
-            items, _ = list_page(actor, filters, page=page, page_size=CHUNK)
-            for case in items:
+        page = first
+        while True:
+            for case in page.items:
                 row += 1
                 cells.write_row(row, _row(case, contact, categories))
                 db.session.expunge(case)  # bounded memory: a chunk at a time
+            if page.next is None:
+                break
+            page = list_page(actor, filters, after=page.next, page_size=CHUNK, count_cap=None)
         sheet.autofilter(0, 0, max(row, 1), len(COLUMNS) - 1)
         book.close()
         with write_transaction():

@@ -27,7 +27,7 @@ from flask_babel import lazy_gettext as _l
 from core import limits
 from core.extensions import db
 from core.models import Case, KesuUser
-from core.services import cases as case_service
+from core.services import case_query
 from core.services.access import line_member_ids, may_handle, require, visible_lines
 from core.services.errors import Invalid
 from core.services.lines import registry
@@ -38,7 +38,7 @@ from core.workflow import STAGES
 FLAGS = ("mine", "my_department")
 NEW_FILTERS = (*FLAGS, "handler", "received_from", "received_to")
 # Every parameter of the list that selects cases (the page number is not one).
-FILTERS = (*case_service.LIST_FILTERS, *NEW_FILTERS)
+FILTERS = (*case_query.LIST_FILTERS, *NEW_FILTERS)
 BOOLEAN = ("true", "false", "1", "0")
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 YEAR_MIN, YEAR_MAX = limits.DATE_MIN.year, 2100
@@ -93,7 +93,7 @@ def clean_filters(actor, args: Mapping[str, Any]) -> dict[str, str]:
         if key in out:
             _one_of(key, out[key], BOOLEAN)
     if "sort" in out:
-        _one_of("sort", out["sort"], case_service.SORTS)
+        _one_of("sort", out["sort"], case_query.SORTS)
     for key in FLAGS:
         if key in out:
             _one_of(key, out[key], ("1",))
@@ -127,11 +127,24 @@ def clauses(actor, filters: Mapping[str, str]) -> list[Any]:
     return out
 
 
-def list_page(actor, filters: Mapping[str, str], *, page: int = 1, page_size: int = 20):
-    """A page of the filtered list and the total count (filters from :func:`clean_filters`)."""
-    base = {k: v for k, v in filters.items() if k in case_service.LIST_FILTERS}
-    return case_service.list_cases(
-        actor, base, page=page, page_size=page_size, where=clauses(actor, filters)
+def list_page(
+    actor,
+    filters: Mapping[str, str],
+    *,
+    after: str | None = None,
+    page_size: int = 20,
+    count_cap: int | None | bool = True,
+) -> case_query.Page:
+    """A page of the filtered list after the cursor ``after`` (filters from
+    :func:`clean_filters`)."""
+    base = {k: v for k, v in filters.items() if k in case_query.LIST_FILTERS}
+    return case_query.list_cases(
+        actor,
+        base,
+        after=after,
+        page_size=page_size,
+        where=clauses(actor, filters),
+        count_cap=count_cap,
     )
 
 

@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
-from core import fields, limits
+from core import fields
 from core.contracts import (
     CaseEvent,
     CaseFacts,
@@ -21,10 +21,10 @@ from core.contracts import (
 )
 from core.db import for_update, utcnow, write_transaction
 from core.extensions import db
-from core.models import BusinessLine, Case, Customer, KesuUser, RootCause
+from core.models import Case, KesuUser, RootCause
 from core.roles import CAN_CREATE, CAN_EDIT
 from core.services import audit, sla_deadlines
-from core.services.access import cases_query, get_case, line_for_write, require
+from core.services.access import get_case, line_for_write, require
 from core.services.case_hooks import case_caller, flatten, line_caller
 from core.services.case_hooks import display_field_specs as display_field_specs
 from core.services.case_hooks import plugin_field_specs as plugin_field_specs
@@ -358,86 +358,6 @@ def update_case(actor: KesuUser, case_id: int, data: Any) -> Case:
             )
             emit(case, "update", case.status, actor)
     return case
-
-
-# -- lists ---------------------------------------------------------------------------------------
-
-LIST_FILTERS = (
-    "business_line",
-    "category",
-    "status",
-    "priority",
-    "is_major",
-    "overdue",
-    "q",
-    "sort",
-    "archived",
-)
-SORTS = ("received", "deadline")
-
-
-def list_cases(
-    actor: KesuUser,
-    filters: Mapping[str, Any] | None = None,
-    *,
-    page: int = 1,
-    page_size: int = 20,
-    where: Iterable[Any] = (),
-) -> tuple[list[Case], int]:
-    """A page of the cases the actor may see, newest first, and the total count; ``where``
-    adds clauses (the case list's own filters, core.services.case_lists)."""
-    require(actor, "can_read")
-    stmt = cases_query(actor).where(*where)
-    f = dict(filters or {})
-    for key, value in f.items():
-        if isinstance(value, str) and len(value) > limits.SEARCH:
-            raise Invalid(str(_l("Must be at most %(n)s characters.", n=limits.SEARCH)), field=key)
-    if f.get("business_line"):
-        stmt = stmt.join(BusinessLine, Case.business_line_id == BusinessLine.id).where(
-            BusinessLine.code == f["business_line"]
-        )
-    for key in ("category", "status", "priority"):
-        if f.get(key):
-            stmt = stmt.where(getattr(Case, key) == f[key])
-    if f.get("is_major") in (True, "true", "1"):
-        stmt = stmt.where(Case.is_major.is_(True))
-    elif f.get("is_major") in (False, "false", "0"):
-        stmt = stmt.where(Case.is_major.is_(False))
-    if f.get("overdue") in (True, "true", "1"):
-        stmt = stmt.where(sla_deadlines.overdue_clause(utcnow()))
-    elif f.get("overdue") in (False, "false", "0"):
-        stmt = stmt.where(~sla_deadlines.overdue_clause(utcnow()))
-    # Archived cases (core.services.archive) are out of the working list unless asked for.
-    if f.get("archived") in (True, "true", "1"):
-        stmt = stmt.where(Case.archived_at.is_not(None))
-    else:
-        stmt = stmt.where(Case.archived_at.is_(None))
-    sort = f.get("sort") or "received"
-    if sort not in SORTS:
-        raise Invalid(str(_l("Must be one of: %(values)s.", values=", ".join(SORTS))), field="sort")
-    if f.get("q"):
-        term = f"%{f['q'].strip()}%"
-        stmt = stmt.join(Customer, Case.customer_id == Customer.id).where(
-            sa.or_(Case.number.ilike(term), Customer.name.ilike(term), Case.batch_no.ilike(term))
-        )
-    total = db.session.scalar(
-        sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery())
-    )
-    if sort == "deadline":  # the soonest running deadline first; cases without one last
-        nxt = sla_deadlines.next_due_subquery()
-        stmt = stmt.outerjoin(nxt, nxt.c.case_id == Case.id).order_by(
-            nxt.c.next_due.is_(None), nxt.c.next_due, Case.id
-        )
-    else:
-        stmt = stmt.order_by(Case.received_at.desc(), Case.id.desc())
-    rows = db.session.scalars(
-        stmt.options(
-            *(sa.orm.lazyload(rel) for rel in (Case.evidence, Case.compensation, Case.approvals))
-        )
-        .limit(page_size)
-        .offset((page - 1) * page_size)
-    )
-    return list(rows), total
 
 
 def money_total(lines: Iterable[Any]) -> Decimal:

@@ -128,10 +128,11 @@ def sync_deadlines(
                 row.state = "void"
             else:  # the plugin no longer returns it: its condition is satisfied
                 row.state, row.met_at = "met", now
-    case.deadlines = {
-        row.name: row.due_at.astimezone(dt.UTC).isoformat()
-        for row in sorted(rows.values(), key=lambda r: (r.due_at, r.name))
-    }
+    ordered = sorted(rows.values(), key=lambda r: (r.due_at, r.name))
+    case.deadlines = {row.name: row.due_at.astimezone(dt.UTC).isoformat() for row in ordered}
+    soonest = next((row for row in ordered if row.state == "running"), None)
+    case.next_due_at = soonest.due_at if soonest else None
+    case.next_due_name = soonest.name if soonest else None
 
 
 def _open_state(case: Case) -> str:
@@ -250,20 +251,6 @@ def deadline_views(case: Case, now: dt.datetime | None = None) -> list[DeadlineV
     return out
 
 
-def next_due_subquery() -> sa.Subquery:
-    """Per case: its soonest running deadline."""
-    return (
-        sa.select(CaseDeadline.case_id, sa.func.min(CaseDeadline.due_at).label("next_due"))
-        .where(CaseDeadline.state == "running")
-        .group_by(CaseDeadline.case_id)
-        .subquery("next_deadline")
-    )
-
-
 def overdue_clause(now: dt.datetime) -> sa.ColumnElement[bool]:
-    """The case has a running deadline that has passed."""
-    return sa.exists().where(
-        CaseDeadline.case_id == Case.id,
-        CaseDeadline.state == "running",
-        CaseDeadline.due_at < now,
-    )
+    """The case has a running deadline that has passed (its soonest one, kept on its row)."""
+    return Case.next_due_at < now

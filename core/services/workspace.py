@@ -53,7 +53,6 @@ from core.roles import (
 from core.services.access import can, is_admin, line_filter
 from core.services.execution import MONEY_KINDS
 from core.services.finance_rows import KINDS as EXPORT_LISTS
-from core.services.sla_deadlines import next_due_subquery
 from core.vocab import COMPENSATION_KINDS
 from core.workflow import FINAL, STAGE_LABELS
 
@@ -91,11 +90,9 @@ def in_order(rows: Iterable[WorkRow]) -> tuple[WorkRow, ...]:
 
 def case_rows(user, now: dt.datetime, *where: Any, note=None) -> tuple[WorkRow, ...]:
     """Cases of the user's lines matching ``where``: number, customer, stage, next deadline."""
-    nxt = next_due_subquery()
     stmt = (
-        sa.select(Case.id, Case.number, Case.status, Customer.name, nxt.c.next_due)
+        sa.select(Case.id, Case.number, Case.status, Customer.name, Case.next_due_at)
         .join(Customer, Customer.id == Case.customer_id)
-        .outerjoin(nxt, nxt.c.case_id == Case.id)
         .where(line_filter(user, Case.business_line_id), *where)
     )
     rows = []
@@ -156,11 +153,7 @@ def _escalated() -> Any:
 
 
 def _overdue(now: dt.datetime) -> Any:
-    return sa.exists().where(
-        CaseDeadline.case_id == Case.id,
-        CaseDeadline.state == "running",
-        CaseDeadline.due_at < now,
-    )
+    return Case.next_due_at < now
 
 
 def _approvals(user, now: dt.datetime) -> tuple[WorkRow, ...]:
@@ -225,7 +218,6 @@ def _visits_to_reopen(user) -> tuple[WorkRow, ...]:
 
 def _line_rows(user, now: dt.datetime, *where: Any) -> tuple[WorkRow, ...]:
     """Approved, pending compensation lines of the user's lines matching ``where``."""
-    nxt = next_due_subquery()
     stmt = (
         sa.select(
             Case.id,
@@ -235,11 +227,10 @@ def _line_rows(user, now: dt.datetime, *where: Any) -> tuple[WorkRow, ...]:
             CompensationLine.quantity,
             CompensationLine.amount,
             CompensationLine.credit_due_on,
-            nxt.c.next_due,
+            Case.next_due_at,
         )
         .join(Case, Case.id == CompensationLine.case_id)
         .join(Customer, Customer.id == Case.customer_id)
-        .outerjoin(nxt, nxt.c.case_id == Case.id)
         .where(
             line_filter(user, Case.business_line_id),
             CompensationLine.approved_at.is_not(None),

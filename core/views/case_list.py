@@ -31,6 +31,7 @@ from core.vocab import DEADLINES, PRIORITIES
 from core.workflow import STAGE_LABELS, STAGES
 
 PAGE_SIZE = 20
+TRAIL = 20  # how many pages back "Previous" goes
 
 
 def _locale() -> str:
@@ -73,25 +74,33 @@ class CaseListMixin:
     @has_access
     def list(self):
         actor = g.user
-        try:
-            page = max(int(request.args.get("page", 1)), 1)
-        except ValueError:
-            page = 1
+        after = request.args.get("after") or None
+        trail = _trail(request.args.get("prev", ""))
         try:
             filters = _filters_of(request.args)
-            items, count = case_lists.list_page(actor, filters, page=page, page_size=PAGE_SIZE)
+            page = case_lists.list_page(actor, filters, after=after, page_size=PAGE_SIZE)
         except ServiceError as exc:
             return bad_input_response(_field(exc), exc.message)
-        pages = max((count + PAGE_SIZE - 1) // PAGE_SIZE, 1)
         now = utcnow()
         can_assign = can(actor, "can_assign")
         handlers = case_lists.handler_choices(actor)
+        earlier = [*trail, after or ""][-TRAIL:]
         return self.render_template(
             "kesu/case_list.html",
-            cases=items,
-            count=count,
-            page=page,
-            pages=pages,
+            cases=page.items,
+            count=page.count,
+            count_capped=page.capped,
+            first_page=dict(filters) if after else None,
+            previous_page={
+                **filters,
+                **({"after": trail[-1]} if trail[-1] else {}),
+                **({"prev": ",".join(trail[:-1])} if len(trail) > 1 else {}),
+            }
+            if after and trail
+            else None,
+            next_page={**filters, "after": page.next, "prev": ",".join(earlier)}
+            if page.next
+            else None,
             filters=filters,
             filter_keys=case_lists.FILTERS,
             lines=visible_lines(actor),
@@ -102,9 +111,6 @@ class CaseListMixin:
             stage_labels=STAGE_LABELS,
             can_create=can(actor, "can_create"),
             in_zone=in_zone,
-            next_deadline=lambda case: next(
-                (r for r in case.deadline_rows if r.state == "running"), None
-            ),
             deadline_labels=DEADLINES,
             now=now,
             handlers=handlers,
@@ -195,6 +201,14 @@ class CaseListMixin:
             abort(404)
         flash(str(_l("Filter deleted.")), "success")
         return redirect(url_for("CaseView.list"))
+
+
+def _trail(text: str) -> list[str]:
+    """The cursors of the pages before this one (for "Previous"), the latest last; the first
+    page is an empty cursor. Only the last TRAIL are kept; each is checked when followed."""
+    if len(text) > TRAIL * 200:
+        return []
+    return text.split(",")[-TRAIL:] if text else []
 
 
 def _safe_filters(values) -> dict[str, str]:
