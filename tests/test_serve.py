@@ -45,7 +45,7 @@ def kesu_env(instance: Path, database_url: str) -> dict[str, str]:
         "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")])),
         "KESU_INSTANCE_PATH": str(instance),
         "KESU_DATABASE_URL": database_url,
-        "KESU_SECRET_KEY": SECRET,
+        # No KESU_SECRET_KEY: the key generated once into the instance folder is everyone's.
         "KESU_UPLOAD_DIR": str(instance / "uploads"),
     }
 
@@ -150,18 +150,23 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
-def browser_login(base: str, username: str):
-    """A cookie-keeping opener signed in on the login form (with its CSRF token)."""
-    jar = http.cookiejar.CookieJar()
-    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), _NoRedirect)
+def browser() -> urllib.request.OpenerDirector:
+    """A cookie-keeping HTTP client that does not follow redirects."""
+    cookies = urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
+    return urllib.request.build_opener(cookies, _NoRedirect)
+
+
+def login_form_token(opener, base: str) -> str:
     page = opener.open(base + "/login/", timeout=60).read().decode()
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
-    form = {"csrf_token": token, "username": username, "password": PASSWORD}
+    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+
+
+def submit_login(opener, base: str, csrf_token: str, username: str) -> None:
+    form = {"csrf_token": csrf_token, "username": username, "password": PASSWORD}
     with pytest.raises(urllib.error.HTTPError) as redirect:
         opener.open(base + "/login/", urllib.parse.urlencode(form).encode(), timeout=60)
     redirect.value.close()
     assert redirect.value.code == 302 and "/login" not in redirect.value.headers["Location"]
-    return opener
 
 
 def screen_status(opener, url: str) -> int:
@@ -189,7 +194,8 @@ def test_two_workers_each_answer_share_sessions_and_stop_cleanly(served_db):
     orphan.parent.mkdir(parents=True)
     orphan.write_bytes(b"left by a crash")
     os.utime(orphan, (time.time() - 86400,) * 2)
-    proc, base, log = start(instance, database_url, KESU, "--workers", "2", "--threads", "2")
+    args = ("--workers", "2", "--threads", "2")
+    proc, base, log = start(instance, database_url, KESU, *args)
     try:
         workers = wait_for_workers(proc.pid, 2)
         # The master used the database before forking (the orphan-upload cleanup) and closed
@@ -197,9 +203,14 @@ def test_two_workers_each_answer_share_sessions_and_stop_cleanly(served_db):
         assert not orphan.exists()
         assert database_handles(proc.pid, database_url) == []
         token = login(base, "agent")
-        opener = browser_login(base, "supervisor")
+        # The login form from one worker, its CSRF token and session checked by the other.
+        opener = browser()
+        with only(workers[0], workers):
+            csrf_token = login_form_token(opener, base)
+        with only(workers[1], workers):
+            submit_login(opener, base, csrf_token, "supervisor")
         # Each worker alone answers the login page, the API with a token and a screen with
-        # the session cookie that another worker issued.
+        # the session cookie.
         for worker in workers:
             with only(worker, workers):
                 answers_signed_in(base, opener, token)
@@ -211,8 +222,15 @@ def test_two_workers_each_answer_share_sessions_and_stop_cleanly(served_db):
             answers_signed_in(base, opener, token)
     finally:
         code = stop(proc)
+    # SIGTERM stops the workers and the master cleanly.
     assert code == 0, log.read_text()[-2000:]
     assert not any(Path(f"/proc/{w}").exists() for w in renewed)
+    # A restart of the whole server signs nobody out.
+    proc, base, log = start(instance, database_url, KESU, *args)
+    try:
+        answers_signed_in(base, opener, token)
+    finally:
+        assert stop(proc) == 0, log.read_text()[-2000:]
 
 
 def test_several_workers_without_gunicorn_serve_with_waitress(served_db):
