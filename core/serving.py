@@ -25,7 +25,7 @@ import sys
 from typing import Any
 
 import click
-from flask import Flask
+from flask import Flask, has_app_context
 
 from core.extensions import db
 
@@ -46,12 +46,14 @@ def gunicorn_available() -> bool:
 def release_connections(app: Flask, *, close: bool = True) -> None:
     """Forget every pooled database connection of ``app``.
 
-    ``close=True`` (the master, before forking) closes them; ``close=False`` (a worker just
-    after the fork) only drops the inherited pool without touching the sockets, which still
-    belong to the parent (SQLAlchemy's recipe for ``os.fork``).
+    ``close=True`` (the master, before forking) ends the current session and closes them;
+    ``close=False`` (a worker just after the fork) only drops the inherited pool without
+    touching the sockets, which still belong to the parent (SQLAlchemy's recipe for
+    ``os.fork``).
     """
+    if close and has_app_context():
+        db.session.remove()  # gives back a connection the command's session may hold
     with app.app_context():
-        db.session.remove()
         for engine in db.engines.values():
             engine.dispose(close=close)
 
