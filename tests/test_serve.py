@@ -202,6 +202,10 @@ def test_two_workers_each_answer_share_sessions_and_stop_cleanly(served_db):
         # its connections first: no worker can share one with another.
         assert not orphan.exists()
         assert database_handles(proc.pid, database_url) == []
+        # Only KESU_PROXY_FIX decides which proxy to believe, as under waitress: gunicorn
+        # does not take a client's word that the request came over HTTPS.
+        _, _, headers = call(base + "/login/", headers={"X-Forwarded-Proto": "https"})
+        assert "secure" not in headers["Set-Cookie"].lower()
         token = login(base, "agent")
         # The login form from one worker, its CSRF token and session checked by the other.
         opener = browser()
