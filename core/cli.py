@@ -393,25 +393,37 @@ def _write_anchor(restart: bool = False) -> None:
     click.echo(point.label)
 
 
-def _serve(host: str, port: int, threads: int) -> None:
-    from waitress import serve
+def _serve(host: str, port: int, threads: int, workers: int = 1) -> None:
+    from core.serving import serve
 
     try:
         _cleanup_uploads(ORPHAN_GRACE_MINUTES)
     except Exception as exc:  # a server starts even if the cleanup cannot run now
         click.echo(f"Orphan upload cleanup skipped: {exc.__class__.__name__}", err=True)
-    click.echo(f"Serving Kesu on http://{host}:{port}/  (Ctrl+C to stop)")
-    serve(current_app._get_current_object(), host=host, port=port, threads=threads)
+    serve(current_app._get_current_object(), host, port, threads, workers)
 
 
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
-@click.option("--threads", default=8, show_default=True, type=int)
+@click.option(
+    "--threads",
+    default=8,
+    show_default=True,
+    type=click.IntRange(1, 1000),
+    help="Threads answering requests in each process.",
+)
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 256),
+    help="Processes; 2 or more run gunicorn (Linux, macOS), else waitress.",
+)
 @with_appcontext
-def serve_command(host: str, port: int, threads: int) -> None:
-    """Serve the application with waitress (run `kesu init` first)."""
-    _serve(host, port, threads)
+def serve_command(host: str, port: int, threads: int, workers: int) -> None:
+    """Serve the application (run `kesu init` first; see docs/deploy.md)."""
+    _serve(host, port, threads, workers)
 
 
 @click.command("demo")
