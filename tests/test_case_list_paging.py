@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from core.db import utcnow
 from core.extensions import db
-from core.models import Case, CaseDeadline
+from core.models import Case, CaseDeadline, KesuUser
 from tests.conftest import signed_in
 from tests.test_sql_counts import add_cases, counting
 
@@ -241,3 +241,28 @@ def test_the_screen_pages_forward_and_back(app, api):
     assert [r.split('"')[1] for r in again] == [r.split('"')[1] for r in rows[1]]
     resp = client.get("/cases/?after=not-a-position")
     assert resp.status_code == 400 and "after" in resp.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("cap", [1000, 2])  # few: read through the handler's index; many: walked
+def test_a_persons_cases_are_found_either_way(app, cap):
+    add_cases(app, 24)  # handled in turn by eight people, all registered by the agent
+    app.config["KESU_LIST_COUNT_CAP"] = cap
+    with app.app_context():
+        qa = db.session.scalar(sa.select(KesuUser).where(KesuUser.username == "qa"))
+        handled = {
+            number
+            for (number,) in db.session.execute(
+                sa.select(Case.number).where(Case.handler_id == qa.id)
+            )
+        }
+        qa_id = qa.id
+        db.session.remove()
+    assert len(handled) == 3
+
+    def listed(client, query: str) -> set[str]:
+        page = client.get(f"/cases/?{query}").get_data(as_text=True)
+        return {row.split('"')[1] for row in page.split("<tr data-case=")[1:]}
+
+    assert listed(signed_in(app, "supervisor"), f"handler={qa_id}") == handled
+    assert listed(signed_in(app, "qa"), "mine=1") == handled
+    assert len(listed(signed_in(app, "agent"), "mine=1")) == 20  # a full page: registered all

@@ -34,9 +34,16 @@ class Case(Model):
         sa.Index("ix_case_line_received", "business_line_id", "received_at"),
         # The case list (core.services.case_query): each filter and sort it offers is a range
         # of one of these, business line first, working (not archived) cases only.
-        # (next_due_at in the first: "overdue, newest first" reads the index alone)
+        # (the first also holds what "overdue", "major" and a priority test, so that walking
+        # it newest first reads the index alone)
         _live_index(
-            "ix_case_live_received", "business_line_id", "received_at", "id", "next_due_at"
+            "ix_case_live_received",
+            "business_line_id",
+            "received_at",
+            "id",
+            "next_due_at",
+            "is_major",
+            "priority",
         ),
         _live_index("ix_case_live_category", "business_line_id", "category", "received_at", "id"),
         _live_index("ix_case_live_status", "business_line_id", "status", "received_at", "id"),
@@ -45,6 +52,7 @@ class Case(Model):
             "ix_case_archived_received", "business_line_id", "received_at", "id", archived=True
         ),
         sa.Index("ix_case_handler_received", "handler_id", "received_at"),
+        sa.Index("ix_case_creator_received", "created_by_id", "received_at"),
         # Search by a prefix of the number or the batch within the reader's lines (GLOB on
         # SQLite; LIKE 'x%' on PostgreSQL, whatever the database's collation).
         sa.Index(

@@ -66,6 +66,15 @@ def configured_cap() -> int:
     return int(current_app.config.get("KESU_LIST_COUNT_CAP", COUNT_CAP))
 
 
+@dataclass(frozen=True)
+class Narrow:
+    """A condition that may keep few cases, two ways: the ids it keeps, read through its own
+    index (``ids``), and the same test on a row (``rows``)."""
+
+    ids: sa.Select | sa.CompoundSelect
+    rows: Any
+
+
 # -- cursors -------------------------------------------------------------------------------
 
 
@@ -240,10 +249,11 @@ def list_cases(
     after: str | None = None,
     page_size: int = 20,
     where: Iterable[Any] = (),
+    narrow: Iterable[Narrow] = (),
     count_cap: int | None | bool = True,
 ) -> Page:
-    """A page of the cases the actor may see; ``where`` adds clauses (the case list's own
-    filters, core.services.case_lists); the count stops at ``count_cap`` (True: the
+    """A page of the cases the actor may see; ``where`` and ``narrow`` add the case list's own
+    filters (core.services.case_lists); the count stops at ``count_cap`` (True: the
     configured :func:`configured_cap`; None: not counted)."""
     require(actor, "can_read")
     f = dict(filters or {})
@@ -263,32 +273,29 @@ def list_cases(
     now = utcnow()
     common = [*_clauses(f, now), *where]
     line_col = Case.business_line_id
-    # A condition that may keep few rows: the search, "overdue" newest first. If they are few
-    # (up to the count's cap), the plan starts from them (looked up by their own index) and sorts
-    # them; if many, it walks the sorting index and keeps the matching rows, soon found.
+    # Conditions that may keep few rows: the search, "overdue" newest first, and the caller's
+    # (a handler's cases). The first that keeps few (up to the count's cap) drives the plan:
+    # its rows are looked up by their own index and sorted. If every one keeps many, the plan
+    # walks the sorting index and keeps the matching rows, soon found.
     term = (f.get("q") or "").strip()
     overdue = f.get("overdue") in TRUE
-    candidates = None
+    drivers = list(narrow)
     if term:
-        candidates = _matches(term, lines)
-    elif overdue and sort == "received":
-        candidates = sa.select(Case.id).where(
+        drivers.insert(0, Narrow(_matches(term, lines), _search(term, lines)))
+    if overdue and sort == "received":
+        ids = sa.select(Case.id).where(
             Case.business_line_id.in_(lines), Case.archived_at.is_(None), Case.next_due_at < now
         )
-    if candidates is not None:
-        few = _count_of(candidates, cap)[1] is False
-        if few:
-            line_col = _bare(Case.business_line_id)
-            common.append(Case.id.in_(candidates))
-            if overdue:
-                common.append(_bare(Case.next_due_at) < now)
-        else:
-            if term:
-                common.append(_search(term, lines))
-            if overdue:
-                common.append(_bare(Case.next_due_at) < now)
+        drivers.append(Narrow(ids, _bare(Case.next_due_at) < now))
     elif overdue:
-        common.append(Case.next_due_at < now)
+        common.append(Case.next_due_at < now)  # a range of the deadline order itself
+    driver = next((d for d in drivers if not _count_of(d.ids, cap)[1]), None)
+    for d in drivers:
+        if d is driver:
+            line_col = _bare(Case.business_line_id)
+            common.append(Case.id.in_(d.ids))
+        else:
+            common.append(d.rows)
 
     want = page_size + 1  # one more tells whether there is a next page
     if sort == "received":

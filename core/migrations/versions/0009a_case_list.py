@@ -23,12 +23,14 @@ depends_on = None
 LIVE = sa.text('archived_at IS NULL')
 ARCHIVED = sa.text('archived_at IS NOT NULL')
 INDEXES = [
-    ('ix_case_live_received', ['business_line_id', 'received_at', 'id', 'next_due_at'], LIVE),
+    ('ix_case_live_received',
+     ['business_line_id', 'received_at', 'id', 'next_due_at', 'is_major', 'priority'], LIVE),
     ('ix_case_live_category', ['business_line_id', 'category', 'received_at', 'id'], LIVE),
     ('ix_case_live_status', ['business_line_id', 'status', 'received_at', 'id'], LIVE),
     ('ix_case_live_due', ['business_line_id', 'next_due_at', 'id'], LIVE),
     ('ix_case_archived_received', ['business_line_id', 'received_at', 'id'], ARCHIVED),
     ('ix_case_handler_received', ['handler_id', 'received_at'], None),
+    ('ix_case_creator_received', ['created_by_id', 'received_at'], None),
 ]
 
 
