@@ -14,9 +14,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from core.app import create_app
 from core.extensions import db
+from core.models import Case, CaseDeadline
 
 TESTS_DIR = Path(__file__).resolve().parent
 THIRD_PARTY_DIR = TESTS_DIR / "plugins"
@@ -202,7 +204,41 @@ def app(request, tmp_path, template_db) -> Iterator:
     yield application
     with application.app_context():
         db.session.remove()
+        drifted = stale_next_deadlines()
+        db.session.remove()
         db.engine.dispose()
+    assert not drifted, (
+        f"cases whose kept next deadline is not their soonest running one: {drifted}"
+    )
+
+
+def keep_next_deadlines() -> None:
+    """After a test wrote deadline rows straight into the table (set-up, not the system under
+    test): put each case's soonest running deadline on its row, as the service would."""
+    soonest = (
+        sa.select(CaseDeadline.due_at, CaseDeadline.name)
+        .where(CaseDeadline.case_id == Case.id, CaseDeadline.state == "running")
+        .order_by(CaseDeadline.due_at, CaseDeadline.name)
+        .limit(1)
+    )
+    db.session.execute(
+        sa.update(Case).values(
+            next_due_at=soonest.with_only_columns(CaseDeadline.due_at).scalar_subquery(),
+            next_due_name=soonest.with_only_columns(CaseDeadline.name).scalar_subquery(),
+        )
+    )
+
+
+def stale_next_deadlines() -> list[int]:
+    """Cases whose ``next_due_at`` is not the soonest running deadline of their rows: checked
+    after every test, so that no path that moves a deadline forgets the case row."""
+    soonest = (
+        sa.select(sa.func.min(CaseDeadline.due_at))
+        .where(CaseDeadline.case_id == Case.id, CaseDeadline.state == "running")
+        .scalar_subquery()
+    )
+    stmt = sa.select(Case.id).where(~Case.next_due_at.is_not_distinct_from(soonest))
+    return list(db.session.scalars(stmt.order_by(Case.id).limit(20)))
 
 
 @pytest.fixture(params=ENGINES)

@@ -35,6 +35,7 @@ from core.models import (
     Department,
     RootCause,
 )
+from tests.conftest import keep_next_deadlines
 
 SH = ZoneInfo("Asia/Shanghai")
 FUTURE = dt.datetime(2099, 1, 1, tzinfo=dt.UTC)
@@ -193,5 +194,6 @@ def build(app, api) -> dict[str, dict]:
                     case_id=ids[letter], visited_at=local(when), channel="phone", satisfaction=score
                 )
             )
+        keep_next_deadlines()
         db.session.commit()
     return made

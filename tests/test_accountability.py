@@ -36,7 +36,7 @@ from core.models import (
     KesuUser,
     RootCause,
 )
-from tests.conftest import login
+from tests.conftest import keep_next_deadlines, login
 from tests.plugin_helpers import act, to_investigating
 from tests.report_helpers import FUTURE, local
 
@@ -157,6 +157,7 @@ def _build(app, api) -> dict[str, int]:
                     note=note,
                 )
             )
+        keep_next_deadlines()
         db.session.commit()
     return ids
 

@@ -19,7 +19,7 @@ from core.models import (
     Department,
     RootCause,
 )
-from tests.conftest import signed_in
+from tests.conftest import keep_next_deadlines, signed_in
 from tests.test_sql_counts import add_cases, counting
 
 ROW = re.compile(r'<tr data-case="([^"]+)">')
@@ -110,6 +110,8 @@ def enrich(app, case_id: int) -> None:
                     satisfaction=score,
                 )
             )
+        db.session.flush()
+        keep_next_deadlines()
 
 
 def test_a_row_carries_every_key_field_and_outcome(app, api):

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 
 from core.extensions import db
 from core.models import AuditEvent, BusinessLine, Case, CaseDeadline, Notification
+from tests.conftest import keep_next_deadlines
 
 SH = ZoneInfo("Asia/Shanghai")
 
@@ -514,6 +515,7 @@ def _set(app, case_id: int, name: str, **values) -> None:
             .where(CaseDeadline.case_id == case_id, CaseDeadline.name == name)
             .values(**values)
         )
+        keep_next_deadlines()
         db.session.commit()
 
 
