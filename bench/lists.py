@@ -310,7 +310,9 @@ def run(args) -> list[str]:
     """Measure every size on every engine; the Markdown report's lines."""
     folder = Path(args.folder)
     folder.mkdir(parents=True, exist_ok=True)
-    engines = ["sqlite"] + (["postgresql"] if args.pg else [])
+    engines = args.engines or (["sqlite"] + (["postgresql"] if args.pg else []))
+    if "postgresql" in engines and not args.pg:
+        raise SystemExit("--engines postgresql needs --pg URL")
     report = []
     for n in args.sizes:
         for engine in engines:
@@ -354,6 +356,10 @@ def parse(argv=None):
     )
     parser.add_argument("--sizes", default="100000", help="comma-separated case counts")
     parser.add_argument("--pg", help="a PostgreSQL URL (superuser) to measure PostgreSQL too")
+    parser.add_argument(
+        "--engines",
+        help="comma-separated: sqlite,postgresql (default: sqlite, and PostgreSQL with --pg)",
+    )
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--requests", type=int, default=30)
     parser.add_argument(
@@ -367,6 +373,7 @@ def parse(argv=None):
     parser.add_argument("--out", help="also append the Markdown tables to this file")
     args = parser.parse_args(argv)
     args.sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s]
+    args.engines = [e for e in (args.engines or "").split(",") if e]
     return args
 
 
