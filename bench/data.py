@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 CHUNK = 100_000
+SECRET = "bench-secret-key-long-enough-for-jwt-hmac"
 CHEAP_HASH = "pbkdf2:sha256:1000"  # accounts made for a benchmark: fast to create and sign in
 
 # -- the app and its database -------------------------------------------------------------
@@ -66,7 +67,7 @@ def make_app(folder: Path, database: Path | str | None = None, **config):
     folder.mkdir(parents=True, exist_ok=True)
     conf = {
         "INSTANCE_PATH": str(folder),
-        "SECRET_KEY": "bench-secret-key-long-enough-for-jwt-hmac",
+        "SECRET_KEY": SECRET,
         **config,
     }
     if isinstance(database, Path):
@@ -235,6 +236,7 @@ MAIN_PATH = (
     "closed",
 )
 OPEN_STAGES = MAIN_PATH[:-1]
+STAGE_INDEX = {stage: k for k, stage in enumerate(MAIN_PATH)}
 # core/deadlines.py RULES: name, rough length on the clock (hours), the stage that meets it.
 DEADLINES = (
     ("registered", 24, "new"),
@@ -320,12 +322,19 @@ class GeneratedCase:
 
 
 def generate_cases(
-    n: int, lines: Sequence[LineRefs], end: dt.datetime, days: int = 365, seed: int = 12
+    n: int,
+    lines: Sequence[LineRefs],
+    end: dt.datetime,
+    days: int = 365,
+    seed: int = 12,
+    with_deadlines: bool = True,
 ) -> Iterator[GeneratedCase]:
     """``n`` cases received one after another over ``days`` days up to ``end``, alternating
     over ``lines``; older cases mostly closed, recent ones spread over the workflow, some
-    deadlines past due at ``end``. Each with its twelve deadline rows."""
+    deadlines past due at ``end``. Each with its twelve deadline rows (the same cases
+    without them when not ``with_deadlines``)."""
     rng = random.Random(seed)
+    end = end.astimezone(dt.UTC).replace(tzinfo=None)  # naive UTC inside, for speed
     categories, priorities = _weighted(CATEGORIES), _weighted(PRIORITIES)
     start = end - dt.timedelta(days=days)
     step = dt.timedelta(days=days) / max(n, 1)
@@ -349,7 +358,7 @@ def generate_cases(
         held_from = held_at = None
         if status not in ("closed", "rejected", "new") and rng.random() < 0.03:
             held_from, status = status, "on_hold"
-        reached = MAIN_PATH.index(held_from or status) if status != "rejected" else 1
+        reached = STAGE_INDEX[held_from or status] if status != "rejected" else 1
         period = received.strftime("%Y%m")
         counters[period] = counters.get(period, 0) + 1
         number = f"KS-{period}-{counters[period]:05d}"
@@ -361,25 +370,29 @@ def generate_cases(
         stage_times, deadlines_json, deadline_rows = {}, {}, []
         t = received
         for s in MAIN_PATH[: reached + 1]:
-            stage_times[s] = t.isoformat()
+            stage_times[s] = _iso(t)
             t += dt.timedelta(hours=rng.uniform(1, 60))
         if status == "rejected":
-            stage_times = {"new": received.isoformat(), "rejected": t.isoformat()}
+            stage_times = {"new": _iso(received), "rejected": _iso(t)}
         if held_from:
             held_at = t
-            stage_times["on_hold"] = t.isoformat()
+            stage_times["on_hold"] = _iso(t)
         for name, hours, met_stage in DEADLINES:
-            due = received + dt.timedelta(hours=hours * rng.uniform(0.9, 1.4))
+            length = hours * rng.uniform(0.9, 1.4)
             met_at = None
             if status == "rejected":
                 state = "void"
-            elif status == "closed" or MAIN_PATH.index(met_stage) <= reached:
+            elif status == "closed" or STAGE_INDEX[met_stage] <= reached:
                 state = "met"
-                met_at = ts(received + (due - received) * rng.uniform(0.3, 1.1))
+                met_share = rng.uniform(0.3, 1.1)
+                if with_deadlines:
+                    met_at = _ts(received + dt.timedelta(hours=length * met_share))
             else:
                 state = "paused" if held_from else "running"
-            deadlines_json[name] = due.isoformat()
-            deadline_rows.append((case_id, line.id, name, ts(due), state, met_at, 0, 0))
+            if with_deadlines:
+                due = _ts(received + dt.timedelta(hours=length))
+                deadlines_json[name] = f"{due[:10]}T{due[11:]}+00:00"
+                deadline_rows.append((case_id, line.id, name, due, state, met_at, 0, 0))
         handler = rng.choice(line.handlers) if line.handlers and reached >= 1 else None
         product = rng.choice(line.products) if line.products and rng.random() < 0.85 else None
         batch = None
@@ -396,7 +409,7 @@ def generate_cases(
             rng.choice(CHANNELS),
             status,
             held_from,
-            ts(held_at) if held_at else None,
+            _ts(held_at) if held_at else None,
             priority,
             '["repeat_customer"]' if priority != "P3" else empty_list,
             is_major,
@@ -406,17 +419,25 @@ def generate_cases(
             product,
             batch,
             rng.randrange(1, 200),
-            ts(received),
+            _ts(received),
             "客户反映货物存在问题，要求处理。",
             DETAILS.get(category, empty_dict),
             _json(deadlines_json),
             _json(stage_times),
             handler,
             1,
-            ts(received),
-            ts(min(updated, end)),
+            _ts(received),
+            _ts(min(updated, end)),
         )
         yield GeneratedCase(row, deadline_rows)
+
+
+def _ts(naive: dt.datetime) -> str:
+    return naive.isoformat(sep=" ", timespec="microseconds")
+
+
+def _iso(naive: dt.datetime) -> str:
+    return naive.isoformat() + "+00:00"
 
 
 def _json(d: dict[str, str]) -> str:

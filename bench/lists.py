@@ -240,12 +240,12 @@ BARE = {
 
 
 def measure_kesu(target: Target, rounds: int, requests: int, budget: float) -> tuple[list, dict]:
+    """In-process, through the Flask test client, counting statements."""
     from core.extensions import db
     from core.models import BusinessLine
 
     database = target.path if target.engine == "sqlite" else target.url
     app = data.make_app(target.instance, database, WTF_CSRF_ENABLED=False)
-    rows = []
     with app.app_context():
         line_id = db.session.query(BusinessLine.id).filter_by(code="B1").scalar()
         db.session.remove()
@@ -261,16 +261,35 @@ def measure_kesu(target: Target, rounds: int, requests: int, budget: float) -> t
             "/api/v1/security/login",
             json={"username": AGENT, "password": PASSWORD, "provider": "db"},
         ).get_json()["access_token"]
-        bearer = {"Authorization": f"Bearer {token}"}
-        for label, kind, url in kesu_requests(values):
-            headers = bearer if kind == "api" else None
-            rows.append((label, measure(client, url, headers, counter, rounds, requests, budget)))
-            print(f"  {label}: {rows[-1][1]['p95']:.1f} ms p95", flush=True)
-            if label.endswith("(newest first)"):
-                rows.append(second_page(client, url, bearer, counter, rounds, requests, budget))
-                print(f"  {rows[-1][0]}: {rows[-1][1]['p95']:.1f} ms p95", flush=True)
+        rows = measure_requests(client, token, values, counter, rounds, requests, budget)
     data.close(app)
     return rows, values
+
+
+def measure_http(target: Target, values: dict, rounds: int, requests: int, budget: float) -> list:
+    """Over HTTP against one ``kesu serve`` process (waitress) on the same database."""
+    from bench.over_http import HttpClient, Server
+
+    with Server(target.instance, target.url, data.SECRET) as server:
+        client = HttpClient(server.url)
+        client.sign_in(AGENT, PASSWORD)
+        token = client.post_json(
+            "/api/v1/security/login", {"username": AGENT, "password": PASSWORD, "provider": "db"}
+        ).get_json()["access_token"]
+        return measure_requests(client, token, values, None, rounds, requests, budget)
+
+
+def measure_requests(client, token, values, counter, rounds, requests, budget) -> list:
+    bearer = {"Authorization": f"Bearer {token}"}
+    rows = []
+    for label, kind, url in kesu_requests(values):
+        headers = bearer if kind == "api" else None
+        rows.append((label, measure(client, url, headers, counter, rounds, requests, budget)))
+        print(f"  {label}: {rows[-1][1]['p95']:.1f} ms p95", flush=True)
+        if label.endswith("(newest first)"):
+            rows.append(second_page(client, url, bearer, counter, rounds, requests, budget))
+            print(f"  {rows[-1][0]}: {rows[-1][1]['p95']:.1f} ms p95", flush=True)
+    return rows
 
 
 def second_page(client, url, headers, counter, rounds, requests, budget):
@@ -306,6 +325,20 @@ def table(target: Target, rows: list, bare: dict | None) -> list[str]:
     return lines
 
 
+def http_table(rows: list, http_rows: list) -> list[str]:
+    inproc = dict(rows)
+    lines = [
+        "| request | HTTP p50 | HTTP p95 | in-process p95 |",
+        "|---|---|---|---|",
+    ]
+    for label, r in http_rows:
+        mine = inproc.get(label)
+        lines.append(
+            f"| {label} | {ms(r['p50'])} | {ms(r['p95'])} | {ms(mine['p95']) if mine else '—'} |"
+        )
+    return lines
+
+
 def run(args) -> list[str]:
     """Measure every size on every engine; the Markdown report's lines."""
     folder = Path(args.folder)
@@ -334,6 +367,10 @@ def run(args) -> list[str]:
                 )
                 for key in ("default", "category", "contains"):
                     print(f"  bare FAB {key}: {bare[key]['p95']:.1f} ms p95", flush=True)
+            http_rows = None
+            if args.http:
+                print(f"measuring {n:,} cases on {engine} over HTTP ...", flush=True)
+                http_rows = measure_http(target, values, args.rounds, args.requests, args.budget)
             record = target.built()
             report += [
                 "",
@@ -347,6 +384,9 @@ def run(args) -> list[str]:
                 "",
                 *table(target, rows, bare),
             ]
+            if http_rows:
+                report += ["", "Over HTTP (one `kesu serve` process, waitress, loopback):", ""]
+                report += http_table(rows, http_rows)
     return report
 
 
@@ -366,6 +406,7 @@ def parse(argv=None):
         "--budget", type=float, default=20.0, help="seconds per request kind and round"
     )
     parser.add_argument("--rebuild", action="store_true", help="build the data again")
+    parser.add_argument("--http", action="store_true", help="also measure over HTTP (kesu serve)")
     parser.add_argument("--no-bare", action="store_true", help="skip the bare FAB baseline")
     parser.add_argument(
         "--folder", default=os.environ.get("KESU_BENCH_DIR", "/tmp"), help="where the data is kept"

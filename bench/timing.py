@@ -36,21 +36,21 @@ class RequestFailed(RuntimeError):
     pass
 
 
-def timed_get(client, url: str, headers: dict | None, counter: StatementCounter):
-    before = counter.count
+def timed_get(client, url: str, headers: dict | None, counter: StatementCounter | None):
+    before = counter.count if counter else 0
     start = time.perf_counter()
     resp = client.get(url, headers=headers or {})
     seconds = time.perf_counter() - start
     if resp.status_code != 200:
         raise RequestFailed(f"GET {url}: {resp.status_code} {resp.get_data(as_text=True)[:300]}")
-    return resp, seconds, counter.count - before
+    return resp, seconds, (counter.count - before) if counter else None
 
 
 def measure(
     client,
     url: str,
     headers: dict | None,
-    counter: StatementCounter,
+    counter: StatementCounter | None,
     rounds: int,
     requests: int,
     budget: float,
@@ -74,7 +74,7 @@ def measure(
     return {
         "p50": statistics.median(p50s),
         "p95": statistics.median(p95s),
-        "statements": max(counts),
+        "statements": max(counts) if counter else None,
         "requests": per_round,
         "rounds": rounds,
     }
