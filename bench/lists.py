@@ -160,8 +160,32 @@ def build(target: Target) -> dict:
     return record
 
 
+def schema_heads() -> set[str]:
+    """The core's newest migration."""
+    from alembic.script import ScriptDirectory
+
+    from core.app import MIGRATIONS_DIR
+
+    return set(ScriptDirectory(str(MIGRATIONS_DIR)).get_heads())
+
+
+def stale(target: Target) -> bool:
+    """The cached database's schema is not the code's newest (a migration landed since)."""
+    loader = data.Loader(target.url)
+    try:
+        found = {row[0] for row in loader.execute("SELECT version_num FROM alembic_version")}
+    except Exception:  # no such table: not a built database
+        found = set()
+    loader.close()
+    return not schema_heads() <= found  # the plugins' branches are there too
+
+
 def ensure(target: Target, rebuild: bool) -> None:
     record = None if rebuild else target.built()
+    if record is not None and stale(target):
+        print(f"{target.where}: built on an older schema, building again", flush=True)
+        record = None
+        rebuild = True
     if record is None:
         print(f"building {target.n:,} cases on {target.engine} ...", flush=True)
         record = build(target)
