@@ -376,6 +376,7 @@ def run(args) -> list[str]:
             target = Target(engine, n, args.pg, folder)
             ensure(target, args.rebuild)
             print(f"measuring {n:,} cases on {engine} ...", flush=True)
+            load = os.getloadavg()[0]
             rows, values = measure_kesu(target, args.rounds, args.requests, args.budget)
             for _, r in rows:
                 r["asked"] = args.requests
@@ -400,7 +401,8 @@ def run(args) -> list[str]:
                 "",
                 f"### Lists at {n:,} cases, {target.engine_version()}",
                 "",
-                f"{dt.date.today().isoformat()}; {machine(target.engine_version())}; "
+                f"{dt.date.today().isoformat()}; {machine(target.engine_version())}, load "
+                f"average {load:.1f} at the start; "
                 f"{args.rounds} rounds × {args.requests} requests, median of the rounds' "
                 f"p50/p95; a CS agent of one line (half the cases); data built in "
                 f"{record['seconds']} s ({record['cases']:,} cases, "
