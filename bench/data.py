@@ -472,7 +472,24 @@ def load_cases(loader: Loader, cases: Iterable[GeneratedCase], chunk: int = 20_0
     return {"cases": n_cases, "deadlines": n_deadlines}
 
 
+# The case's soonest running deadline, as migration 0009a fills it (and the service keeps it).
 NEXT_DUE_UPDATE = (
-    "UPDATE kesu_case SET next_due_at = (SELECT min(due_at) FROM case_deadline d "
+    "UPDATE kesu_case SET next_due_at = (SELECT min(d.due_at) FROM case_deadline d "
     "WHERE d.case_id = kesu_case.id AND d.state = 'running')"
 )
+NEXT_DUE_NAME_UPDATE = (
+    "UPDATE kesu_case SET next_due_name = (SELECT min(d.name) FROM case_deadline d "
+    "WHERE d.case_id = kesu_case.id AND d.state = 'running' "
+    "AND d.due_at = kesu_case.next_due_at) WHERE next_due_at IS NOT NULL"
+)
+
+
+def set_next_due(loader: Loader) -> bool:
+    """Fill the stored next deadline when the schema has it; whether it did."""
+    columns = loader.columns("kesu_case")
+    if "next_due_at" not in columns:
+        return False
+    loader.execute(NEXT_DUE_UPDATE)
+    if "next_due_name" in columns:
+        loader.execute(NEXT_DUE_NAME_UPDATE)
+    return True
