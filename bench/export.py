@@ -297,6 +297,18 @@ def main() -> None:
         f"(of it reading the rows: {b['read_only']:.2f} s)  xlsx {b['xlsx_bytes'] / 1e6:.1f} MB"
     )
     print(f"ratio    : {s['seconds'] / b['seconds']:.2f}x (target <= 1.5x, peak < 150 MB)")
+    from bench.timing import machine
+
+    print(
+        "| date | machine | lines | service | peak RSS | XlsxWriter alone | its peak RSS | ratio |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
+    print(
+        f"| {dt.date.today().isoformat()} | {machine(f'SQLite {sqlite3.sqlite_version} (WAL)')} "
+        f"| {args.lines:,} | {s['seconds']:.2f} s | {s['peak_mb']:.0f} MB "
+        f"| {b['seconds']:.2f} s ({b['read_only']:.2f} s reading rows) | {b['peak_mb']:.0f} MB "
+        f"| {s['seconds'] / b['seconds']:.2f}× |"
+    )
 
 
 if __name__ == "__main__":

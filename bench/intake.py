@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import sqlite3
 import statistics
 import sys
 import tempfile
@@ -132,6 +133,15 @@ def main() -> None:
         f"bare INSERT   : {b:.3f} s  {b / args.cases * 1000:.2f} ms/case  {args.cases / b:.0f} cases/s"
     )
     print(f"ratio         : {s / b:.1f}x")
+    from bench.timing import machine
+
+    print("| date | machine | scenario | service layer | bare INSERT | ratio |")
+    print("|---|---|---|---|---|---|")
+    print(
+        f"| {dt.date.today().isoformat()} | {machine(f'SQLite {sqlite3.sqlite_version} (WAL)')} "
+        f"| {batches} | {s / args.cases * 1000:.2f} ms/case ({args.cases / s:.0f} cases/s) "
+        f"| {b / args.cases * 1000:.2f} ms/case | {s / b:.1f}× |"
+    )
 
 
 if __name__ == "__main__":

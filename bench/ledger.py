@@ -115,17 +115,27 @@ def build(folder: Path, cases: int) -> tuple[Path, float]:
                     db.session.add(
                         Product(business_line_id=line, code=f"P{n:03d}", name=f"外墙乳胶漆 {n}")
                     )
-                parent = RootCause(business_line_id=line, code="material", name="原材料")
-                db.session.add(parent)
-                db.session.flush()
-                db.session.add(
-                    RootCause(
-                        business_line_id=line,
-                        parent_id=parent.id,
-                        code="m.batch",
-                        name="批次不合格",
+                # A new line comes with the default catalogue (core.services.root_causes).
+                codes = {
+                    rc.code: rc
+                    for rc in db.session.scalars(
+                        sa.select(RootCause).where(RootCause.business_line_id == line)
                     )
-                )
+                }
+                parent = codes.get("material")
+                if parent is None:
+                    parent = RootCause(business_line_id=line, code="material", name="原材料")
+                    db.session.add(parent)
+                    db.session.flush()
+                if "m.batch" not in codes:
+                    db.session.add(
+                        RootCause(
+                            business_line_id=line,
+                            parent_id=parent.id,
+                            code="m.batch",
+                            name="批次不合格",
+                        )
+                    )
         for line in line_ids:
             customers.append(
                 list(

@@ -1,0 +1,1 @@
+"""Kesu benchmarks: `python -m bench all` runs every one (see bench/README.md)."""
