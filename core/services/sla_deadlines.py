@@ -10,9 +10,11 @@ from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm.attributes import set_committed_value
 
 from core.db import utcnow
 from core.deadlines import RULES, RULES_BY_NAME, Duration, parse_spec
+from core.extensions import db
 from core.models import Case, CaseDeadline
 from core.services.sla import calendar_for
 from core.settings import CORE_SETTINGS, line_settings
@@ -132,6 +134,32 @@ def sync_deadlines(
         row.name: row.due_at.astimezone(dt.UTC).isoformat()
         for row in sorted(rows.values(), key=lambda r: (r.due_at, r.name))
     }
+
+
+def flush_new_case(case: Case) -> None:
+    """Flush a new case, its deadline rows in one INSERT.
+
+    The unit of work sends one INSERT per new row on SQLite, because it needs each row's
+    id and SQLite's RETURNING does not promise the rows' order; the rows are inserted here
+    in one statement instead, read back from its RETURNING, and become the case's
+    ``deadline_rows`` (the same rows, now persistent). Only for a case not yet flushed:
+    every row of it is new.
+    """
+    rows = list(case.deadline_rows)
+    if not sa.inspect(case).pending or len(rows) < 2:
+        db.session.flush()
+        return
+    keys = [a.key for a in sa.inspect(CaseDeadline).column_attrs if a.key not in ("id", "case_id")]
+    for row in rows:
+        db.session.expunge(row)
+    set_committed_value(case, "deadline_rows", [])
+    db.session.flush()
+    values = [{"case_id": case.id, **{k: getattr(row, k) for k in keys}} for row in rows]
+    stmt = sa.insert(CaseDeadline).returning(CaseDeadline)
+    # render_nulls: rows without a value (met_at of a running deadline) stay in the batch.
+    inserted = db.session.scalars(stmt, values, execution_options={"render_nulls": True}).all()
+    inserted.sort(key=lambda r: (r.due_at, r.name))  # the relationship's order
+    set_committed_value(case, "deadline_rows", inserted)
 
 
 def _open_state(case: Case) -> str:
