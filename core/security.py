@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from flask import g, jsonify, request
+import sqlalchemy as sa
+from flask import g, has_request_context, jsonify, request
 from flask_appbuilder.api import expose, safe
 from flask_appbuilder.const import (
     API_SECURITY_ACCESS_TOKEN_KEY,
@@ -11,8 +12,10 @@ from flask_appbuilder.const import (
 )
 from flask_appbuilder.security.api import SecurityApi
 from flask_appbuilder.security.sqla.manager import SecurityManager
+from flask_appbuilder.security.sqla.models import Group, Role
 from flask_babel import lazy_gettext as _l
 from flask_jwt_extended import create_access_token, create_refresh_token
+from sqlalchemy.orm import joinedload
 
 from core import auth_guard, limits, passwords
 from core.auth_views import (
@@ -22,7 +25,7 @@ from core.auth_views import (
     throttled_message,
 )
 from core.inputs import is_id
-from core.models import KesuUser
+from core.models import BusinessLine, KesuUser
 from core.views.accounts import (
     KesuRoleModelView,
     KesuUserDBModelView,
@@ -30,6 +33,20 @@ from core.views.accounts import (
     UnusedGroupView,
 )
 from core.views.datamodel import AuditedInterface
+
+USER_LOAD = (
+    joinedload(KesuUser.roles),
+    joinedload(KesuUser.groups).joinedload(Group.roles),
+    joinedload(KesuUser.business_lines).joinedload(BusinessLine.plugins),
+)
+
+
+def _request_cache() -> dict | None:
+    """A dict that lives as long as the current request (None outside one): kept on the
+    request object itself, so it never outlives the request or passes to another user."""
+    if not has_request_context():
+        return None
+    return vars(request._get_current_object()).setdefault("_kesu_access_cache", {})
 
 
 class KesuSecurityApi(SecurityApi):
@@ -144,6 +161,36 @@ class KesuSecurityManager(SecurityManager):
         """Throttled, and the same work for unknown names and wrong passwords (see
         :mod:`core.auth_guard`); raises ``LoginThrottled``."""
         return auth_guard.authenticate(self, username, password)
+
+    def get_user_by_id(self, pk):
+        """The user with what every request reads of them (roles, groups, business lines and
+        their plugins) in one statement, instead of one lazy load each."""
+        return self.session.get(self.user_model, pk, options=USER_LOAD)
+
+    def get_public_role(self):
+        """The Public role with its permissions in one statement (every API call asks
+        whether its endpoint is public before it looks at the token)."""
+        stmt = (
+            sa.select(self.role_model)
+            .where(self.role_model.name == self.auth_role_public)
+            .options(joinedload(Role.permissions))
+        )
+        return self.session.scalars(stmt).unique().one_or_none()
+
+    def _has_view_access(self, user, permission_name, view_name) -> bool:
+        """Whether the user's roles grant the permission: answered once per request for
+        roles that are all builtin (``FAB_ROLES``, configuration), whose grants cannot change
+        while the request runs; other roles ask the database each time, as FAB does."""
+        cache = _request_cache()
+        if cache is None:
+            return super()._has_view_access(user, permission_name, view_name)
+        roles = tuple(sorted(r.name for r in self.get_user_roles(user)))
+        if not roles or any(name not in self.builtin_roles for name in roles):
+            return super()._has_view_access(user, permission_name, view_name)
+        key = (roles, permission_name, view_name)
+        if key not in cache:
+            cache[key] = super()._has_view_access(user, permission_name, view_name)
+        return cache[key]
 
     def _user_by_id(self, pk):
         return self.get_user_by_id(int(pk)) if is_id(pk) else None

@@ -132,14 +132,31 @@ def visible_lines(actor: KesuUser) -> list[BusinessLine]:
 
 
 def line_for_write(actor: KesuUser, code: str, field: str = "business_line") -> BusinessLine:
-    """The active line ``code`` if the actor belongs to it: 400 unknown, 403 foreign."""
-    line = db.session.scalar(sa.select(BusinessLine).where(BusinessLine.code == code))
+    """The active line ``code`` if the actor belongs to it: 400 unknown, 403 foreign.
+
+    A member's line is the one loaded with the actor (this request, the same row a query
+    would return from the session); an admin's is looked up.
+    """
+    line = next((x for x in _loaded_lines(actor) if x.code == code), None)
+    if line is None:
+        line = db.session.scalar(
+            sa.select(BusinessLine)
+            .where(BusinessLine.code == code)
+            .options(sa.orm.lazyload(BusinessLine.plugins))  # kept if loaded, else on use
+        )
     if line is None or not line.active:
         raise Invalid(_l("Unknown business line."), field=field)
     ids = line_ids(actor)
     if ids is not None and line.id not in ids:
         raise Forbidden(_l("You do not belong to this business line."), field=field)
     return line
+
+
+def _loaded_lines(actor) -> list[BusinessLine]:
+    """The actor's lines if they are loaded already (they are, with the request's user)."""
+    if actor is SYSTEM or "business_lines" not in sa.inspect(actor).dict:
+        return []
+    return actor.business_lines
 
 
 def cases_query(actor: KesuUser) -> sa.Select:

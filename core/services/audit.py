@@ -28,7 +28,7 @@ from core.models import AuditChainHead, AuditEvent, Case, KesuUser
 from core.models.audit import GENESIS_HASH
 from core.roles import AUDIT, CAN_READ_AUDIT
 from core.services.access import is_admin, line_filter, require
-from core.services.locks import lock_chain_head
+from core.services.locks import held_chain_head
 
 SYSTEM_ACTOR = "system"
 
@@ -87,7 +87,7 @@ def record(
     """Append one event to the chain; must run inside the change's write transaction."""
     if not in_write_transaction():
         raise RuntimeError("audit events are written inside the change's write transaction")
-    head = lock_chain_head()  # already held: the write gate (core.services.locks)
+    head = held_chain_head()  # locked by the write gate (core.services.locks)
     # Ids are taken here, under the head lock, so each event is inserted once with its hash
     # (the table refuses UPDATE) and ids grow in commit order.
     next_id = (db.session.scalar(sa.select(sa.func.max(AuditEvent.id))) or 0) + 1

@@ -130,9 +130,9 @@ def resolve_customer(actor, line: BusinessLine, data: Mapping[str, Any], out: Ca
 
 def save_customer(actor, line: BusinessLine, clean: dict[str, Any]) -> Customer:
     customer = db.session.scalar(
-        sa.select(Customer).where(
-            Customer.business_line_id == line.id, Customer.name == clean["name"]
-        )
+        sa.select(Customer)
+        .where(Customer.business_line_id == line.id, Customer.name == clean["name"])
+        .options(sa.orm.lazyload(Customer.business_line))  # the line is loaded: ``line``
     )
     if customer is None:
         customer = Customer(business_line_id=line.id, kind=clean.get("kind") or "dealer")
@@ -173,7 +173,11 @@ def save_customer(actor, line: BusinessLine, clean: dict[str, Any]) -> Customer:
 def resolve_product(line: BusinessLine, ref: str | None, out: CaseInput) -> Product | None:
     if ref is None:
         return None
-    base = sa.select(Product).where(Product.business_line_id == line.id)
+    base = (
+        sa.select(Product)
+        .where(Product.business_line_id == line.id)
+        .options(sa.orm.lazyload(Product.business_line))  # the line is loaded: ``line``
+    )
     product = db.session.scalar(base.where(Product.code == ref))
     if product is not None:
         return product

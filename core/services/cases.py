@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
@@ -81,6 +82,10 @@ AUDITED = (
     "major_reasons",
     "deadlines",
 )
+
+
+# A new case's lists, set empty when it is made so that reading them loads nothing.
+NEW_CASE_LISTS = ("evidence", "compensation", "deadline_rows", "approvals", "visits")
 
 
 def snapshot(case: Case) -> dict[str, Any]:
@@ -171,8 +176,9 @@ def case_facts(case: Case, line: LineFacts | None = None) -> CaseFacts:
 PRIORITY_ORDER = ("P1", "P2", "P3")
 
 
-def recompute(case: Case) -> None:
-    """Re-evaluate acceptance issues, major triggers and priority from the plugins."""
+def recompute(case: Case) -> CaseFacts:
+    """Re-evaluate acceptance issues, major triggers and priority from the plugins; returns
+    the facts the plugins were given (before the values it sets)."""
     # Plugins query other cases; the case being written must not be flushed half-made.
     with db.session.no_autoflush:
         line = line_facts(case.business_line)
@@ -195,6 +201,19 @@ def recompute(case: Case) -> None:
         for result in case_caller("kesu_deadlines", line, case.category)(case=facts):
             deadlines.update(result or {})
         sla_deadlines.sync_deadlines(case, deadlines)
+    return facts
+
+
+def recomputed(facts: CaseFacts, case: Case) -> CaseFacts:
+    """``facts`` (from :func:`recompute`) with what recompute and the flush since changed:
+    the same as ``case_facts(case)`` without building it again."""
+    return dataclasses.replace(
+        facts,
+        id=case.id,
+        priority=case.priority,
+        is_major=bool(case.is_major),
+        major_reasons=tuple(case.major_reasons or ()),
+    )
 
 
 def _major_reason() -> PriorityReason:
@@ -232,10 +251,19 @@ def touch(case: Case) -> None:
     case.updated_at = utcnow()
 
 
-def emit(case: Case, action: str, old_status: str | None, actor: KesuUser, payload=None) -> None:
-    """Tell the case's plugins what happened (inside the same transaction)."""
-    line = line_facts(case.business_line)
-    facts = case_facts(case, line)
+def emit(
+    case: Case,
+    action: str,
+    old_status: str | None,
+    actor: KesuUser,
+    payload=None,
+    *,
+    facts: CaseFacts | None = None,
+) -> None:
+    """Tell the case's plugins what happened (inside the same transaction); ``facts``: the
+    case's facts as they are now, when the caller has them (see :func:`recomputed`)."""
+    line = facts.line if facts is not None else line_facts(case.business_line)
+    facts = facts or case_facts(case, line)
     event = CaseEvent(
         action, old_status, case.status, actor.username, dict(payload or {}), actor.id
     )
@@ -265,7 +293,11 @@ def create_case(actor: KesuUser, data: Any) -> Case:
         if "category" not in out.errors:
             details = validate_details(line, data["category"], data.get("details"), out)
         case = Case(
-            business_line=line, category=data.get("category"), status="new", details=details
+            business_line=line,
+            category=data.get("category"),
+            status="new",
+            details=details,
+            **{name: [] for name in NEW_CASE_LISTS},  # known empty: never loaded
         )
         apply_core(case, line, clean, out)
         invalid_if(out.errors)
@@ -277,8 +309,8 @@ def create_case(actor: KesuUser, data: Any) -> Case:
         case.stage_times = {"new": now.isoformat()}
         case.created_by_id = actor.id
         db.session.add(case)
-        recompute(case)
-        db.session.flush()
+        facts = recompute(case)
+        sla_deadlines.flush_new_case(case)
         audit.record(
             actor,
             "create",
@@ -287,7 +319,7 @@ def create_case(actor: KesuUser, data: Any) -> Case:
             case_id=case.id,
             changes=audit.diff({}, snapshot(case)),
         )
-        emit(case, "create", None, actor)
+        emit(case, "create", None, actor, facts=recomputed(facts, case))
     return case
 
 

@@ -14,7 +14,7 @@ order, and never an earlier one after a later one:
    to the start, which makes all the locks below uncontended between writers.
 2. The idempotency key of the request (``idempotency_key``, core.api.idempotency).
 3. The month's case counter (``case_counter``, core.services.numbers).
-4. Business-line rows (e.g. the major-incident plugin's per-line lock).
+4. Business-line rows.
 5. Case rows, in ascending id (core.services.access.get_case, core.services.cases.refresh).
 6. Any other row (customers, deadlines, ...).
 
@@ -56,7 +56,24 @@ def lock_chain_head() -> AuditChainHead:
             pass  # another transaction created it first; lock theirs
         with db.session.no_autoflush:
             head = db.session.scalar(stmt)
+    session = db.session()
+    session.info[_HELD] = (session.get_transaction(), head)
     return head
+
+
+_HELD = "kesu_chain_head"
+
+
+def held_chain_head() -> AuditChainHead:
+    """The audit chain head this write transaction locked at its gate, without reading it
+    again: the lock is held to the end of the transaction, and only this transaction's
+    session changes the row meanwhile (a rolled-back savepoint expires what it changed, so
+    it is read again). Outside such a transaction: locked now."""
+    session = db.session()
+    held = session.info.get(_HELD)
+    if held is not None and held[0] is session.get_transaction() and held[0].is_active:
+        return held[1]
+    return lock_chain_head()
 
 
 def take_write_locks() -> None:

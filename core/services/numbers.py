@@ -12,26 +12,30 @@ import datetime as dt
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from core.db import for_update
 from core.extensions import db
 from core.models import CaseCounter
 
 
-def _locked_counter(period: str) -> CaseCounter | None:
-    return db.session.scalar(for_update(sa.select(CaseCounter).where(CaseCounter.period == period)))
+def _increment(period: str) -> int | None:
+    """Move the month's counter on by one and return its new value, in one statement that
+    also locks the row to the end of the transaction; None when the month has no row yet."""
+    return db.session.scalar(
+        sa.update(CaseCounter)
+        .where(CaseCounter.period == period)
+        .values(last=CaseCounter.last + 1)
+        .returning(CaseCounter.last)
+    )
 
 
 def next_case_number(local_now: dt.datetime) -> str:
     """Take the next number of the month of ``local_now`` (the line's local time)."""
     period = local_now.strftime("%Y%m")
-    counter = _locked_counter(period)
-    if counter is None:
+    last = _increment(period)
+    if last is None:
         try:
             with db.session.begin_nested():
                 db.session.add(CaseCounter(period=period, last=0))
         except IntegrityError:
             pass  # another transaction created the month's row first; lock theirs
-        counter = _locked_counter(period)
-    counter.last += 1
-    db.session.flush()
-    return f"KS-{period}-{counter.last:05d}"
+        last = _increment(period)
+    return f"KS-{period}-{last:05d}"

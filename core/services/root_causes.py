@@ -207,10 +207,23 @@ def catalogue(line_id: int, *, active_only: bool = True) -> list[RootCause]:
 
 def choices(line_id: int) -> list[tuple[int, str]]:
     """What a root-cause picker offers: the active second-level entries, labelled
-    "top / entry" (a top-level entry without entries of its own is offered itself)."""
-    rows = catalogue(line_id)
-    parents = {r.parent_id for r in rows if r.parent_id}
-    return [(r.id, r.label) for r in rows if r.parent_id or r.id not in parents]
+    "top / entry" (a top-level entry without entries of its own is offered itself), in the
+    catalogue's order. Reads plain columns: every case page and answer shows the list."""
+    rows = db.session.execute(
+        sa.select(RootCause.id, RootCause.parent_id, RootCause.name, RootCause.active)
+        .where(RootCause.business_line_id == line_id)
+        .order_by(RootCause.position, RootCause.id)
+    ).all()
+    entries: dict[int, list[tuple[int, str]]] = {}
+    for pk, parent_id, name, active in rows:
+        if parent_id is not None and active:
+            entries.setdefault(parent_id, []).append((pk, name))
+    out: list[tuple[int, str]] = []
+    for pk, parent_id, name, active in rows:
+        if parent_id is None and active:
+            own = entries.get(pk)
+            out.extend([(e, f"{name} / {n}") for e, n in own] if own else [(pk, name)])
+    return out
 
 
 def resolve(line_id: int, raw: Any, *, field: str = "root_cause_category") -> RootCause | None:

@@ -10,9 +10,12 @@ from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 
 from core.db import utcnow
 from core.deadlines import RULES, RULES_BY_NAME, Duration, parse_spec
+from core.extensions import db
 from core.models import Case, CaseDeadline
 from core.services.sla import calendar_for
 from core.settings import CORE_SETTINGS, line_settings
@@ -133,6 +136,46 @@ def sync_deadlines(
     soonest = next((row for row in ordered if row.state == "running"), None)
     case.next_due_at = soonest.due_at if soonest else None
     case.next_due_name = soonest.name if soonest else None
+
+
+def flush_new_case(case: Case) -> None:
+    """Flush a new case, its deadline rows in one INSERT.
+
+    The unit of work sends one INSERT per new row on SQLite, because it needs each row's
+    id and SQLite's RETURNING does not promise the rows' order; the rows are inserted here
+    in one statement instead, matched to their ids by name (unique per case), and stay the
+    case's ``deadline_rows``, now persistent. Only for a case not yet flushed: every row of
+    it is new.
+    """
+    rows = list(case.deadline_rows)
+    if not sa.inspect(case).pending or len(rows) < 2:
+        db.session.flush()
+        return
+    for row in rows:
+        db.session.expunge(row)
+    set_committed_value(case, "deadline_rows", [])
+    db.session.flush()
+    table = CaseDeadline.__table__
+    columns = [c for c in table.columns if c.key != "id"]
+    keys = [c.key for c in columns]
+    for row in rows:
+        row.case_id = case.id
+        for column in columns:  # what was not set gets its default (or NULL), known as such
+            if column.key not in row.__dict__:
+                default = column.default
+                setattr(row, column.key, default.arg if default and default.is_scalar else None)
+    ids = dict(
+        db.session.execute(
+            sa.insert(table).returning(table.c.name, table.c.id),
+            [{key: getattr(row, key) for key in keys} for row in rows],
+        ).all()
+    )
+    for row in rows:
+        row.id = ids[row.name]
+        make_transient_to_detached(row)  # as if loaded: no changes pending
+        db.session.add(row)
+    rows.sort(key=lambda r: (r.due_at, r.name))  # the relationship's order
+    set_committed_value(case, "deadline_rows", rows)
 
 
 def _open_state(case: Case) -> str:

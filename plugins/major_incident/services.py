@@ -8,9 +8,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from core.contracts import CaseFacts
-from core.db import for_update, in_write_transaction
 from core.extensions import db
-from core.models import BusinessLine, Case
+from core.models import Case
 from core.roles import CS_SUPERVISOR, MANAGER
 from core.services import cases
 from core.services.access import line_filter
@@ -45,16 +44,12 @@ def _same_batch(case: CaseFacts, days: int):
 def outbreak_members(case: CaseFacts) -> list[int | None]:
     """The ids of the complaints forming a batch outbreak with this one (None for itself if new).
 
-    In a write transaction the business line's row is locked first, so that two complaints
-    about one batch registered at the same moment count each other (PostgreSQL; SQLite
-    writers run one at a time anyway).
+    Two complaints about one batch registered at the same moment count each other: every
+    write transaction holds the write gate (core.services.locks) from its start, so writers
+    run one at a time on both engines and no lock of the line's own is needed.
     """
     if not case.batch_no:
         return []
-    if in_write_transaction():
-        db.session.execute(
-            for_update(sa.select(BusinessLine.id).where(BusinessLine.id == case.line.id))
-        )
     n, days = settings(case)
     others = _same_batch(case, days)
     window = rules.outbreak_window([t for _id, t in others], case.received_at, n, days)
