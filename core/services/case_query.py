@@ -33,8 +33,8 @@ from sqlalchemy.orm import joinedload, lazyload, selectinload
 from core import limits
 from core.db import utcnow
 from core.extensions import db
-from core.models import BusinessLine, Case, Customer, KesuUser, Product
-from core.services.access import line_ids, require
+from core.models import BusinessLine, Case, Customer, KesuUser
+from core.services.access import SAME_LINE, line_ids, require
 from core.services.errors import Invalid
 
 LIST_FILTERS = (
@@ -343,8 +343,7 @@ def _load(ids: list[int]) -> list[Case]:
         .where(Case.id.in_(ids))
         .options(
             joinedload(Case.business_line).options(quiet),
-            joinedload(Case.customer).joinedload(Customer.business_line).options(quiet),
-            joinedload(Case.product).joinedload(Product.business_line).options(quiet),
+            *SAME_LINE,
             selectinload(Case.handler).options(
                 lazyload(KesuUser.business_lines), lazyload(KesuUser.roles)
             ),
