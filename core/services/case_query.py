@@ -68,11 +68,14 @@ def configured_cap() -> int:
 
 @dataclass(frozen=True)
 class Narrow:
-    """A condition that may keep few cases, two ways: the ids it keeps, read through its own
-    index (``ids``), and the same test on a row (``rows``)."""
+    """A condition that may keep few cases, three ways: the ids it keeps, read through its
+    own index (``ids``); the same test on a row met while walking the sorting index
+    (``rows``); and, if it differs, the test for counting many (``counted``: a range of its
+    own index, where ``rows`` is kept off it)."""
 
     ids: sa.Select | sa.CompoundSelect
     rows: Any
+    counted: Any = None
 
 
 # -- cursors -------------------------------------------------------------------------------
@@ -286,16 +289,19 @@ def list_cases(
         ids = sa.select(Case.id).where(
             Case.business_line_id.in_(lines), Case.archived_at.is_(None), Case.next_due_at < now
         )
-        drivers.append(Narrow(ids, _bare(Case.next_due_at) < now))
+        drivers.append(Narrow(ids, _bare(Case.next_due_at) < now, Case.next_due_at < now))
     elif overdue:
         common.append(Case.next_due_at < now)  # a range of the deadline order itself
     driver = next((d for d in drivers if not _count_of(d.ids, cap)[1]), None)
+    counted = list(common)  # the count's conditions: the page's, each through its own index
     for d in drivers:
         if d is driver:
             line_col = _bare(Case.business_line_id)
             common.append(Case.id.in_(d.ids))
+            counted.append(Case.id.in_(d.ids))
         else:
             common.append(d.rows)
+            counted.append(d.rows if d.counted is None else d.counted)
 
     want = page_size + 1  # one more tells whether there is a next page
     if sort == "received":
@@ -327,7 +333,7 @@ def list_cases(
         nxt = _encode(sort, key, last.id)
     count, capped = (0, False)
     if count_cap is not None:
-        hits = sa.select(Case.id).where(line_col.in_(lines), *common)
+        hits = sa.select(Case.id).where(line_col.in_(lines), *counted)
         count, capped = _count_of(hits, count_cap)
     return Page(items, nxt, count, capped)
 
