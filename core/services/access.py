@@ -154,7 +154,8 @@ def line_for_write(actor: KesuUser, code: str, field: str = "business_line") -> 
 
 def _loaded_lines(actor) -> list[BusinessLine]:
     """The actor's lines if they are loaded already (they are, with the request's user)."""
-    if actor is SYSTEM or "business_lines" not in sa.inspect(actor).dict:
+    state = None if actor is SYSTEM else sa.inspect(actor, raiseerr=False)
+    if state is None or "business_lines" not in state.dict:
         return []
     return actor.business_lines
 

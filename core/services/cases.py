@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-import datetime as dt
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any
@@ -11,13 +9,9 @@ from typing import Any
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
-from core import fields
 from core.contracts import (
     CaseEvent,
     CaseFacts,
-    LineFacts,
-    PriorityReason,
-    ProposalLine,
     compensation_total,
 )
 from core.db import for_update, utcnow, write_transaction
@@ -26,7 +20,10 @@ from core.models import Case, KesuUser, RootCause
 from core.roles import CAN_CREATE, CAN_EDIT
 from core.services import audit, sla_deadlines
 from core.services.access import get_case, line_for_write, require
-from core.services.case_hooks import case_caller, flatten, line_caller
+from core.services.case_facts import PRIORITY_ORDER as PRIORITY_ORDER
+from core.services.case_facts import case_facts, recompute, recomputed
+from core.services.case_facts import proposal_lines as proposal_lines
+from core.services.case_hooks import case_caller, flatten
 from core.services.case_hooks import display_field_specs as display_field_specs
 from core.services.case_hooks import plugin_field_specs as plugin_field_specs
 from core.services.case_input import CORE_FIELDS as CORE_FIELDS
@@ -36,7 +33,6 @@ from core.services.case_input import (
     apply_core,
     check_category,
     core_values,
-    customer_dict,
     resolve_customer,
     save_customer,
     start_input,
@@ -105,119 +101,6 @@ def panels(case: Case) -> list:
 
 def category_enabled(case: Case) -> bool:
     return case.category in case.business_line.enabled_plugin_keys
-
-
-# -- facts -------------------------------------------------------------------------------------
-
-
-def proposal_lines(case: Case) -> tuple[ProposalLine, ...]:
-    """The case's compensation lines as plain data."""
-    return tuple(
-        ProposalLine(
-            kind=c.kind,
-            amount=c.amount,
-            quantity=c.quantity,
-            unit_price=c.unit_price,
-            sku=c.sku,
-            batch_no=c.batch_no,
-            note=c.note or "",
-        )
-        for c in case.compensation
-    )
-
-
-def case_facts(case: Case, line: LineFacts | None = None) -> CaseFacts:
-    """The plain snapshot of a case that plugin hooks receive."""
-    line = line or line_facts(case.business_line)
-    specs = {s.name: s for s in display_field_specs(line, case.category)}
-    details = {
-        k: fields.from_json(specs[k], v) if k in specs else v
-        for k, v in (case.details or {}).items()
-    }
-    product = case.product
-    return CaseFacts(
-        id=case.id,
-        number=case.number,
-        line=line,
-        category=case.category,
-        channel=case.channel,
-        status=case.status,
-        priority=case.priority,
-        customer=customer_dict(case.customer),
-        product={
-            "id": product.id,
-            "code": product.code,
-            "name": product.name,
-            "unit_price": product.unit_price,
-        }
-        if product
-        else {},
-        batch_no=case.batch_no,
-        quantity_purchased=case.quantity_purchased,
-        purchase_date=case.purchase_date,
-        goods_received_at=case.goods_received_at,
-        received_at=case.received_at,
-        description=case.description,
-        demand=case.demand,
-        claim_amount=case.claim_amount,
-        details=details,
-        evidence_kinds=frozenset(e.kind for e in case.evidence),
-        compensation=proposal_lines(case),
-        root_cause=case.root_cause,
-        held_from=case.held_from,
-        department=case.department.code if case.department else None,
-        is_major=bool(case.is_major),
-        major_reasons=tuple(case.major_reasons or ()),
-        stage_times={k: dt.datetime.fromisoformat(v) for k, v in (case.stage_times or {}).items()},
-        verified_effective=case.verified_effective,
-    )
-
-
-PRIORITY_ORDER = ("P1", "P2", "P3")
-
-
-def recompute(case: Case) -> CaseFacts:
-    """Re-evaluate acceptance issues, major triggers and priority from the plugins; returns
-    the facts the plugins were given (before the values it sets)."""
-    # Plugins query other cases; the case being written must not be flushed half-made.
-    with db.session.no_autoflush:
-        line = line_facts(case.business_line)
-        facts = case_facts(case, line)
-        issues = flatten(case_caller("kesu_acceptance_issues", line, case.category)(case=facts))
-        case.acceptance_issues = [i.as_dict() for i in issues]
-        reasons = list(dict.fromkeys(flatten(line_caller("kesu_major_reasons", line)(case=facts))))
-        case.major_reasons = reasons
-        case.is_major = bool(reasons)
-        priority_reasons = flatten(line_caller("kesu_priority_reasons", line)(case=facts))
-        if case.is_major:
-            priority_reasons.insert(0, _major_reason())
-        best = min((r.priority for r in priority_reasons), key=PRIORITY_ORDER.index, default="P3")
-        codes = list(dict.fromkeys(r.code for r in priority_reasons if r.priority == best))
-        if case.priority_override in PRIORITY_ORDER:
-            best, codes = case.priority_override, ["manual", *codes]
-        case.priority = best
-        case.priority_reasons = codes
-        deadlines: dict[str, Any] = {}
-        for result in case_caller("kesu_deadlines", line, case.category)(case=facts):
-            deadlines.update(result or {})
-        sla_deadlines.sync_deadlines(case, deadlines)
-    return facts
-
-
-def recomputed(facts: CaseFacts, case: Case) -> CaseFacts:
-    """``facts`` (from :func:`recompute`) with what recompute and the flush since changed:
-    the same as ``case_facts(case)`` without building it again."""
-    return dataclasses.replace(
-        facts,
-        id=case.id,
-        priority=case.priority,
-        is_major=bool(case.is_major),
-        major_reasons=tuple(case.major_reasons or ()),
-    )
-
-
-def _major_reason() -> PriorityReason:
-    return PriorityReason("P1", "major")
 
 
 def require_writable(case: Case) -> None:
