@@ -36,9 +36,9 @@ def steps(args) -> list[tuple[str, list[str]]]:
     out.append(("intake", ["bench/intake.py", "--cases", "300", "--rounds", "3"]))
     out.append(("intake", ["bench/intake.py", "--cases", "300", "--rounds", "3", "--same-batch"]))
     if (ROOT / "bench" / "intake_http.py").exists():
-        out.append(("intake_http", ["bench/intake_http.py"]))
-        if args.pg and offers_pg("intake_http"):
-            out.append(("intake_http", ["bench/intake_http.py", "--pg", args.pg]))
+        # its --pg adds PostgreSQL to SQLite
+        pg = ["--pg", args.pg] if args.pg and offers_pg("intake_http") else []
+        out.append(("intake_http", ["bench/intake_http.py", *pg]))
     for n in sizes:
         out.append(("sweep", ["bench/sweep.py", "--cases", str(n), "--rounds", "3"]))
     out.append(
