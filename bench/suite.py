@@ -18,6 +18,8 @@ import sys
 import time
 from pathlib import Path
 
+from bench.lists import schema_heads  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
 NAMES = ("lists", "intake", "intake_http", "sweep", "export", "report", "ledger")
 
@@ -44,13 +46,15 @@ def steps(args) -> list[tuple[str, list[str]]]:
     out.append(
         ("export", ["bench/export.py", "--lines", str(min(small, 100_000)), "--rounds", "3"])
     )
+    # The kept files follow the schema: a new migration gets new folders.
+    schema = "-".join(sorted(schema_heads()))
     for n in sizes:
-        keep = str(Path(args.folder) / f"kesu-bench-report-{n}")
+        keep = str(Path(args.folder) / f"kesu-bench-report-{n}-{schema}")
         out.append(
             ("report", ["bench/report.py", "--cases", str(n), "--rounds", "3", "--keep", keep])
         )
     for n in sizes:
-        keep = str(Path(args.folder) / f"kesu-bench-ledger-{n}")
+        keep = str(Path(args.folder) / f"kesu-bench-ledger-{n}-{schema}")
         export = str(max(n // 10, 1))
         out.append(
             (
