@@ -30,6 +30,7 @@ def steps(args) -> list[tuple[str, list[str]]]:
     out: list[tuple[str, list[str]]] = []
     lists = ["-m", "bench", "lists", "--sizes", ",".join(map(str, sizes))]
     lists += ["--rounds", str(args.rounds), "--requests", str(args.requests)]
+    lists += ["--folder", args.folder]
     if args.pg:
         lists += ["--pg", args.pg]
     if args.rebuild:
