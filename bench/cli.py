@@ -1,7 +1,7 @@
 """``python -m bench <name> [options]``: one benchmark, or ``all`` of them.
 
 - ``python -m bench lists --sizes 100000,1000000 [--pg URL]``: the case list (bench/lists.py);
-- ``python -m bench intake|sweep|export|report|ledger [options]``: the script of that name,
+- ``python -m bench intake|intake_http|sweep|export|report|ledger [options]``: that script,
   its options passed on (``python bench/<name>.py --help``);
 - ``python -m bench all [--sizes ...] [--pg URL] [--out FILE]``: every benchmark at the given
   sizes, then one Markdown report (date, engine, machine, each figure beside its baseline).

@@ -18,6 +18,8 @@ import sys
 import time
 from pathlib import Path
 
+from bench.lists import schema_heads  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
 NAMES = ("lists", "intake", "intake_http", "sweep", "export", "report", "ledger")
 
@@ -28,6 +30,7 @@ def steps(args) -> list[tuple[str, list[str]]]:
     out: list[tuple[str, list[str]]] = []
     lists = ["-m", "bench", "lists", "--sizes", ",".join(map(str, sizes))]
     lists += ["--rounds", str(args.rounds), "--requests", str(args.requests)]
+    lists += ["--folder", args.folder]
     if args.pg:
         lists += ["--pg", args.pg]
     if args.rebuild:
@@ -36,21 +39,23 @@ def steps(args) -> list[tuple[str, list[str]]]:
     out.append(("intake", ["bench/intake.py", "--cases", "300", "--rounds", "3"]))
     out.append(("intake", ["bench/intake.py", "--cases", "300", "--rounds", "3", "--same-batch"]))
     if (ROOT / "bench" / "intake_http.py").exists():
-        out.append(("intake_http", ["bench/intake_http.py"]))
-        if args.pg and offers_pg("intake_http"):
-            out.append(("intake_http", ["bench/intake_http.py", "--pg", args.pg]))
+        # its --pg adds PostgreSQL to SQLite
+        pg = ["--pg", args.pg] if args.pg and offers_pg("intake_http") else []
+        out.append(("intake_http", ["bench/intake_http.py", *pg]))
     for n in sizes:
         out.append(("sweep", ["bench/sweep.py", "--cases", str(n), "--rounds", "3"]))
     out.append(
         ("export", ["bench/export.py", "--lines", str(min(small, 100_000)), "--rounds", "3"])
     )
+    # The kept files follow the schema: a new migration gets new folders.
+    schema = "-".join(sorted(schema_heads()))
     for n in sizes:
-        keep = str(Path(args.folder) / f"kesu-bench-report-{n}")
+        keep = str(Path(args.folder) / f"kesu-bench-report-{n}-{schema}")
         out.append(
             ("report", ["bench/report.py", "--cases", str(n), "--rounds", "3", "--keep", keep])
         )
     for n in sizes:
-        keep = str(Path(args.folder) / f"kesu-bench-ledger-{n}")
+        keep = str(Path(args.folder) / f"kesu-bench-ledger-{n}-{schema}")
         export = str(max(n // 10, 1))
         out.append(
             (

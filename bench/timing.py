@@ -55,10 +55,11 @@ def measure(
     requests: int,
     budget: float,
 ) -> dict:
-    """One warm-up request, then ``rounds`` rounds of ``requests`` requests; a round holds
+    """Two warm-up requests (the second one timed to size the rounds), then ``rounds`` rounds of ``requests`` requests; a round holds
     fewer (at least 3) when they would take more than ``budget`` seconds. p50 and p95 in ms
     are the medians over the rounds of each round's p50 and p95."""
-    _, first, statements = timed_get(client, url, headers, counter)
+    timed_get(client, url, headers, counter)  # warm-up: caches, templates, connection
+    _, first, statements = timed_get(client, url, headers, counter)  # sizes the rounds
     per_round = requests
     if first * requests > budget:
         per_round = max(min(3, requests), int(budget / first))
