@@ -15,8 +15,10 @@ import sqlalchemy as sa
 from core.db import utcnow
 from core.extensions import db
 from core.models import Case, CaseDeadline, KesuUser
-from tests.conftest import keep_next_deadlines, signed_in
-from tests.test_sql_counts import add_cases, counting
+from core.services.access import SYSTEM
+from core.services.setup import create_user
+from tests.conftest import PASSWORD, keep_next_deadlines, signed_in
+from tests.test_sql_counts import add_cases, counting, statements
 
 LISTS = (
     "",
@@ -268,3 +270,21 @@ def test_a_persons_cases_are_found_either_way(app, cap):
     assert listed(signed_in(app, "supervisor"), f"handler={qa_id}") == handled
     assert listed(signed_in(app, "qa"), "mine=1") == handled
     assert len(listed(signed_in(app, "agent"), "mine=1")) == 20  # a full page: registered all
+
+
+def test_the_list_screen_costs_the_same_statements_for_3_and_30_colleagues(app):
+    """The handler filter offers the line's staff who may handle a case: their roles are read
+    together, not one person at a time."""
+    add_cases(app, 5)
+    client = signed_in(app, "supervisor")
+    few, _ = statements(app, client, "/cases/", "<tr data-case=")
+    with app.app_context():
+        for n in range(27):
+            role = ("QA", "Sales", "Finance")[n % 3]
+            create_user(SYSTEM, username=f"staff{n}", password=PASSWORD, roles=[role], lines=["L1"])
+        db.session.remove()
+    many, _ = statements(app, client, "/cases/", "<tr data-case=")
+    page = client.get("/cases/").get_data(as_text=True)
+    assert ">staff0<" in page and ">staff1<" in page  # QA and Sales may handle a case
+    assert ">staff2<" not in page  # Finance may not
+    assert few == many

@@ -11,6 +11,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_appbuilder.security.sqla.models import Group
 from flask_babel import lazy_gettext as _l
 
 from core.db import for_update
@@ -46,6 +47,15 @@ def can(actor: KesuUser | None, permission: str, view: str = CASE) -> bool:
     if actor is None or not actor.is_active:
         return False
     return current_app.appbuilder.sm._has_view_access(actor, permission, view)
+
+
+def staff_roles() -> tuple:
+    """Loader options for deciding on many users' rights (may_handle over a pick list): their
+    roles and their groups' roles, for all of them in three statements instead of two each."""
+    return (
+        sa.orm.selectinload(KesuUser.roles),
+        sa.orm.selectinload(KesuUser.groups).selectinload(Group.roles),
+    )
 
 
 def may_handle(user) -> bool:

@@ -28,7 +28,13 @@ from core import limits
 from core.extensions import db
 from core.models import Case, KesuUser
 from core.services import case_query
-from core.services.access import line_member_ids, may_handle, require, visible_lines
+from core.services.access import (
+    line_member_ids,
+    may_handle,
+    require,
+    staff_roles,
+    visible_lines,
+)
 from core.services.errors import Invalid
 from core.services.lines import registry
 from core.timeutil import reader_zone, zone
@@ -50,7 +56,11 @@ def handler_choices(actor) -> list[KesuUser]:
     ids = line_member_ids(actor)
     if not ids:
         return []
-    users = db.session.scalars(sa.select(KesuUser).where(KesuUser.id.in_(ids)))
+    users = db.session.scalars(
+        sa.select(KesuUser)
+        .where(KesuUser.id.in_(ids))
+        .options(*staff_roles())  # may_handle reads each one's roles: loaded together
+    )
     return sorted((u for u in users if may_handle(u)), key=lambda u: (u.display_name, u.id))
 
 

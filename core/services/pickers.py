@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from core.extensions import db
 from core.models import BusinessLine, Case, Customer, KesuUser, Product
 from core.models.user import user_business_line
-from core.services.access import line_filter, line_ids, may_handle
+from core.services.access import line_filter, line_ids, may_handle, staff_roles
 from core.workflow import FINAL
 
 
@@ -41,6 +41,7 @@ def line_members(actor, line: BusinessLine) -> list[KesuUser]:
         .join(user_business_line, user_business_line.c.user_id == KesuUser.id)
         .where(user_business_line.c.business_line_id == line.id, KesuUser.active.is_(True))
         .order_by(KesuUser.username)
+        .options(*staff_roles())
     )
     return [user for user in members if may_handle(user)]
 
