@@ -1,11 +1,13 @@
 """The case list at any size: filters as index ranges, keyset pages, a capped count.
 
-A page is read in two statements whatever the table holds: the ids of the page (per business
-line, each a range of one of the ``ix_case_live_*`` indexes in the order it sorts, merged
-across the reader's lines), then those cases with what a list row shows. The next page starts
-after the last row of this one (``after``, an opaque cursor), so a case registered between
-two pages is neither skipped nor shown twice, and page 25,000 costs what page 1 does. The
-count stops at :data:`COUNT_CAP` ("1,000+").
+A page costs the same few statements whatever the table holds: the reader's lines; the ids of
+the page (per business line, each a range of one of the ``ix_case_live_*`` indexes in the
+order it sorts, merged across the reader's lines in the same statement); those cases with what
+a list row shows (and their handlers); the count, which stops at :data:`COUNT_CAP` ("1,000+");
+and, for a filter that may keep few cases (:class:`Narrow`), one count to choose the plan. The
+next page starts after the last row of this one (``after``, an opaque cursor), so a case
+registered between two pages is neither skipped nor shown twice, and page 25,000 costs what
+page 1 does.
 
 Sorts: ``received`` (newest first) and ``deadline`` (the soonest running deadline first, then
 the cases with none, oldest first); "overdue" is a running deadline that has passed. Both read
