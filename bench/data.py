@@ -19,6 +19,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from core.workflow import MAIN_PATH
+
 CHUNK = 100_000
 SECRET = "bench-secret-key-long-enough-for-jwt-hmac"
 CHEAP_HASH = "pbkdf2:sha256:1000"  # accounts made for a benchmark: fast to create and sign in
@@ -224,17 +226,6 @@ CATEGORIES = (
 CATEGORY_PLUGINS = [c for c, _ in CATEGORIES]
 CHANNELS = ("phone", "phone", "phone", "email", "online", "sales_rep", "store", "fax")
 PRIORITIES = (("P1", 5), ("P2", 20), ("P3", 75))
-MAIN_PATH = (
-    "new",
-    "accepted",
-    "investigating",
-    "proposed",
-    "approving",
-    "executing",
-    "confirming",
-    "verifying",
-    "closed",
-)
 OPEN_STAGES = MAIN_PATH[:-1]
 STAGE_INDEX = {stage: k for k, stage in enumerate(MAIN_PATH)}
 # core/deadlines.py RULES: name, rough length on the clock (hours), the stage that meets it.

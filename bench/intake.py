@@ -43,18 +43,22 @@ BODY = {
 }
 
 
+def seed(username: str, password: str) -> None:
+    """In the app's context: the schema, line B1 (product quality, major incident), a customer,
+    and a CS agent of B1 (also the HTTP intake bench's set-up)."""
+    init_database()
+    lines.create_line(
+        SYSTEM, code="B1", name="Bench", plugins=["product_quality", "major_incident"]
+    )
+    line = lines.get_line("B1")
+    records.save(SYSTEM, Customer(business_line_id=line.id, name="基准经销商"), "customer")
+    create_user(SYSTEM, username=username, password=password, roles=["CS Agent"], lines=["B1"])
+
+
 def make_app(folder: Path):
     app = create_app({"INSTANCE_PATH": str(folder), "SECRET_KEY": "bench"})
     with app.app_context():
-        init_database()
-        lines.create_line(
-            SYSTEM, code="B1", name="Bench", plugins=["product_quality", "major_incident"]
-        )
-        line = lines.get_line("B1")
-        records.save(SYSTEM, Customer(business_line_id=line.id, name="基准经销商"), "customer")
-        create_user(
-            SYSTEM, username="bench", password="bench-bench", roles=["CS Agent"], lines=["B1"]
-        )
+        seed("bench", "bench-bench")
     return app
 
 

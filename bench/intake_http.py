@@ -100,24 +100,13 @@ class Databases:
 
 def build_kesu(instance: Path, url: str):
     """A Kesu instance: line B1 (product quality, major incident), a customer, a CS agent."""
+    from bench.intake import seed
     from core.app import create_app
     from core.extensions import db
-    from core.models import Customer
-    from core.services import lines, records
-    from core.services.access import SYSTEM
-    from core.services.setup import create_user, init_database
 
     app = create_app({"INSTANCE_PATH": str(instance), "SQLALCHEMY_DATABASE_URI": url})
     with app.app_context():
-        init_database()
-        lines.create_line(
-            SYSTEM, code="B1", name="Bench", plugins=["product_quality", "major_incident"]
-        )
-        line = lines.get_line("B1")
-        records.save(SYSTEM, Customer(business_line_id=line.id, name="基准经销商"), "customer")
-        create_user(
-            SYSTEM, username=KESU_USER, password=KESU_PASSWORD, roles=["CS Agent"], lines=["B1"]
-        )
+        seed(KESU_USER, KESU_PASSWORD)
         db.session.remove()
         db.engine.dispose()
     return app

@@ -88,7 +88,7 @@ def export_cases(actor, filters: Mapping[str, str]) -> tuple[Path, tempfile.Temp
     in a temporary folder (the caller removes it). 422 beyond the row limit."""
     require(actor, "can_read")
     limit = export_limit()
-    first = list_page(actor, filters, page_size=CHUNK, count_cap=limit)
+    first = list_page(actor, filters, page_size=CHUNK, cap=limit)
     if first.capped:
         raise PreconditionFailed(
             str(
@@ -119,7 +119,7 @@ def export_cases(actor, filters: Mapping[str, str]) -> tuple[Path, tempfile.Temp
                 db.session.expunge(case)  # bounded memory: a chunk at a time
             if page.next is None:
                 break
-            page = list_page(actor, filters, after=page.next, page_size=CHUNK, count_cap=None)
+            page = list_page(actor, filters, after=page.next, page_size=CHUNK, counted=False)
         sheet.autofilter(0, 0, max(row, 1), len(COLUMNS) - 1)
         book.close()
         with write_transaction():

@@ -168,7 +168,8 @@ def list_page(
     *,
     after: str | None = None,
     page_size: int = 20,
-    count_cap: int | None | bool = True,
+    counted: bool = True,
+    cap: int | None = None,
 ) -> case_query.Page:
     """A page of the filtered list after the cursor ``after`` (filters from
     :func:`clean_filters`)."""
@@ -180,7 +181,8 @@ def list_page(
         page_size=page_size,
         where=clauses(actor, filters),
         narrow=narrowing(actor, filters),
-        count_cap=count_cap,
+        counted=counted,
+        cap=cap,
     )
 
 

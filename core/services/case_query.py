@@ -1,13 +1,12 @@
 """The case list at any size: filters as index ranges, keyset pages, a capped count.
 
-A page costs the same few statements whatever the table holds: the reader's lines; the ids of
-the page (per business line, each a range of one of the ``ix_case_live_*`` indexes in the
-order it sorts, merged across the reader's lines in the same statement); those cases with what
-a list row shows (and their handlers); the count, which stops at :data:`COUNT_CAP` ("1,000+");
-and, for a filter that may keep few cases (:class:`Narrow`), one count to choose the plan. The
-next page starts after the last row of this one (``after``, an opaque cursor), so a case
-registered between two pages is neither skipped nor shown twice, and page 25,000 costs what
-page 1 does.
+A page costs the same few statements whatever the table holds: the ids of the page (per
+business line, each a range of one of the ``ix_case_live_*`` indexes in the order it sorts,
+merged across the reader's lines in the same statement); those cases with what a list row
+shows (and their handlers); the count, which stops at :data:`COUNT_CAP` ("1,000+"); and, for a
+filter that may keep few cases (:class:`Narrow`), one count to choose the plan. The next page
+starts after the last row of this one (``after``, an opaque cursor), so a case registered
+between two pages is neither skipped nor shown twice, and page 25,000 costs what page 1 does.
 
 Sorts: ``received`` (newest first) and ``deadline`` (the soonest running deadline first, then
 the cases with none, oldest first); "overdue" is a running deadline that has passed. Both read
@@ -36,8 +35,9 @@ from core import limits
 from core.db import utcnow
 from core.extensions import db
 from core.models import BusinessLine, Case, Customer, KesuUser
-from core.services.access import SAME_LINE, line_ids, require
+from core.services.access import SAME_LINE, require, visible_line_ids
 from core.services.errors import Invalid
+from core.services.sla_deadlines import overdue_clause
 
 LIST_FILTERS = (
     "business_line",
@@ -181,13 +181,11 @@ def _search(term: str, lines: list[int]) -> Any:
 
 def _lines(actor: KesuUser, code: str | None) -> list[int]:
     """The lines to list: the reader's (every line for an admin), or the one asked for."""
-    stmt = sa.select(BusinessLine.id).order_by(BusinessLine.id)
-    ids = line_ids(actor)
-    if ids is not None:
-        stmt = stmt.where(BusinessLine.id.in_(ids))
-    if code:
-        stmt = stmt.where(BusinessLine.code == code)
-    return list(db.session.scalars(stmt))
+    ids = visible_line_ids(actor)
+    if not code:
+        return ids
+    wanted = db.session.scalar(sa.select(BusinessLine.id).where(BusinessLine.code == code))
+    return [i for i in ids if i == wanted]
 
 
 def _clauses(f: Mapping[str, Any], now: dt.datetime) -> list[Any]:
@@ -255,11 +253,12 @@ def list_cases(
     page_size: int = 20,
     where: Iterable[Any] = (),
     narrow: Iterable[Narrow] = (),
-    count_cap: int | None | bool = True,
+    counted: bool = True,
+    cap: int | None = None,
 ) -> Page:
     """A page of the cases the actor may see; ``where`` and ``narrow`` add the case list's own
-    filters (core.services.case_lists); the count stops at ``count_cap`` (True: the
-    configured :func:`configured_cap`; None: not counted)."""
+    filters (core.services.case_lists); the count stops at ``cap`` (by default
+    :func:`configured_cap`), and is not taken unless ``counted``."""
     require(actor, "can_read")
     f = dict(filters or {})
     for key, value in f.items():
@@ -269,9 +268,8 @@ def list_cases(
     if sort not in SORTS:
         raise Invalid(str(_l("Must be one of: %(values)s.", values=", ".join(SORTS))), field="sort")
     cursor = _decode(after, sort) if after else None
-    cap = configured_cap()
-    if count_cap is True:
-        count_cap = cap
+    few = configured_cap()  # up to this many, a narrowing filter drives the plan
+    cap = cap or few
     lines = _lines(actor, f.get("business_line"))
     if not lines:
         return Page([], None, 0, False)
@@ -289,12 +287,12 @@ def list_cases(
         drivers.insert(0, Narrow(_matches(term, lines), _search(term, lines)))
     if overdue and sort == "received":
         ids = sa.select(Case.id).where(
-            Case.business_line_id.in_(lines), Case.archived_at.is_(None), Case.next_due_at < now
+            Case.business_line_id.in_(lines), Case.archived_at.is_(None), overdue_clause(now)
         )
-        drivers.append(Narrow(ids, _bare(Case.next_due_at) < now, Case.next_due_at < now))
+        drivers.append(Narrow(ids, _bare(Case.next_due_at) < now, overdue_clause(now)))
     elif overdue:
-        common.append(Case.next_due_at < now)  # a range of the deadline order itself
-    driver = next((d for d in drivers if not _count_of(d.ids, cap)[1]), None)
+        common.append(overdue_clause(now))  # a range of the deadline order itself
+    driver = next((d for d in drivers if not _count_of(d.ids, few)[1]), None)
     counted = list(common)  # the count's conditions: the page's, each through its own index
     for d in drivers:
         if d is driver:
@@ -334,9 +332,9 @@ def list_cases(
         key = last.received_at if sort == "received" else last.next_due_at
         nxt = _encode(sort, key, last.id)
     count, capped = (0, False)
-    if count_cap is not None:
+    if counted:
         hits = sa.select(Case.id).where(line_col.in_(lines), *counted)
-        count, capped = _count_of(hits, count_cap)
+        count, capped = _count_of(hits, cap)
     return Page(items, nxt, count, capped)
 
 

@@ -53,6 +53,7 @@ from core.roles import (
 from core.services.access import can, is_admin, line_filter
 from core.services.execution import MONEY_KINDS
 from core.services.finance_rows import KINDS as EXPORT_LISTS
+from core.services.sla_deadlines import overdue_clause
 from core.vocab import COMPENSATION_KINDS
 from core.workflow import FINAL, STAGE_LABELS
 
@@ -150,10 +151,6 @@ def _escalated() -> Any:
         CaseDeadline.state == "running",
         CaseDeadline.escalated_at.is_not(None),
     )
-
-
-def _overdue(now: dt.datetime) -> Any:
-    return Case.next_due_at < now
 
 
 def _approvals(user, now: dt.datetime) -> tuple[WorkRow, ...]:
@@ -293,7 +290,7 @@ def _core_sections(user, now: dt.datetime) -> list[WorkSection]:
         )
     if CS_SUPERVISOR in roles:
         add("unassigned", _l("Unassigned cases"), case_rows(user, now, Case.status == "accepted"))
-        add("overdue", _l("Overdue cases"), case_rows(user, now, open_case, _overdue(now)))
+        add("overdue", _l("Overdue cases"), case_rows(user, now, open_case, overdue_clause(now)))
         add("escalations", _l("Escalations"), case_rows(user, now, open_case, _escalated()))
     if (CS_SUPERVISOR in roles or MANAGER in roles) and can(user, "can_approve"):
         add("approvals", _l("Waiting for my approval"), _approvals(user, now), link="/inbox/")
